@@ -1,0 +1,15 @@
+/**
+ * `bun run build` -> dist/huddle: one self-contained executable. Worker
+ * scripts are extra entrypoints so the compiled binary can start them.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+
+const entrypoints = ["src/main.ts", "actors/sql-runner/pglite.worker.ts"].filter((f) => existsSync(f));
+mkdirSync("dist", { recursive: true });
+const args = ["build", "--compile", "--minify-syntax", "--minify-whitespace", "--sourcemap", ...entrypoints, "--outfile", "dist/huddle"];
+const proc = Bun.spawnSync(["bun", ...args], { stdout: "inherit", stderr: "inherit" });
+if (proc.exitCode !== 0) {
+  console.error(`build failed (bun ${args.join(" ")})`);
+  process.exit(proc.exitCode ?? 1);
+}
+console.log(`built dist/huddle from ${entrypoints.join(", ")}`);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Smoke-tests a built binary from outside node_modules: against real
+# PostgreSQL + Redis (health, register, login, SIGTERM -> exit 0), then with
+# embedded defaults (no DATABASE_URL / REDIS_URL).
+set -euo pipefail
+BIN=$(realpath "${1:-dist/huddle}")
+WORK=$(mktemp -d)
+ADMIN_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+REDIS=${REDIS_URL:-redis://127.0.0.1:6379}
+DB="huddle_smoke_$$"
+cleanup() { [ -n "${PID:-}" ] && kill -9 "$PID" 2>/dev/null || true; psql "$ADMIN_URL" -qc "drop database if exists $DB with (force)" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+free_port() { bun -e 'const s=Bun.listen({hostname:"127.0.0.1",port:0,socket:{data(){}}});console.log(s.port);s.stop(true)'; }
+
+wait_ready() {
+  for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0
+    kill -0 "$PID" 2>/dev/null || { echo "server exited early"; cat "$WORK/log"; return 1; }
+    sleep 0.5
+  done
+  echo "server did not become healthy"; cat "$WORK/log"; return 1
+}
+
+register_login() {
+  local port=$1 name="smoke$RANDOM$$"
+  curl -fsS -X POST "http://127.0.0.1:$port/auth/register" -H 'content-type: application/json' \
+    -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password\":\"smoke-password\"}" | grep -q access_token
+  curl -fsS -X POST "http://127.0.0.1:$port/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$name\",\"password\":\"smoke-password\"}" | grep -q access_token
+  echo "register + login ok on port $port"
+}
+
+stop_gracefully() {
+  kill -TERM "$PID"
+  local code=0
+  wait "$PID" || code=$?
+  PID=
+  [ "$code" -eq 0 ] || { echo "exit code $code after SIGTERM"; cat "$WORK/log"; return 1; }
+  echo "SIGTERM -> exit 0"
+}
+
+cd "$WORK"   # no node_modules here: the binary must be self-contained
+psql "$ADMIN_URL" -qc "create database $DB"
+DB_URL="${ADMIN_URL%/*}/$DB"
+
+PORT=$(free_port)
+DATABASE_URL="$DB_URL" REDIS_URL="$REDIS" DATA_DIR="$WORK/d1" PORT=$PORT "$BIN" migrate
+DATABASE_URL="$DB_URL" REDIS_URL="$REDIS" DATA_DIR="$WORK/d1" PORT=$PORT "$BIN" serve >"$WORK/log" 2>&1 &
+PID=$!
+wait_ready "$PORT"
+curl -fsS "http://127.0.0.1:$PORT/health"; echo
+curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null
+curl -fsS "http://127.0.0.1:$PORT/swagger/json" | grep -q '"/auth/register"'
+register_login "$PORT"
+stop_gracefully
+
+PORT=$(free_port)
+env -u DATABASE_URL -u REDIS_URL DATA_DIR="$WORK/embedded" PORT=$PORT "$BIN" >"$WORK/log" 2>&1 &
+PID=$!
+wait_ready "$PORT"
+register_login "$PORT"
+stop_gracefully
+echo "smoke test passed"

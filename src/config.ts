@@ -1,0 +1,78 @@
+/**
+ * Every environment variable Huddle reads, in one schema. A bad value stops
+ * start-up with a message naming the variable, so misconfiguration never
+ * shows up later as a confusing runtime error.
+ */
+import { t } from "elysia";
+import { Value } from "@sinclair/typebox/value";
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { randomBytes } from "node:crypto";
+
+const Int = (def: number, min: number, max: number, description: string) =>
+  t.Integer({ default: def, minimum: min, maximum: max, description });
+
+export const ConfigSchema = t.Object({
+  NODE_ENV: t.Union([t.Literal("development"), t.Literal("production"), t.Literal("test")], { default: "development" }),
+  PORT: Int(3000, 0, 65535, "HTTP port"),
+  HOST: t.String({ default: "0.0.0.0", minLength: 1 }),
+  DATABASE_URL: t.Optional(t.String({ pattern: "^postgres(ql)?://", description: "PostgreSQL; absent -> embedded PGlite in DATA_DIR" })),
+  REDIS_URL: t.Optional(t.String({ pattern: "^rediss?://", description: "Redis; absent -> in-process memory engine" })),
+  DATA_DIR: t.String({ default: "./data", minLength: 1 }),
+  JWT_SECRET: t.Optional(t.String({ minLength: 32, description: "HMAC secret for tokens, at least 32 chars" })),
+  LOG_LEVEL: t.Union(["trace", "debug", "info", "warn", "error", "silent"].map((l) => t.Literal(l)), { default: "info" }),
+  CORS_ORIGINS: t.String({ default: "", description: "comma-separated allow-list; empty = same-origin only" }),
+  ROLE: t.Union([t.Literal("all"), t.Literal("api"), t.Literal("worker")], { default: "all" }),
+  INSTANCE_ID: t.Optional(t.String({ minLength: 1, maxLength: 64 })),
+  MAX_BODY_BYTES: Int(1_048_576, 1024, 64 * 1024 * 1024, "largest accepted request body"),
+  ACCESS_TOKEN_TTL_SEC: Int(900, 10, 86_400, "access token lifetime"),
+  REFRESH_TOKEN_TTL_SEC: Int(604_800, 60, 90 * 86_400, "refresh token lifetime"),
+  WORKER_CONCURRENCY: Int(2, 0, 64, "worker actors claiming SQL jobs"),
+  RUNNER_POOL_SIZE: Int(2, 1, 32, "SQL runner actors"),
+  SQL_TIMEOUT_MS: Int(2000, 100, 60_000, "wall-clock limit per SQL job"),
+  SANDBOX_DATABASE_URL: t.Optional(t.String({ pattern: "^postgres(ql)?://" })),
+  SANDBOX_BACKEND: t.Optional(t.Union([t.Literal("postgres"), t.Literal("pglite")])),
+  MAX_SOCKETS_PER_USER: Int(10, 1, 1000, "concurrent WebSockets per user"),
+  PRESENCE_TTL_SEC: Int(60, 5, 3600, "TTL of user:{id}:online"),
+  CONVERSATION_IDLE_MS: Int(60_000, 100, 3_600_000, "idle conversation actors stop after this"),
+});
+export type Config = typeof ConfigSchema.static & { JWT_SECRET: string; INSTANCE_ID: string };
+
+export class ConfigError extends Error {}
+
+/** Parses `env` into a Config, throwing ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const v = env[key];
+    if (v !== undefined && v !== "") raw[key] = v;
+  }
+  const converted = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw)) as Record<string, unknown>;
+  const first = Value.Errors(ConfigSchema, converted).First();
+  if (first) {
+    const name = first.path.replace(/^\//, "") || "environment";
+    throw new ConfigError(`invalid ${name}=${JSON.stringify(raw[name] ?? "")}: ${first.message}`);
+  }
+  const cfg = converted as Config;
+  cfg.DATA_DIR = resolve(cfg.DATA_DIR);
+  cfg.INSTANCE_ID ??= `${process.pid}-${randomBytes(3).toString("hex")}`;
+  cfg.JWT_SECRET ??= devSecret(cfg);
+  return cfg;
+}
+
+/**
+ * Development convenience: tokens must survive a restart, so the generated
+ * secret is kept in DATA_DIR. Production must be configured explicitly.
+ */
+function devSecret(cfg: Config): string {
+  if (cfg.NODE_ENV === "production") {
+    throw new ConfigError("JWT_SECRET is required when NODE_ENV=production (at least 32 characters)");
+  }
+  mkdirSync(cfg.DATA_DIR, { recursive: true });
+  const file = join(cfg.DATA_DIR, "jwt-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = randomBytes(48).toString("base64url");
+  writeFileSync(file, secret + "\n", { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
+}

@@ -1,0 +1,143 @@
+/**
+ * PostgreSQL is the system of record (DESIGN §4.2). Redis only holds what is
+ * hot; everything here survives a Redis loss. Ids are UUIDv7 so they sort by
+ * creation time. The same schema runs on postgres.js and on PGlite.
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+} from "drizzle-orm/pg-core";
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+const createdAt = () => ts("created_at").notNull().defaultNow();
+
+export const users = pgTable("users", {
+  id: uuid("id").primaryKey(),
+  username: text("username").notNull(),
+  email: text("email").notNull(),
+  passwordHash: text("password_hash").notNull(),
+  displayName: text("display_name"),
+  bio: text("bio"),
+  createdAt: createdAt(),
+  lastActive: ts("last_active"),
+}, (u) => [
+  // Case-insensitive uniqueness: "Alice" and "alice" are the same account.
+  uniqueIndex("users_username_lower_uq").on(sql`lower(${u.username})`),
+  uniqueIndex("users_email_lower_uq").on(sql`lower(${u.email})`),
+]);
+
+export const refreshTokens = pgTable("refresh_tokens", {
+  id: uuid("id").primaryKey(),
+  userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  // Every rotation stays in one family so reuse of a revoked token can revoke them all.
+  familyId: uuid("family_id").notNull(),
+  tokenHash: text("token_hash").notNull(),
+  expiresAt: ts("expires_at").notNull(),
+  revokedAt: ts("revoked_at"),
+  createdAt: createdAt(),
+}, (r) => [
+  uniqueIndex("refresh_tokens_hash_uq").on(r.tokenHash),
+  index("refresh_tokens_family_idx").on(r.familyId),
+]);
+
+export const conversations = pgTable("conversations", {
+  id: uuid("id").primaryKey(),
+  kind: text("kind", { enum: ["direct", "room"] }).notNull(),
+  name: text("name"),
+  description: text("description"),
+  isPrivate: boolean("is_private").notNull().default(false),
+  ownerId: uuid("owner_id").references(() => users.id, { onDelete: "set null" }),
+  // "low-uuid:high-uuid" for direct conversations: one conversation per pair, whatever the order.
+  directKey: text("direct_key"),
+  lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+  lastMessageAt: ts("last_message_at"),
+  createdAt: createdAt(),
+}, (c) => [
+  uniqueIndex("conversations_direct_key_uq").on(c.directKey),
+  index("conversations_public_rooms_idx").on(c.kind, c.isPrivate),
+]);
+
+export const conversationMembers = pgTable("conversation_members", {
+  conversationId: uuid("conversation_id").notNull().references(() => conversations.id, { onDelete: "cascade" }),
+  userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  role: text("role", { enum: ["owner", "admin", "member"] }).notNull().default("member"),
+  joinedAt: ts("joined_at").notNull().defaultNow(),
+  lastReadSeq: bigint("last_read_seq", { mode: "number" }).notNull().default(0),
+}, (m) => [
+  primaryKey({ columns: [m.conversationId, m.userId] }),
+  index("conversation_members_user_idx").on(m.userId),
+]);
+
+export const messages = pgTable("messages", {
+  id: uuid("id").primaryKey(),
+  conversationId: uuid("conversation_id").notNull().references(() => conversations.id, { onDelete: "cascade" }),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  senderId: uuid("sender_id").notNull().references(() => users.id),
+  receiverId: uuid("receiver_id").references(() => users.id),
+  content: text("content").notNull(),
+  messageType: text("message_type", { enum: ["text", "file", "system"] }).notNull().default("text"),
+  clientId: text("client_id"),
+  timestamp: ts("timestamp").notNull(),
+  editedAt: ts("edited_at"),
+  deletedAt: ts("deleted_at"),
+}, (m) => [
+  uniqueIndex("messages_conversation_seq_uq").on(m.conversationId, m.seq),
+  uniqueIndex("messages_idempotency_uq").on(m.conversationId, m.senderId, m.clientId),
+]);
+
+export const packs = pgTable("packs", {
+  id: text("id").primaryKey(),
+  title: text("title").notNull(),
+  schema: text("schema").notNull(),
+  datasetSha256: text("dataset_sha256").notNull(),
+  importedAt: ts("imported_at").notNull().defaultNow(),
+});
+
+export const problems = pgTable("problems", {
+  id: text("id").primaryKey(),
+  packId: text("pack_id").notNull().references(() => packs.id, { onDelete: "cascade" }),
+  position: integer("position").notNull().default(0),
+  title: text("title").notNull(),
+  difficulty: text("difficulty", { enum: ["easy", "medium", "hard"] }).notNull(),
+  statement: text("statement").notNull(),
+  solution: text("solution").notNull(),
+  ordered: boolean("ordered").notNull().default(false),
+  // {columns, rows} computed from `solution` at import time.
+  expected: jsonb("expected").notNull(),
+  createdAt: createdAt(),
+}, (p) => [index("problems_pack_idx").on(p.packId, p.position)]);
+
+export const submissions = pgTable("submissions", {
+  id: uuid("id").primaryKey(),
+  userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  problemId: text("problem_id").notNull().references(() => problems.id, { onDelete: "cascade" }),
+  sqlQuery: text("sql_query").notNull(),
+  status: text("status", { enum: ["queued", "processing", "completed", "failed"] }).notNull().default("queued"),
+  verdict: text("verdict"),
+  rowsReturned: integer("rows_returned"),
+  durationMs: integer("duration_ms"),
+  error: text("error"),
+  // {columns, rows (first 100), reason?, sqlstate?, position?}: what the result page shows after the cache expires.
+  result: jsonb("result"),
+  attempts: integer("attempts").notNull().default(0),
+  createdAt: createdAt(),
+  finishedAt: ts("finished_at"),
+}, (s) => [
+  index("submissions_user_created_idx").on(s.userId, s.createdAt),
+  index("submissions_user_problem_idx").on(s.userId, s.problemId, s.verdict),
+]);
+
+export const files = pgTable("files", {
+  id: uuid("id").primaryKey(),
+  uploaderId: uuid("uploader_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  conversationId: uuid("conversation_id").notNull().references(() => conversations.id, { onDelete: "cascade" }),
+  originalName: text("original_name").notNull(),
+  storedName: text("stored_name").notNull(),
+  contentType: text("content_type").notNull(),
+  sizeBytes: bigint("size_bytes", { mode: "number" }).notNull(),
+  sha256: text("sha256"),
+  status: text("status", { enum: ["pending", "processing", "completed", "failed"] }).notNull().default("pending"),
+  error: text("error"),
+  createdAt: createdAt(),
+  processedAt: ts("processed_at"),
+}, (f) => [index("files_conversation_idx").on(f.conversationId)]);

@@ -1,0 +1,68 @@
+/**
+ * Entry point and composition root: `huddle [serve|migrate|problems import DIR] [--role all|api|worker]`.
+ * Everything is wired here and nowhere else; modules get what they need passed in.
+ */
+import { loadConfig, ConfigError, type Config } from "./config";
+import { configureLog, log } from "./lib/log";
+import { openDatabase } from "./db/client";
+import { migrate } from "./db/migrate";
+import { startServer } from "./server";
+
+
+const USAGE = `usage: huddle [serve | migrate | problems import DIR] [--role all|api|worker] [--port N]
+  serve              start the server (default)
+  migrate            apply database migrations and exit
+  problems import D  load the problem pack in folder D into the sandbox and the catalog
+environment: see README.md (PORT, HOST, DATABASE_URL, REDIS_URL, DATA_DIR, JWT_SECRET, ...)`;
+
+function parseArgs(argv: string[]): { command: string[]; env: Record<string, string> } {
+  const command: string[] = [];
+  const env: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const flag = /^--(role|port|host|data-dir)(?:=(.*))?$/.exec(a);
+    if (flag) {
+      const value = flag[2] ?? argv[++i];
+      if (value === undefined) throw new ConfigError(`--${flag[1]} needs a value`);
+      env[flag[1]!.toUpperCase().replace("-", "_")] = value;
+    } else if (a.startsWith("-")) {
+      throw new ConfigError(`unknown option ${a}\n${USAGE}`);
+    } else command.push(a);
+  }
+  return { command: command.length ? command : ["serve"], env };
+}
+
+async function runMigrate(config: Config) {
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 1 });
+  try {
+    const n = await migrate(database.db);
+    console.log(`migrations up to date (${n} known) on ${database.kind}`);
+  } finally {
+    await database.close();
+  }
+}
+
+async function main() {
+  const { command, env } = parseArgs(process.argv.slice(2));
+  const config = loadConfig({ ...process.env, ...env });
+  configureLog(config.LOG_LEVEL, { instance: config.INSTANCE_ID });
+  const [verb, ...rest] = command;
+  if (verb === "serve") return void (await startServer(config));
+  if (verb === "migrate") return runMigrate(config);
+
+  throw new ConfigError(`unknown command "${command.join(" ")}"\n${USAGE}`);
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(`huddle: ${err.message}`);
+    process.exit(2);
+  }
+  log.fatal({ err }, "fatal error");
+  console.error(`huddle: ${(err as Error).message}`);
+  process.exit(1);
+});

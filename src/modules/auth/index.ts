@@ -1,0 +1,49 @@
+import { Elysia, t } from "elysia";
+import { authPlugin } from "../../plugins/auth";
+import type { RateLimit } from "../../plugins/rate-limit";
+import { AuthModel } from "./model";
+import type { AuthService } from "./service";
+import type { TokenService } from "./tokens";
+
+export const authModule = (auth: AuthService, tokens: TokenService, limit: RateLimit) =>
+  new Elysia({ prefix: "/auth", tags: ["auth"] })
+    .use(authPlugin(tokens))
+    .post("/register", async ({ body, set, request, server }) => {
+      await limit("register", clientIp(request, server));
+      set.status = 201;
+      return auth.register(body);
+    }, { body: AuthModel.register, response: { 201: AuthModel.session }, detail: { summary: "Create an account" } })
+    .post("/login", async ({ body, request, server }) => {
+      await loginLimits(limit, body.username, clientIp(request, server));
+      return auth.login(body.username, body.password);
+    }, { body: AuthModel.login, response: { 200: AuthModel.session }, detail: { summary: "Log in with username or email" } })
+    .post("/token", async ({ body, request, server }) => {
+      await loginLimits(limit, body.username, clientIp(request, server));
+      return auth.login(body.username, body.password);
+    }, {
+      body: AuthModel.tokenForm,
+      parse: ["urlencoded", "json"],
+      response: { 200: AuthModel.session },
+      detail: { summary: "OAuth2 password grant (form), used by the docs' Authorize button" },
+    })
+    .post("/refresh", async ({ body, request, server }) => {
+      await limit("refresh", clientIp(request, server));
+      return auth.refresh(body.refresh_token);
+    }, { body: AuthModel.refresh, response: { 200: AuthModel.session }, detail: { summary: "Rotate a refresh token" } })
+    .post("/logout", async ({ userId, body, set }) => {
+      await auth.logout(userId, body?.refresh_token);
+      set.status = 204;
+    }, {
+      auth: true,
+      body: t.Optional(t.Object({ refresh_token: t.Optional(t.String({ maxLength: 200 })) })),
+      detail: { summary: "Revoke the given refresh token's family, or every session when none is given" },
+    });
+
+async function loginLimits(limit: RateLimit, account: string, ip: string) {
+  await limit("login-ip", ip);
+  await limit("login-account", account.trim().toLowerCase().slice(0, 254));
+}
+
+export function clientIp(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
+  return server?.requestIP(request)?.address ?? "local";
+}

@@ -1,0 +1,67 @@
+import { t } from "elysia";
+
+export const MAX_CONTENT = 4000;
+
+const Uuid = (description: string) => t.String({ format: "uuid", description });
+const ClientId = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.:-]+$", description: "idempotency key chosen by the client" });
+// Length is checked again after trimming in the service (whitespace-only content is refused).
+const Content = t.String({ minLength: 1, maxLength: MAX_CONTENT * 2, description: `1..${MAX_CONTENT} characters after trimming` });
+
+export const Message = t.Object({
+  id: t.String(),
+  conversation_id: t.String(),
+  seq: t.Integer(),
+  sender_id: t.String(),
+  receiver_id: t.Union([t.String(), t.Null()]),
+  content: t.String(),
+  message_type: t.Union([t.Literal("text"), t.Literal("file"), t.Literal("system")]),
+  client_id: t.Union([t.String(), t.Null()]),
+  timestamp: t.String(),
+});
+
+export const ChatModel = {
+  send: t.Object({
+    to: t.Optional(Uuid("user id: send a direct message (creates the conversation on first use)")),
+    conversation_id: t.Optional(Uuid("an existing conversation (direct or room)")),
+    content: Content,
+    client_id: t.Optional(ClientId),
+  }, { additionalProperties: false }),
+  sent: t.Object({ message: Message }),
+  historyQuery: t.Object({
+    with: t.Optional(Uuid("the other user of a direct conversation")),
+    conversation_id: t.Optional(Uuid("conversation id")),
+    before_seq: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  }),
+  pageQuery: t.Object({
+    before_seq: t.Optional(t.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  }),
+  history: t.Object({ conversation_id: t.String(), messages: t.Array(Message), has_more: t.Boolean() }),
+  read: t.Object({ conversation_id: Uuid("conversation id"), seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
+  readResult: t.Object({ conversation_id: t.String(), last_read_seq: t.Integer() }),
+  conversation: t.Object({
+    id: t.String(),
+    kind: t.Union([t.Literal("direct"), t.Literal("room")]),
+    name: t.Union([t.String(), t.Null()]),
+    peer: t.Union([t.Object({ id: t.String(), username: t.String(), display_name: t.Union([t.String(), t.Null()]), online: t.Boolean(), last_active: t.Union([t.String(), t.Null()]) }), t.Null()]),
+    last_seq: t.Integer(),
+    last_read_seq: t.Integer(),
+    unread: t.Integer(),
+    last_message: t.Union([Message, t.Null()]),
+    last_activity: t.String(),
+  }),
+};
+
+/** Frames a client may send over /chat/subscribe. */
+export const ClientFrame = t.Union([
+  t.Object({ type: t.Literal("send"), to: t.Optional(Uuid("user id")), conversation_id: t.Optional(Uuid("conversation id")), content: Content, client_id: t.Optional(ClientId) }, { additionalProperties: false }),
+  t.Object({ type: t.Literal("typing"), conversation_id: Uuid("conversation id") }, { additionalProperties: false }),
+  t.Object({ type: t.Literal("read"), conversation_id: Uuid("conversation id"), seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
+  t.Object({ type: t.Literal("resume"), conversation_id: Uuid("conversation id"), after_seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
+  t.Object({ type: t.Literal("ping"), id: t.Optional(t.Union([t.String({ maxLength: 64 }), t.Number()])) }, { additionalProperties: false }),
+]);
+
+export type SendInput = typeof ChatModel.send.static;
+export type MessageT = typeof Message.static;
+export type ClientFrameT = typeof ClientFrame.static;

@@ -1,0 +1,163 @@
+/**
+ * PostgreSQL side of chat: conversations, membership and the durable message
+ * log. PostgreSQL is the truth for who belongs where and for every message
+ * ever sent; Redis only caches the newest 50 and carries live events.
+ */
+import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
+import type { Db } from "../../db/client";
+import { conversationMembers, conversations, messages } from "../../db/schema";
+import type { ChatMessage, NewMessage } from "../../engine/types";
+
+type MessageRow = typeof messages.$inferSelect;
+
+export function toChatMessage(r: MessageRow): ChatMessage {
+  return {
+    id: r.id,
+    conversation_id: r.conversationId,
+    seq: Number(r.seq),
+    sender_id: r.senderId,
+    receiver_id: r.receiverId ?? null,
+    content: r.content,
+    message_type: r.messageType,
+    client_id: r.clientId ?? null,
+    timestamp: r.timestamp.toISOString(),
+  };
+}
+
+export function toRow(m: ChatMessage): typeof messages.$inferInsert {
+  return {
+    id: m.id,
+    conversationId: m.conversation_id,
+    seq: m.seq,
+    senderId: m.sender_id,
+    receiverId: m.receiver_id,
+    content: m.content,
+    messageType: m.message_type,
+    clientId: m.client_id,
+    timestamp: new Date(m.timestamp),
+  };
+}
+
+export type Membership = { kind: "direct" | "room"; role: "owner" | "admin" | "member"; peerId: string | null };
+
+export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
+
+export class ChatRepo {
+  constructor(readonly db: Db) {}
+
+  /** The direct conversation of a pair, created on first use; concurrent callers get the same one. */
+  async ensureDirect(a: string, b: string): Promise<{ id: string; created: boolean }> {
+    const key = directKey(a, b);
+    const inserted = await this.db.insert(conversations)
+      .values({ id: Bun.randomUUIDv7(), kind: "direct", directKey: key, isPrivate: true })
+      .onConflictDoNothing({ target: conversations.directKey })
+      .returning({ id: conversations.id });
+    const id = inserted[0]?.id ?? (await this.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, key)))[0]!.id;
+    await this.db.insert(conversationMembers)
+      .values([{ conversationId: id, userId: a }, { conversationId: id, userId: b }])
+      .onConflictDoNothing();
+    return { id, created: inserted.length > 0 };
+  }
+
+  async findDirect(a: string, b: string): Promise<string | null> {
+    const [row] = await this.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, directKey(a, b)));
+    return row?.id ?? null;
+  }
+
+  async membership(conversationId: string, userId: string): Promise<Membership | null> {
+    const rows = await this.db.execute(sql`
+      select c.kind, m.role,
+        (select o.user_id from conversation_members o
+          where c.kind = 'direct' and o.conversation_id = c.id and o.user_id <> ${userId} limit 1) as peer_id
+      from conversation_members m join conversations c on c.id = m.conversation_id
+      where m.conversation_id = ${conversationId} and m.user_id = ${userId}`);
+    const r = rowsOf(rows)[0] as { kind: "direct" | "room"; role: Membership["role"]; peer_id: string | null } | undefined;
+    return r ? { kind: r.kind, role: r.role, peerId: r.peer_id } : null;
+  }
+
+  async memberIds(conversationId: string): Promise<string[]> {
+    const rows = await this.db.select({ id: conversationMembers.userId }).from(conversationMembers)
+      .where(eq(conversationMembers.conversationId, conversationId));
+    return rows.map((r) => r.id);
+  }
+
+  async conversationIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.db.select({ id: conversationMembers.conversationId }).from(conversationMembers)
+      .where(eq(conversationMembers.userId, userId));
+    return rows.map((r) => r.id);
+  }
+
+  /** Highest seq PostgreSQL knows for the conversation (stored messages or the recorded counter). */
+  async maxSeq(conversationId: string): Promise<number> {
+    const rows = await this.db.execute(sql`
+      select greatest(
+        (select last_seq from conversations where id = ${conversationId}),
+        (select max(seq) from messages where conversation_id = ${conversationId}), 0)::bigint as s`);
+    return Number((rowsOf(rows)[0] as { s: string | number }).s);
+  }
+
+  /** Newest `limit` messages with seq < beforeSeq, ascending. */
+  async before(conversationId: string, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
+    const rows = await this.db.select().from(messages)
+      .where(and(eq(messages.conversationId, conversationId), lt(messages.seq, beforeSeq)))
+      .orderBy(desc(messages.seq)).limit(limit);
+    return rows.reverse().map(toChatMessage);
+  }
+
+  /** Messages with seq > afterSeq, ascending, at most `limit`. */
+  async after(conversationId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
+    const rows = await this.db.select().from(messages)
+      .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, afterSeq)))
+      .orderBy(asc(messages.seq)).limit(limit);
+    return rows.map(toChatMessage);
+  }
+
+  async byClientId(conversationId: string, senderId: string, clientId: string): Promise<ChatMessage | null> {
+    const [row] = await this.db.select().from(messages).where(and(
+      eq(messages.conversationId, conversationId), eq(messages.senderId, senderId), eq(messages.clientId, clientId)));
+    return row ? toChatMessage(row) : null;
+  }
+
+  /**
+   * Redis-down path: allocates the seq from conversations.last_seq (the row
+   * lock serialises senders) and stores the message in one transaction.
+   */
+  async appendDirectly(m: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    if (m.client_id) {
+      const dup = await this.byClientId(m.conversation_id, m.sender_id, m.client_id);
+      if (dup) return { message: dup, duplicate: true };
+    }
+    try {
+      return await this.db.transaction(async (tx) => {
+        const [conv] = await tx.update(conversations)
+          .set({
+            lastSeq: sql`greatest(${conversations.lastSeq}, coalesce((select max(seq) from messages where conversation_id = ${m.conversation_id}), 0)) + 1`,
+            lastMessageAt: new Date(m.timestamp),
+          })
+          .where(eq(conversations.id, m.conversation_id)).returning({ lastSeq: conversations.lastSeq });
+        const message: ChatMessage = { ...m, seq: Number(conv!.lastSeq) };
+        await tx.insert(messages).values(toRow(message));
+        return { message, duplicate: false };
+      });
+    } catch (err) {
+      // A concurrent retry with the same client_id won the unique index: return its message.
+      const dup = m.client_id ? await this.byClientId(m.conversation_id, m.sender_id, m.client_id) : null;
+      if (dup) return { message: dup, duplicate: true };
+      throw err;
+    }
+  }
+
+  /** Raises last_read_seq (never lowers it). Returns the stored value. */
+  async markRead(conversationId: string, userId: string, seq: number): Promise<number> {
+    const [row] = await this.db.update(conversationMembers)
+      .set({ lastReadSeq: sql`greatest(${conversationMembers.lastReadSeq}, ${seq})` })
+      .where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId)))
+      .returning({ v: conversationMembers.lastReadSeq });
+    return Number(row?.v ?? 0);
+  }
+}
+
+/** postgres.js returns an array; PGlite returns {rows}. */
+export function rowsOf(result: unknown): Record<string, unknown>[] {
+  return Array.isArray(result) ? result : ((result as { rows: Record<string, unknown>[] }).rows ?? []);
+}

@@ -1,0 +1,216 @@
+/**
+ * Chat use cases shared by HTTP and WebSocket. Where each piece lives:
+ * - Redis (engine.chat): the seq counter, the newest 50 messages, the
+ *   idempotency records and the chat:persist outbox; one Lua script appends.
+ * - PostgreSQL (ChatRepo): conversations, members, read markers and every
+ *   message, written by the persister from the outbox.
+ * When Redis is unreachable, messages go straight to PostgreSQL with the seq
+ * taken from conversations.last_seq, and only local sockets get them.
+ */
+import { BadRequest, NotFound } from "../../errors";
+import { EngineUnavailableError, SeqMissingError } from "../../engine/errors";
+import type { ChatMessage, Engine, NewMessage } from "../../engine/types";
+import { chatChannel, userChannel } from "../../engine/redis/keys";
+import type { RateLimit } from "../../plugins/rate-limit";
+import { log } from "../../lib/log";
+import type { ChatEvent, LocalDelivery, UserEvent } from "./events";
+import { MAX_CONTENT, type SendInput } from "./model";
+import { ChatRepo, type Membership } from "./repo";
+import { chatMetrics } from "./metrics";
+
+const MEMBERSHIP_TTL_MS = 5_000;
+
+export class ChatService {
+  private local: LocalDelivery | null = null;
+  private readonly memberCache = new Map<string, { m: Membership; until: number }>();
+
+  constructor(readonly repo: ChatRepo, private readonly engine: Engine, private readonly limit: RateLimit) {}
+
+  /** The socket layer registers itself so the Redis-down path can still reach local sockets. */
+  attachLocalDelivery(local: LocalDelivery) {
+    this.local = local;
+  }
+
+  /** Membership or 404: non-members must not learn that a conversation exists. */
+  async requireMember(conversationId: string, userId: string): Promise<Membership> {
+    const key = `${conversationId}:${userId}`;
+    const hit = this.memberCache.get(key);
+    if (hit && hit.until > Date.now()) return hit.m;
+    const m = await this.repo.membership(conversationId, userId);
+    if (!m) throw new NotFound("conversation");
+    if (this.memberCache.size > 50_000) this.memberCache.clear();
+    this.memberCache.set(key, { m, until: Date.now() + MEMBERSHIP_TTL_MS });
+    return m;
+  }
+
+  forgetMembership(conversationId: string, userId: string) {
+    this.memberCache.delete(`${conversationId}:${userId}`);
+  }
+
+  /** Resolves `to` (creating the direct conversation on first use) or checks membership of `conversation_id`. */
+  async resolveTarget(userId: string, input: { to?: string; conversation_id?: string }): Promise<{ conversationId: string; receiverId: string | null }> {
+    if (input.to && input.conversation_id) throw new BadRequest("give either `to` or `conversation_id`, not both", [{ field: "to", message: "conflicts with conversation_id" }]);
+    if (input.to) {
+      if (input.to === userId) throw new BadRequest("you cannot send a direct message to yourself", [{ field: "to", message: "is yourself" }]);
+      const existing = await this.repo.findDirect(userId, input.to);
+      if (existing) return { conversationId: existing, receiverId: input.to };
+      const { id, created } = await this.createDirect(userId, input.to);
+      if (created) log.debug({ conversation: id }, "direct conversation created");
+      return { conversationId: id, receiverId: input.to };
+    }
+    if (!input.conversation_id) throw new BadRequest("`to` or `conversation_id` is required", [{ field: "to", message: "required" }]);
+    const m = await this.requireMember(input.conversation_id, userId);
+    return { conversationId: input.conversation_id, receiverId: m.kind === "direct" ? m.peerId : null };
+  }
+
+  private async createDirect(userId: string, peerId: string) {
+    let res;
+    try {
+      res = await this.repo.ensureDirect(userId, peerId);
+    } catch (err) {
+      if ((err as { code?: string; cause?: { code?: string } }).code === "23503" || (err as { cause?: { code?: string } }).cause?.code === "23503") {
+        throw new NotFound("user");
+      }
+      throw err;
+    }
+    await this.joined(res.id, [userId, peerId], "direct");
+    return res;
+  }
+
+  /** Records new members in Redis and tells their sockets (on any instance) to follow the conversation. */
+  async joined(conversationId: string, userIds: string[], kind: "direct" | "room") {
+    try {
+      await this.engine.chat.addMember(conversationId, userIds);
+      await Promise.all(userIds.map((u) => this.notifyUser(u, { type: "conversation", conversation_id: conversationId, kind })));
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+    }
+  }
+
+  async left(conversationId: string, userId: string) {
+    this.forgetMembership(conversationId, userId);
+    try {
+      await this.engine.chat.removeMember(conversationId, userId);
+      await this.notifyUser(userId, { type: "conversation.left", conversation_id: conversationId });
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+    }
+  }
+
+  async send(userId: string, input: SendInput, messageType: NewMessage["message_type"] = "text"): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    const content = input.content.trim();
+    if (content.length === 0 || content.length > MAX_CONTENT) {
+      throw new BadRequest(`content must be 1..${MAX_CONTENT} characters after trimming`, [{ field: "content", message: `length ${content.length}` }]);
+    }
+    await this.limit("send", userId);
+    const { conversationId, receiverId } = await this.resolveTarget(userId, input);
+    const draft: NewMessage = {
+      id: Bun.randomUUIDv7(),
+      conversation_id: conversationId,
+      sender_id: userId,
+      receiver_id: receiverId,
+      content,
+      message_type: messageType,
+      client_id: input.client_id ?? null,
+      timestamp: new Date().toISOString(),
+    };
+    const res = await this.append(draft);
+    chatMetrics.sent.inc({ path: res.path, duplicate: String(res.duplicate) });
+    return { message: res.message, duplicate: res.duplicate };
+  }
+
+  private async append(draft: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {
+    try {
+      try {
+        return { ...(await this.engine.chat.append(draft)), path: "redis" };
+      } catch (err) {
+        if (!(err instanceof SeqMissingError)) throw err;
+        // Redis lost the counter (restart, eviction): never reuse a seq PostgreSQL already has.
+        await this.engine.chat.seedSeq(draft.conversation_id, await this.repo.maxSeq(draft.conversation_id));
+        return { ...(await this.engine.chat.append(draft)), path: "redis" };
+      }
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+      const res = await this.repo.appendDirectly(draft);
+      if (!res.duplicate) this.local?.toConversation(draft.conversation_id, { type: "message", message: res.message });
+      return { ...res, path: "postgres" };
+    }
+  }
+
+  /**
+   * Newest `limit` messages before `beforeSeq` (ascending). The Redis list
+   * serves the newest page; older pages, and everything when Redis is down or
+   * was flushed, come from PostgreSQL. Seqs are contiguous from 1, so
+   * has_more is simply "the first returned seq is above 1".
+   */
+  async history(userId: string, conversationId: string, beforeSeq: number | undefined, limit: number) {
+    await this.requireMember(conversationId, userId);
+    const upper = beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    let cached: ChatMessage[] = [];
+    try {
+      cached = (await this.cachedRecent(conversationId)).filter((m) => m.seq < upper);
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+    }
+    let page = cached.slice(-limit);
+    if (page.length < limit) {
+      const below = page.length ? page[0]!.seq : upper;
+      const older = await this.repo.before(conversationId, below, limit - page.length);
+      page = [...older, ...page];
+    }
+    return { conversation_id: conversationId, messages: page, has_more: page.length > 0 && page[0]!.seq > 1 };
+  }
+
+  /** The Redis list, refilled from PostgreSQL when it is missing (after a flush or restart). */
+  private async cachedRecent(conversationId: string): Promise<ChatMessage[]> {
+    const recent = await this.engine.chat.recent(conversationId);
+    if (recent) return recent;
+    const fromDb = await this.repo.before(conversationId, Number.MAX_SAFE_INTEGER, 50);
+    if (fromDb.length) await this.engine.chat.refill(conversationId, fromDb);
+    return fromDb;
+  }
+
+  /** Messages after `afterSeq` in order, for `resume`: Redis when it covers the gap, PostgreSQL otherwise. */
+  async since(userId: string, conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]> {
+    await this.requireMember(conversationId, userId);
+    let cached: ChatMessage[] = [];
+    try {
+      cached = (await this.engine.chat.recent(conversationId)) ?? [];
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+    }
+    if (cached.length && cached[0]!.seq <= afterSeq + 1) return cached.filter((m) => m.seq > afterSeq).slice(0, max);
+    const fromDb = await this.repo.after(conversationId, afterSeq, max);
+    const last = fromDb.length ? fromDb[fromDb.length - 1]!.seq : afterSeq;
+    // Messages still in the outbox are in Redis but not yet in PostgreSQL.
+    const tail = cached.filter((m) => m.seq > last);
+    return [...fromDb, ...tail].slice(0, max);
+  }
+
+  async markRead(userId: string, conversationId: string, seq: number) {
+    await this.requireMember(conversationId, userId);
+    const stored = await this.repo.markRead(conversationId, userId, seq);
+    await this.publish(conversationId, { type: "read", conversation_id: conversationId, user_id: userId, seq: stored });
+    return { conversation_id: conversationId, last_read_seq: stored };
+  }
+
+  async typing(userId: string, conversationId: string) {
+    await this.requireMember(conversationId, userId);
+    await this.limit("typing", `${userId}:${conversationId}`);
+    await this.publish(conversationId, { type: "typing", conversation_id: conversationId, user_id: userId });
+  }
+
+  /** Publishes to every instance; with Redis down, to this instance's sockets only. */
+  async publish(conversationId: string, event: ChatEvent) {
+    try {
+      await this.engine.broker.publish(chatChannel(conversationId), JSON.stringify(event));
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+      this.local?.toConversation(conversationId, event);
+    }
+  }
+
+  async notifyUser(userId: string, event: UserEvent) {
+    await this.engine.broker.publish(userChannel(userId), JSON.stringify(event));
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * `{ auth: true }` on a route requires a valid access token and puts the
+ * caller's id in `userId`. Documented in OpenAPI as bearer auth.
+ */
+import { Elysia } from "elysia";
+import { Unauthorized } from "../errors";
+import type { TokenService } from "../modules/auth/tokens";
+
+export function bearerFrom(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return m ? m[1]! : null;
+}
+
+export const authPlugin = (tokens: TokenService) =>
+  new Elysia({ name: "auth" }).macro({
+    auth: {
+      detail: { security: [{ bearerAuth: [] }] },
+      async resolve({ headers }) {
+        const token = bearerFrom(headers.authorization);
+        if (!token) throw new Unauthorized("missing bearer token");
+        return { userId: await tokens.verifyAccess(token) };
+      },
+    },
+  });

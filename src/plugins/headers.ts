@@ -1,0 +1,41 @@
+/**
+ * CORS from the CORS_ORIGINS allow-list (bearer tokens, no cookies, so no credentials mode) and
+ * security headers on every response. The docs page needs an inline script
+ * (Swagger UI's boot call), so only /swagger gets 'unsafe-inline'.
+ */
+import { Elysia } from "elysia";
+import { PayloadTooLarge } from "../errors";
+import { bodyTooLarge } from "./metrics";
+
+const CSP_APP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const CSP_DOCS = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export const headersPlugin = (opts: { corsOrigins: string; maxBodyBytes: number; maxUploadBytes?: number }) => {
+  const allowed = new Set(opts.corsOrigins.split(",").map((s) => s.trim()).filter(Boolean));
+  return new Elysia({ name: "headers" })
+    .onRequest(({ request, set }) => {
+      const url = new URL(request.url);
+      const limit = url.pathname === "/files/upload" ? (opts.maxUploadBytes ?? opts.maxBodyBytes) : opts.maxBodyBytes;
+      const len = Number(request.headers.get("content-length") ?? 0);
+      if (len > limit) {
+        bodyTooLarge.inc();
+        throw new PayloadTooLarge(limit);
+      }
+      const h = set.headers;
+      h["x-content-type-options"] = "nosniff";
+      h["referrer-policy"] = "no-referrer";
+      h["x-frame-options"] = "DENY";
+      h["content-security-policy"] = url.pathname.startsWith("/swagger") ? CSP_DOCS : CSP_APP;
+      const origin = request.headers.get("origin");
+      if (origin && (allowed.has(origin) || allowed.has("*"))) {
+        h["access-control-allow-origin"] = origin;
+        h["vary"] = "Origin";
+        if (request.method === "OPTIONS") {
+          h["access-control-allow-methods"] = "GET, POST, PATCH, DELETE, OPTIONS";
+          h["access-control-allow-headers"] = request.headers.get("access-control-request-headers") ?? "authorization, content-type";
+          h["access-control-max-age"] = "600";
+          return new Response(null, { status: 204, headers: h as Record<string, string> });
+        }
+      }
+    });
+};

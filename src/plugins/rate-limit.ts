@@ -1,0 +1,41 @@
+/**
+ * Named token buckets on the engine's RateLimiter (Redis or memory). A call
+ * either passes or throws 429 with Retry-After; a limiter outage fails open,
+ * because refusing every login while Redis restarts would be worse.
+ */
+import { TooManyRequests } from "../errors";
+import { log } from "../lib/log";
+import type { RateLimiter } from "../engine/types";
+import { rateLimited } from "./metrics";
+
+export type Bucket = { capacity: number; refillPerSec: number };
+export type RateLimit = (scope: string, id: string, cost?: number) => Promise<void>;
+
+export const DEFAULT_BUCKETS: Record<string, Bucket> = {
+  register: { capacity: 10, refillPerSec: 10 / 3600 },
+  "login-ip": { capacity: 30, refillPerSec: 30 / 60 },
+  "login-account": { capacity: 10, refillPerSec: 10 / 300 },
+  refresh: { capacity: 60, refillPerSec: 1 },
+  send: { capacity: 30, refillPerSec: 10 },
+  typing: { capacity: 10, refillPerSec: 2 },
+  submit: { capacity: 10, refillPerSec: 10 / 60 },
+  upload: { capacity: 20, refillPerSec: 20 / 60 },
+};
+
+export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bucket> = DEFAULT_BUCKETS): RateLimit {
+  return async (scope, id, cost = 1) => {
+    const bucket = buckets[scope];
+    if (!bucket) return;
+    let res;
+    try {
+      res = await limiter.take(scope, id, { ...bucket, cost });
+    } catch (err) {
+      log.warn({ err, scope }, "rate limiter unavailable; allowing request");
+      return;
+    }
+    if (!res.allowed) {
+      rateLimited.inc({ scope });
+      throw new TooManyRequests(res.retryAfterMs, scope === "send" ? "messages" : "requests");
+    }
+  };
+}
