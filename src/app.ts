@@ -3,7 +3,7 @@
  * main.ts and the tests both build the server through here, so tests exercise
  * exactly what production serves.
  */
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import pkg from "../package.json";
 import type { Config } from "./config";
 import type { Database } from "./db/client";
@@ -19,19 +19,29 @@ import { authModule } from "./modules/auth";
 import { UsersService } from "./modules/users/service";
 import { usersModule } from "./modules/users";
 import { opsModule, type ReadyCheck } from "./modules/ops";
+import { ChatRepo } from "./modules/chat/repo";
+import { ChatService } from "./modules/chat/service";
+import { chatModule } from "./modules/chat";
+import { SocketHub, type ConversationRefs } from "./modules/chat/hub";
+import { wsModule } from "./modules/chat/ws";
+import { RoomsService } from "./modules/rooms/service";
+import { roomsModule } from "./modules/rooms";
 
 export const VERSION: string = pkg.version;
+const WS_BUFFER_BYTES = 1024 * 1024;
 
 export type AppDeps = {
   config: Config;
   database: Database;
   engine: Engine;
+  /** The running actor system; without it there are no sockets (HTTP-only tests). */
+  actors?: { conversations: ConversationRefs };
   /** Extra readiness checks (actor tree, canary) added by main. */
   checks?: ReadyCheck[];
   isDraining?: () => boolean;
   buckets?: Record<string, Bucket>;
   /** Feature modules built by the composition root (chat, problems, web). */
-  modules?: ((ctx: AppContext) => Elysia<any, any, any, any, any, any, any>)[];
+  modules?: ((ctx: AppContext) => AnyElysia)[];
 };
 
 export type AppContext = {
@@ -40,29 +50,52 @@ export type AppContext = {
   engine: Engine;
   tokens: TokenService;
   limit: ReturnType<typeof createRateLimit>;
+  chat: ChatService;
+  hub?: SocketHub;
 };
 
 export function createApp(deps: AppDeps) {
   const { config, database, engine } = deps;
   const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC);
   const limit = createRateLimit(engine.rateLimiter, deps.buckets ?? DEFAULT_BUCKETS);
-  const ctx: AppContext = { config, database, engine, tokens, limit };
+  const chat = new ChatService(new ChatRepo(database.db), engine, limit);
+  const hub = deps.actors
+    ? new SocketHub(deps.actors.conversations, engine.broker, engine.presence, chat, {
+      presenceTtlSec: config.PRESENCE_TTL_SEC,
+      maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
+    })
+    : undefined;
+  if (hub) chat.attachLocalDelivery(hub);
+  const ctx: AppContext = { config, database, engine, tokens, limit, chat, hub };
   const checks: ReadyCheck[] = [
     { name: "database", check: () => database.ping() },
     ...(engine.kind === "redis" ? [{ name: "redis", check: () => engine.ping() }] : []),
     ...(deps.checks ?? []),
   ];
 
-  let app = new Elysia()
+  let app: AnyElysia = new Elysia({
+    websocket: {
+      // Frames above 64 KiB close the socket (1009); a client message is at most ~16 KiB of content.
+      maxPayloadLength: 64 * 1024,
+      // Past this, Bun drops the frame and Connection closes the socket with "resume" (never a silent loss).
+      backpressureLimit: WS_BUFFER_BYTES,
+      closeOnBackpressureLimit: false,
+      idleTimeout: 120,
+      sendPings: true,
+    },
+  })
     .use(errorsPlugin)
     .use(metricsPlugin)
     .use(headersPlugin({ corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES }))
     .use(openapiPlugin(VERSION))
     .use(opsModule({ checks, version: VERSION, isDraining: deps.isDraining ?? (() => false) }))
     .use(authModule(new AuthService(database.db, tokens), tokens, limit))
-    .use(usersModule(new UsersService(database.db, engine.presence), tokens));
-  for (const m of deps.modules ?? []) app = app.use(m(ctx)) as typeof app;
-  return app;
+    .use(usersModule(new UsersService(database.db, engine.presence), tokens))
+    .use(chatModule(chat, tokens, engine.presence))
+    .use(roomsModule(new RoomsService(chat), chat, tokens));
+  if (hub) app = app.use(wsModule(hub, chat, tokens, { maxBufferedBytes: WS_BUFFER_BYTES }));
+  for (const m of deps.modules ?? []) app = app.use(m(ctx));
+  return Object.assign(app, { hub });
 }
 
 export type App = ReturnType<typeof createApp>;

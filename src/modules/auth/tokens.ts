@@ -21,16 +21,23 @@ export class TokenService {
     return this.signer.sign({ sub: userId, typ: "access" });
   }
 
-  /** Returns the user id, or throws 401 (with code token_expired when only the expiry is wrong). */
+  /** Returns the user id, or throws 401 (code token_expired for an expired token, invalid_token otherwise). */
   async verifyAccess(token: string): Promise<string> {
+    return (await this.verifyAccessClaims(token)).sub;
+  }
+
+  /** The verified claims: user id and expiry (seconds since epoch). */
+  async verifyAccessClaims(token: string): Promise<{ sub: string; exp: number }> {
     if (!token || token.length > 2048) throw new Unauthorized("invalid token", "invalid_token");
     const claims = (await this.signer.verify(token)) as false | (Partial<AccessClaims> & { exp?: number });
     if (!claims) {
       if (isExpiredButAuthentic(token)) throw new Unauthorized("token expired", "token_expired");
       throw new Unauthorized("invalid token", "invalid_token");
     }
-    if (claims.typ !== "access" || typeof claims.sub !== "string") throw new Unauthorized("invalid token", "invalid_token");
-    return claims.sub;
+    if (claims.typ !== "access" || typeof claims.sub !== "string" || typeof claims.exp !== "number") {
+      throw new Unauthorized("invalid token", "invalid_token");
+    }
+    return { sub: claims.sub, exp: claims.exp };
   }
 
   newRefreshToken(): { token: string; hash: string } {
@@ -43,7 +50,10 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
 
-/** Only distinguishes the message; the signature was already rejected or accepted by verify(). */
+/**
+ * Picks the message only: the token was already rejected. A forged token with
+ * a past `exp` also reads "expired"; either way the answer is 401.
+ */
 function isExpiredButAuthentic(token: string): boolean {
   try {
     const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString());

@@ -147,6 +147,14 @@ export class ChatRepo {
     }
   }
 
+  /** Each conversation of the user with its last seq as PostgreSQL knows it (for the socket's `ready`). */
+  async lastSeqs(userId: string): Promise<{ conversation_id: string; last_seq: number; last_read_seq: number }[]> {
+    const rows = await this.db.select({ id: conversations.id, lastSeq: conversations.lastSeq, lastRead: conversationMembers.lastReadSeq })
+      .from(conversationMembers).innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
+      .where(eq(conversationMembers.userId, userId));
+    return rows.map((r) => ({ conversation_id: r.id, last_seq: Number(r.lastSeq), last_read_seq: Number(r.lastRead) }));
+  }
+
   /** Raises last_read_seq (never lowers it). Returns the stored value. */
   async markRead(conversationId: string, userId: string, seq: number): Promise<number> {
     const [row] = await this.db.update(conversationMembers)

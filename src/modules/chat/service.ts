@@ -97,7 +97,8 @@ export class ChatService {
     }
   }
 
-  async send(userId: string, input: SendInput, messageType: NewMessage["message_type"] = "text"): Promise<{ message: ChatMessage; duplicate: boolean }> {
+  /** `opts.id` lets a socket know its own message's id before the broker echoes it back. */
+  async send(userId: string, input: SendInput, opts: { id?: string; messageType?: NewMessage["message_type"] } = {}): Promise<{ message: ChatMessage; duplicate: boolean }> {
     const content = input.content.trim();
     if (content.length === 0 || content.length > MAX_CONTENT) {
       throw new BadRequest(`content must be 1..${MAX_CONTENT} characters after trimming`, [{ field: "content", message: `length ${content.length}` }]);
@@ -105,12 +106,12 @@ export class ChatService {
     await this.limit("send", userId);
     const { conversationId, receiverId } = await this.resolveTarget(userId, input);
     const draft: NewMessage = {
-      id: Bun.randomUUIDv7(),
+      id: opts.id ?? Bun.randomUUIDv7(),
       conversation_id: conversationId,
       sender_id: userId,
       receiver_id: receiverId,
       content,
-      message_type: messageType,
+      message_type: opts.messageType ?? "text",
       client_id: input.client_id ?? null,
       timestamp: new Date().toISOString(),
     };

@@ -1,0 +1,120 @@
+/**
+ * Moves chat messages from the Redis outbox (`chat:persist`, group
+ * `persister`) into PostgreSQL in batches. An entry is acknowledged only after
+ * the transaction that wrote it committed, so a crash anywhere re-delivers it
+ * and ON CONFLICT DO NOTHING makes the re-delivery harmless. Entries left
+ * pending by a dead instance are reclaimed after PERSIST_RECLAIM_MS.
+ */
+import { sql } from "drizzle-orm";
+import { Actor } from "./kernel/index.ts";
+import type { Db } from "../src/db/client";
+import { messages } from "../src/db/schema";
+import type { ChatMessage, Outbox, OutboxEntry } from "../src/engine/types";
+import { toRow } from "../src/modules/chat/repo";
+import { chatMetrics } from "../src/modules/chat/metrics";
+import { log } from "../src/lib/log";
+
+export type PersisterOptions = { consumer: string; batchSize?: number; blockMs?: number; reclaimMs?: number };
+
+type Msg = never;
+
+const isDataError = (err: unknown): boolean => {
+  const code = (err as { code?: string; cause?: { code?: string } })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
+  return typeof code === "string" && (code.startsWith("22") || code.startsWith("23"));
+};
+
+export class PersisterActor extends Actor<Msg> {
+  private loop?: Promise<void>;
+  private readonly batchSize: number;
+  private readonly blockMs: number;
+  private readonly reclaimMs: number;
+  private lastReclaim = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly outbox: Outbox, private readonly db: Db, private readonly opts: PersisterOptions) {
+    super({ name: "persister", mailbox: { capacity: 16, overflow: "drop-oldest" } });
+    this.batchSize = opts.batchSize ?? 500;
+    this.blockMs = opts.blockMs ?? 1000;
+    this.reclaimMs = opts.reclaimMs ?? 30_000;
+  }
+
+  protected override async onStart() {
+    await this.outbox.ensureGroup().catch((err) => log.warn({ err }, "persister: outbox unavailable at start; will retry"));
+    this.loop = this.run();
+  }
+
+  protected override async onStop() {
+    await this.loop;
+  }
+
+  /** The work is the background loop; there is nothing to tell this actor. */
+  protected handle(_msg: Msg) {}
+
+  /** Resolves the next time the loop finds the outbox empty (for shutdown and tests; pair it with a timeout). */
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async run() {
+    let backoff = 100;
+    while (!this.signal.aborted) {
+      try {
+        const entries = await this.next();
+        if (entries.length === 0) {
+          for (const w of this.idleWaiters.splice(0)) w();
+          continue;
+        }
+        await this.write(entries);
+        await this.outbox.ack(entries.map((e) => e.id));
+        backoff = 100;
+      } catch (err) {
+        log.warn({ err, retryInMs: backoff }, "persister: batch not written; retrying");
+        await Bun.sleep(backoff + Math.random() * backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+
+  private async next(): Promise<OutboxEntry[]> {
+    if (Date.now() - this.lastReclaim > this.reclaimMs / 2) {
+      this.lastReclaim = Date.now();
+      const stale = await this.outbox.claimStale(this.opts.consumer, this.reclaimMs, this.batchSize);
+      if (stale.length) return stale;
+    }
+    return this.outbox.read(this.opts.consumer, this.batchSize, this.blockMs);
+  }
+
+  private async write(entries: OutboxEntry[]) {
+    const all = entries.map((e) => e.message);
+    try {
+      await this.insert(all);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      // One bad row must not block the stream: write the rest one by one and report the bad one.
+      for (const m of all) {
+        try {
+          await this.insert([m]);
+        } catch (rowErr) {
+          if (!isDataError(rowErr)) throw rowErr;
+          chatMetrics.persistConflicts.inc();
+          log.error({ err: rowErr, message_id: m.id, conversation_id: m.conversation_id }, "persister: message rejected by PostgreSQL; dropped from outbox");
+        }
+      }
+    }
+  }
+
+  private async insert(batch: ChatMessage[]) {
+    await this.db.transaction(async (tx) => {
+      const written = await tx.insert(messages).values(batch.map(toRow)).onConflictDoNothing().returning({ id: messages.id });
+      chatMetrics.persisted.inc(written.length);
+      if (written.length < batch.length) chatMetrics.persistConflicts.inc(batch.length - written.length);
+      const latest = new Map<string, ChatMessage>();
+      for (const m of batch) if ((latest.get(m.conversation_id)?.seq ?? 0) < m.seq) latest.set(m.conversation_id, m);
+      for (const m of latest.values()) {
+        await tx.execute(sql`update conversations set last_seq = greatest(last_seq, ${m.seq}),
+          last_message_at = greatest(coalesce(last_message_at, ${m.timestamp}::timestamptz), ${m.timestamp}::timestamptz)
+          where id = ${m.conversation_id}`);
+      }
+    });
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Builds the supervision tree of DESIGN §3 from config. The role decides which
+ * branches run: `api` serves sockets (conversations, canary), `worker` runs
+ * the judge (workers, reaper, runners), `all` both; every role persists.
+ */
+import { Registry, Supervisor, type ChildSpec, type Snapshot } from "./kernel/index.ts";
+import { ConversationActor, conversationActorFactory, type ConversationMsg } from "./conversation.actor";
+import { PersisterActor } from "./persister.actor";
+import { CanaryActor } from "./canary.actor";
+import type { Config } from "../src/config";
+import type { Db } from "../src/db/client";
+import type { Engine } from "../src/engine/types";
+
+export type ActorSystem = {
+  root: Supervisor;
+  /** Routes to the current conversations registry (a restarted registry is a new instance). */
+  conversations: { tell(conversationId: string, msg: ConversationMsg): void };
+  persister(): PersisterActor | undefined;
+  /** Readiness: throws when the canary's pub/sub round trip is stale. */
+  canaryCheck(): unknown;
+  snapshot(): Snapshot;
+  stop(): Promise<void>;
+};
+
+export type SystemDeps = { config: Config; engine: Engine; db: Db; extraChildren?: ChildSpec[]; onEscalate?: (err: Error) => void };
+
+export async function startActorSystem({ config, engine, db, extraChildren = [], onEscalate }: SystemDeps): Promise<ActorSystem> {
+  // One factory for every registry incarnation: it holds the follower sets, which outlive restarts.
+  const createConversation = conversationActorFactory(engine.broker, config.CONVERSATION_IDLE_MS);
+  const newRegistry = () => new Registry<string, ConversationActor>({
+    name: "conversations",
+    create: createConversation,
+    idleMs: config.CONVERSATION_IDLE_MS,
+    kind: "transient",
+  });
+  const children: ChildSpec[] = [
+    { name: "persister", kind: "permanent", create: () => new PersisterActor(engine.outbox, db, { consumer: config.INSTANCE_ID }) },
+    { name: "canary", kind: "permanent", create: () => new CanaryActor(engine.broker, `huddle:canary:${config.INSTANCE_ID}`) },
+    ...extraChildren,
+    // Last, so it stops first: sockets go before the stores they read from.
+    { name: "conversations", kind: "permanent", create: newRegistry },
+  ];
+  const root = new Supervisor({ name: "root", children, restart: { intensity: 10, periodMs: 60_000 }, ...(onEscalate ? { onEscalate } : {}) });
+  await root.start();
+  return {
+    root,
+    conversations: {
+      tell: (conversationId, msg) => root.child<Registry<string, ConversationActor>>("conversations")?.tell(conversationId, msg),
+    },
+    persister: () => root.child<PersisterActor>("persister"),
+    canaryCheck: () => {
+      const canary = root.child<CanaryActor>("canary");
+      if (!canary) throw new Error("canary not running");
+      return canary.check(10_000);
+    },
+    snapshot: () => root.snapshot(),
+    stop: () => root.stop("shutdown"),
+  };
+}

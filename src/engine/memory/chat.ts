@@ -1,0 +1,90 @@
+/** In-process ChatStore; see the port in ../types.ts for the guarantees. */
+import { SeqMissingError } from "../errors";
+import { IDEMPOTENCY_TTL_SEC, chatChannel } from "../redis/keys";
+import { RECENT_LIMIT, type ChatMessage, type ChatStore, type NewMessage } from "../types";
+import type { MemoryBroker } from "./broker";
+import { ExpiringMap } from "./misc";
+import type { MemoryOutbox } from "./outbox";
+
+export class MemoryChatStore implements ChatStore {
+  private readonly seqs = new Map<string, number>();
+  /** Message JSON per conversation, oldest first; stored serialized so callers never share objects with the store. */
+  private readonly lists = new Map<string, string[]>();
+  private readonly sent = new ExpiringMap<string>();
+  private readonly memberships = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly outbox: MemoryOutbox,
+    private readonly broker: MemoryBroker,
+  ) {}
+
+  // Synchronous body: nothing can interleave, which is what the Lua script buys on Redis.
+  async append(m: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    const cid = m.conversation_id;
+    const recordKey = m.client_id === null ? null : JSON.stringify([cid, m.sender_id, m.client_id]);
+    const prior = recordKey === null ? undefined : this.sent.get(recordKey);
+    if (prior !== undefined) return { message: JSON.parse(prior) as ChatMessage, duplicate: true };
+    const last = this.seqs.get(cid);
+    if (last === undefined) throw new SeqMissingError(cid);
+    const message: ChatMessage = {
+      id: m.id,
+      conversation_id: cid,
+      seq: last + 1,
+      sender_id: m.sender_id,
+      receiver_id: m.receiver_id,
+      content: m.content,
+      message_type: m.message_type,
+      client_id: m.client_id,
+      timestamp: m.timestamp,
+    };
+    const json = JSON.stringify(message);
+    this.seqs.set(cid, message.seq);
+    const list = this.lists.get(cid) ?? [];
+    list.push(json);
+    if (list.length > RECENT_LIMIT) list.splice(0, list.length - RECENT_LIMIT);
+    this.lists.set(cid, list);
+    this.outbox.add(message);
+    if (recordKey !== null) this.sent.set(recordKey, json, IDEMPOTENCY_TTL_SEC * 1000);
+    this.broker.publishNow(chatChannel(cid), `{"type":"message","message":${json}}`);
+    return { message: JSON.parse(json) as ChatMessage, duplicate: false };
+  }
+
+  async seedSeq(conversationId: string, atLeast: number): Promise<void> {
+    if (!Number.isSafeInteger(atLeast) || atLeast < 0) throw new RangeError(`seedSeq: bad seq ${atLeast}`);
+    const cur = this.seqs.get(conversationId);
+    if (cur === undefined || cur < atLeast) this.seqs.set(conversationId, atLeast);
+  }
+
+  async recent(conversationId: string): Promise<ChatMessage[] | null> {
+    const list = this.lists.get(conversationId);
+    if (!list || list.length === 0) return null;
+    return list.map((s) => JSON.parse(s) as ChatMessage);
+  }
+
+  async refill(conversationId: string, messages: ChatMessage[]): Promise<boolean> {
+    const last = messages.slice(-RECENT_LIMIT);
+    if (last.length === 0 || this.lists.has(conversationId)) return false;
+    const cur = this.seqs.get(conversationId);
+    if (cur !== undefined && cur > last[last.length - 1]!.seq) return false;
+    this.lists.set(conversationId, last.map((m) => JSON.stringify(m)));
+    return true;
+  }
+
+  async addMember(conversationId: string, userIds: string[]): Promise<void> {
+    for (const uid of userIds) {
+      let set = this.memberships.get(uid);
+      if (!set) this.memberships.set(uid, (set = new Set()));
+      set.add(conversationId);
+    }
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    const set = this.memberships.get(userId);
+    set?.delete(conversationId);
+    if (set && set.size === 0) this.memberships.delete(userId);
+  }
+
+  async conversationsOf(userId: string): Promise<string[]> {
+    return [...(this.memberships.get(userId) ?? [])];
+  }
+}

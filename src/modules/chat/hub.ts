@@ -1,0 +1,160 @@
+/**
+ * The sockets of this instance. For every connected user it holds one
+ * `user:{id}` subscription (new conversations, problem results) and keeps the
+ * presence key alive; each followed conversation is handed to that
+ * conversation's actor, which owns the `chat:{id}` subscription.
+ */
+import { eq } from "drizzle-orm";
+import type { ConversationMsg } from "../../../actors/conversation.actor";
+import { users } from "../../db/schema";
+import type { Broker, Presence, Unsubscribe } from "../../engine/types";
+import { userChannel } from "../../engine/redis/keys";
+import { log } from "../../lib/log";
+import type { ChatEvent, LocalDelivery } from "./events";
+import type { ChatService } from "./service";
+import { CLOSE, type Connection } from "./connection";
+import { chatMetrics } from "./metrics";
+
+export type ConversationRefs = { tell(conversationId: string, msg: ConversationMsg): void };
+
+export type HubOptions = { presenceTtlSec: number; maxSocketsPerUser: number };
+
+const LAST_ACTIVE_EVERY_MS = 30_000;
+
+export class SocketHub implements LocalDelivery {
+  private readonly byUser = new Map<string, Set<Connection>>();
+  private readonly userSubs = new Map<string, Promise<Unsubscribe | null>>();
+  private readonly lastActiveWritten = new Map<string, number>();
+  private heartbeat?: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly conversations: ConversationRefs,
+    private readonly broker: Broker,
+    private readonly presence: Presence,
+    private readonly chat: ChatService,
+    private readonly opts: HubOptions,
+  ) {
+    this.heartbeat = setInterval(() => void this.refreshPresence(), Math.max(1000, (opts.presenceTtlSec * 1000) / 3));
+    this.heartbeat.unref?.();
+  }
+
+  get socketCount() {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  /** Registers a socket; false (and the socket closed) when the user has too many. */
+  async open(conn: Connection): Promise<boolean> {
+    let mine = this.byUser.get(conn.userId);
+    if (mine && mine.size >= this.opts.maxSocketsPerUser) {
+      conn.close(CLOSE.tooManySockets);
+      return false;
+    }
+    const first = !mine;
+    if (!mine) this.byUser.set(conn.userId, (mine = new Set()));
+    mine.add(conn);
+    chatMetrics.sockets.inc();
+    if (first) this.userSubs.set(conn.userId, this.subscribeUser(conn.userId));
+    await this.userSubs.get(conn.userId);
+    const ids = await this.chat.repo.conversationIdsOf(conn.userId);
+    for (const id of ids) this.follow(conn, id);
+    if (first) void this.announce(conn.userId, true, ids);
+    return true;
+  }
+
+  close(conn: Connection) {
+    const mine = this.byUser.get(conn.userId);
+    if (!mine?.delete(conn)) return;
+    chatMetrics.sockets.dec();
+    for (const id of conn.follows) this.conversations.tell(id, { type: "unfollow", followerId: conn.id });
+    conn.follows.clear();
+    if (mine.size > 0) return;
+    this.byUser.delete(conn.userId);
+    const sub = this.userSubs.get(conn.userId);
+    this.userSubs.delete(conn.userId);
+    void sub?.then((unsubscribe) => unsubscribe?.()).catch(() => {});
+    void this.chat.repo.conversationIdsOf(conn.userId).then((ids) => this.announce(conn.userId, false, ids)).catch(() => {});
+  }
+
+  follow(conn: Connection, conversationId: string) {
+    if (conn.closed || conn.follows.has(conversationId)) return;
+    conn.follows.add(conversationId);
+    this.conversations.tell(conversationId, { type: "follow", follower: conn });
+  }
+
+  unfollow(conn: Connection, conversationId: string) {
+    if (!conn.follows.delete(conversationId)) return;
+    this.conversations.tell(conversationId, { type: "unfollow", followerId: conn.id });
+  }
+
+  /** Redis-down path (see LocalDelivery). */
+  toConversation(conversationId: string, event: ChatEvent) {
+    this.conversations.tell(conversationId, { type: "event", payload: JSON.stringify(event) });
+  }
+
+  /** Closes every socket with a reason (shutdown). */
+  closeAll(how: { code: number; reason: string }) {
+    for (const set of [...this.byUser.values()]) for (const conn of [...set]) conn.close(how);
+    clearInterval(this.heartbeat);
+  }
+
+  private async subscribeUser(userId: string): Promise<Unsubscribe | null> {
+    try {
+      return await this.broker.subscribe(userChannel(userId), (payload) => this.onUserEvent(userId, payload));
+    } catch (err) {
+      log.warn({ err, userId }, "user channel subscription failed; live events for this user are limited to this instance");
+      return null;
+    }
+  }
+
+  private onUserEvent(userId: string, payload: string) {
+    const conns = this.byUser.get(userId);
+    if (!conns) return;
+    const event = JSON.parse(payload) as { type: string; conversation_id?: string };
+    for (const conn of conns) {
+      if (event.type === "conversation" && event.conversation_id) this.follow(conn, event.conversation_id);
+      else if (event.type === "conversation.left" && event.conversation_id) this.unfollow(conn, event.conversation_id);
+      else conn.sendRaw(payload);
+    }
+  }
+
+  /** Online at once; offline when the last local socket closes. Crashed instances expire via the TTL. */
+  private async announce(userId: string, online: boolean, conversationIds: string[]) {
+    const lastActive = new Date();
+    try {
+      if (online) await this.presence.setOnline(userId, this.opts.presenceTtlSec);
+      else await this.presence.setOffline(userId);
+    } catch {
+      // Presence is best effort while Redis is down.
+    }
+    await this.touchLastActive(userId, lastActive, true);
+    const event: ChatEvent = { type: "presence", user_id: userId, online, last_active: lastActive.toISOString() };
+    await Promise.all(conversationIds.map((id) => this.chat.publish(id, event).catch(() => {})));
+  }
+
+  private async refreshPresence() {
+    const now = Date.now();
+    await Promise.all([...this.byUser.keys()].map(async (userId) => {
+      try {
+        await this.presence.setOnline(userId, this.opts.presenceTtlSec);
+      } catch {
+        // retried on the next beat
+      }
+      await this.touchLastActive(userId, new Date(now), false);
+    }));
+  }
+
+  /** users.last_active, written at most every 30 s per user (and always on connect/disconnect). */
+  private async touchLastActive(userId: string, at: Date, force: boolean) {
+    const last = this.lastActiveWritten.get(userId) ?? 0;
+    if (!force && at.getTime() - last < LAST_ACTIVE_EVERY_MS) return;
+    this.lastActiveWritten.set(userId, at.getTime());
+    if (!this.byUser.has(userId)) this.lastActiveWritten.delete(userId);
+    try {
+      await this.chat.repo.db.update(users).set({ lastActive: at }).where(eq(users.id, userId));
+    } catch (err) {
+      log.debug({ err }, "last_active update failed");
+    }
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * WS /chat/subscribe. Authenticates before the upgrade (token in ?token=, an
+ * Authorization header, or Sec-WebSocket-Protocol "bearer, <token>"), then
+ * speaks JSON frames with a `type`. Frames of one socket are handled one at a
+ * time in order; a bad frame gets an `error` frame and the socket stays open.
+ */
+import { Elysia, t } from "elysia";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { AppError, Unauthorized } from "../../errors";
+import { log } from "../../lib/log";
+import { bearerFrom } from "../../plugins/auth";
+import type { TokenService } from "../auth/tokens";
+import { ClientFrame, type ClientFrameT } from "./model";
+import type { ChatService } from "./service";
+import type { SocketHub } from "./hub";
+import { CLOSE, Connection, type RawSocket } from "./connection";
+import { chatMetrics } from "./metrics";
+
+const frameCheck = TypeCompiler.Compile(ClientFrame);
+const MAX_QUEUED_FRAMES = 64;
+const RESUME_MAX = 1000;
+
+function tokenOf(query: Record<string, string | undefined>, headers: Record<string, string | undefined>): { token: string | null; viaProtocol: boolean } {
+  if (query.token) return { token: query.token, viaProtocol: false };
+  const bearer = bearerFrom(headers.authorization);
+  if (bearer) return { token: bearer, viaProtocol: false };
+  const protocols = (headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
+  const i = protocols.indexOf("bearer");
+  return { token: i >= 0 ? (protocols[i + 1] ?? null) : null, viaProtocol: i >= 0 };
+}
+
+function errorFrame(err: unknown, ref?: string | null) {
+  if (err instanceof AppError) {
+    return { type: "error", code: err.code, message: err.message, status: err.status, ...(err.details ? { details: err.details } : {}), ...(ref ? { ref } : {}) };
+  }
+  log.error({ err }, "ws frame failed");
+  return { type: "error", code: "internal", message: "internal error", status: 500, ...(ref ? { ref } : {}) };
+}
+
+export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService, opts: { maxBufferedBytes: number }) => {
+  const conns = new Map<string, Connection>();
+
+  async function handle(conn: Connection, frame: ClientFrameT) {
+    switch (frame.type) {
+      case "send": {
+        const id = Bun.randomUUIDv7();
+        conn.expectOwn(id);
+        try {
+          const { message } = await chat.send(conn.userId, frame, { id });
+          hub.follow(conn, message.conversation_id);
+          conn.send({ type: "message", message, client_id: frame.client_id ?? null });
+        } catch (err) {
+          conn.consumeOwn(id);
+          throw err;
+        }
+        return;
+      }
+      case "typing":
+        return chat.typing(conn.userId, frame.conversation_id);
+      case "read":
+        return void (await chat.markRead(conn.userId, frame.conversation_id, frame.seq));
+      case "resume": {
+        const missed = await chat.since(conn.userId, frame.conversation_id, frame.after_seq, RESUME_MAX);
+        hub.follow(conn, frame.conversation_id);
+        for (const message of missed) conn.send({ type: "message", message, resumed: true });
+        return;
+      }
+      case "ping":
+        return conn.send({ type: "pong", ...(frame.id !== undefined ? { id: frame.id } : {}), ts: Date.now() });
+    }
+  }
+
+  return new Elysia({ tags: ["chat"] }).ws("/chat/subscribe", {
+    query: t.Object({ token: t.Optional(t.String({ maxLength: 2048 })) }),
+    detail: { summary: "Real-time chat socket (see README: WebSocket protocol)" },
+    upgrade(ctx) {
+      if (tokenOf(ctx.query, ctx.headers).viaProtocol) ctx.set.headers["sec-websocket-protocol"] = "bearer";
+    },
+    async beforeHandle(ctx) {
+      const { token } = tokenOf(ctx.query, ctx.headers);
+      if (!token) throw new Unauthorized("missing token: use ?token=, Authorization: Bearer, or Sec-WebSocket-Protocol: bearer, <token>");
+      (ctx as unknown as { claims: { sub: string; exp: number } }).claims = await tokens.verifyAccessClaims(token);
+    },
+    async open(ws) {
+      const claims = (ws.data as unknown as { claims: { sub: string; exp: number } }).claims;
+      const conn = new Connection(ws.id, claims.sub, ws.raw as unknown as RawSocket, opts.maxBufferedBytes);
+      conns.set(ws.id, conn);
+      conn.expiryTimer = setTimeout(() => conn.close(CLOSE.tokenExpired), Math.max(0, claims.exp * 1000 - Date.now()));
+      conn.expiryTimer.unref?.();
+      if (!(await hub.open(conn))) return;
+      const list = await chat.repo.lastSeqs(conn.userId);
+      conn.send({ type: "ready", user_id: conn.userId, conversations: list });
+    },
+    message(ws, raw) {
+      const conn = conns.get(ws.id);
+      if (!conn) return;
+      let frame: unknown = raw;
+      if (typeof raw === "string") {
+        try {
+          frame = JSON.parse(raw);
+        } catch {
+          chatMetrics.wsFrames.inc({ type: "invalid", outcome: "error" });
+          return conn.send({ type: "error", code: "invalid_json", message: "frame is not valid JSON", status: 400 });
+        }
+      }
+      if (!frameCheck.Check(frame)) {
+        const first = frameCheck.Errors(frame).First();
+        const type = typeof (frame as { type?: unknown })?.type === "string" ? String((frame as { type: string }).type).slice(0, 32) : "unknown";
+        chatMetrics.wsFrames.inc({ type: "invalid", outcome: "error" });
+        return conn.send({
+          type: "error", code: "invalid_frame", status: 400,
+          message: `invalid ${type} frame${first ? `: ${first.path || "(frame)"} ${first.message}` : ""}; expected one of send, typing, read, resume, ping`,
+        });
+      }
+      const ok = conn.enqueue(async () => {
+        try {
+          await handle(conn, frame as ClientFrameT);
+          chatMetrics.wsFrames.inc({ type: (frame as ClientFrameT).type, outcome: "ok" });
+        } catch (err) {
+          chatMetrics.wsFrames.inc({ type: (frame as ClientFrameT).type, outcome: "error" });
+          conn.send(errorFrame(err, (frame as { client_id?: string }).client_id));
+        }
+      }, MAX_QUEUED_FRAMES);
+      if (!ok) conn.send({ type: "error", code: "rate_limited", status: 429, message: `more than ${MAX_QUEUED_FRAMES} frames waiting; slow down` });
+    },
+    close(ws) {
+      const conn = conns.get(ws.id);
+      if (!conn) return;
+      conns.delete(ws.id);
+      conn.closed = true;
+      clearTimeout(conn.expiryTimer);
+      hub.close(conn);
+    },
+  });
+};

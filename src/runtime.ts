@@ -1,0 +1,70 @@
+/**
+ * A whole running Huddle: stores, actor system and app, plus an orderly stop.
+ * server.ts listens on it; tests build the same thing on their own databases.
+ */
+import type { Config } from "./config";
+import { openDatabase, type Database } from "./db/client";
+import { migrate } from "./db/migrate";
+import { createEngine } from "./engine";
+import type { Engine } from "./engine/types";
+import { startActorSystem, type ActorSystem } from "../actors/system";
+import { createApp, type AppDeps } from "./app";
+import { log } from "./lib/log";
+import { CLOSE } from "./modules/chat/connection";
+
+export type Runtime = {
+  app: ReturnType<typeof createApp>;
+  config: Config;
+  database: Database;
+  engine: Engine;
+  system: ActorSystem;
+  /** Stops in order: sockets, HTTP, actors (they flush and hand work back), stores. Idempotent. */
+  stop(): Promise<void>;
+  draining(): boolean;
+};
+
+export async function startRuntime(config: Config, opts: { database?: Database; engine?: Engine; app?: Partial<AppDeps> } = {}): Promise<Runtime> {
+  const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
+  await migrate(database.db);
+  const engine = opts.engine ?? (await createEngine({ redisUrl: config.REDIS_URL }));
+  const system = await startActorSystem({ config, engine, db: database.db });
+  let draining = false;
+  const app = createApp({
+    config, database, engine,
+    actors: system,
+    isDraining: () => draining,
+    checks: [
+      { name: "actors", check: async () => actorHealth(system) },
+      { name: "pubsub", check: async () => system.canaryCheck() },
+    ],
+    ...opts.app,
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      draining = true;
+      const steps: [string, () => Promise<unknown>][] = [
+        ["sockets", async () => app.hub?.closeAll(CLOSE.shutdown)],
+        ["http", async () => app.server && (await app.stop(false))],
+        ["actors", () => system.stop()],
+        ["engine", () => engine.close()],
+        ["database", () => database.close()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          log.warn({ err, step: name }, "shutdown step failed");
+        }
+      }
+    })());
+  return { app, config, database, engine, system, stop, draining: () => draining };
+}
+
+/** Fails when a permanent child is not running (crashed and waiting for its restart). */
+function actorHealth(system: ActorSystem) {
+  const snap = system.snapshot();
+  const down = (snap.children ?? []).filter((c) => c.kind === "permanent" && c.state !== "running").map((c) => `${c.name}:${c.state}`);
+  if (down.length) throw new Error(`not running: ${down.join(", ")}`);
+  return { restarts: Object.fromEntries((snap.children ?? []).map((c) => [c.name, c.restarts])) };
+}
