@@ -3,7 +3,9 @@
  * start-up with a message naming the variable, so misconfiguration never
  * shows up later as a confusing runtime error.
  */
-import { t } from "elysia";
+// Plain TypeBox (what Elysia's `t` is built on): Elysia's t.Integer also accepts numeric
+// strings without converting them, which would let "500" through as a string here.
+import { Type as t } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";

@@ -16,6 +16,7 @@ export const CLOSE = {
   slowConsumer: { code: 4008, reason: "slow consumer: reconnect and resume from your last seq" },
   tooManySockets: { code: 4029, reason: "too many open sockets for this user" },
   shutdown: { code: 1001, reason: "server shutting down: reconnect and resume" },
+  setupFailed: { code: 1011, reason: "server could not set up the session: reconnect" },
 } as const;
 
 const MAX_OWN = 1_000;

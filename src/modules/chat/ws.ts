@@ -87,9 +87,15 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
       conns.set(ws.id, conn);
       conn.expiryTimer = setTimeout(() => conn.close(CLOSE.tokenExpired), Math.max(0, claims.exp * 1000 - Date.now()));
       conn.expiryTimer.unref?.();
-      if (!(await hub.open(conn))) return;
-      const list = await chat.repo.lastSeqs(conn.userId);
-      conn.send({ type: "ready", user_id: conn.userId, conversations: list });
+      try {
+        if (!(await hub.open(conn))) return;
+        const list = await chat.repo.lastSeqs(conn.userId);
+        conn.send({ type: "ready", user_id: conn.userId, conversations: list });
+      } catch (err) {
+        // Without its subscriptions the socket would silently miss messages: close it so the client retries.
+        log.error({ err, user: conn.userId }, "socket setup failed");
+        conn.close(CLOSE.setupFailed);
+      }
     },
     message(ws, raw) {
       const conn = conns.get(ws.id);

@@ -1,0 +1,111 @@
+/** The JobQueue part of the engine contract (see engine.contract.ts). */
+import { describe, expect, test } from "bun:test";
+import type { Engine, Job } from "../../../src/engine";
+
+const uid = () => Bun.randomUUIDv7();
+
+export function queueContract(current: () => Engine): void {
+  const ids = (jobs: (Job | null)[]) => jobs.map((j) => j?.id ?? null);
+
+  describe("job queue", () => {
+    test("FIFO claims, complete once, result written with completion", async () => {
+      const q = current().queue("problems");
+      expect(current().queue("problems")).toBe(q);
+      const [j1, j2] = [uid(), uid()];
+      await q.push(j1, { sql: "select 1" });
+      await q.push(j2, { sql: "select 2" });
+      expect(await q.depth()).toBe(2);
+      const w = q.claimer("w1");
+      const a = await w.claim(60_000, 0);
+      expect(a).toMatchObject({ id: j1, data: { sql: "select 1" }, attempt: 1 });
+      expect(a!.enqueued_at).toBeGreaterThan(Date.now() - 10_000);
+      expect(ids([await w.claim(60_000, 0)])).toEqual([j2]);
+      expect(await w.claim(60_000, 0)).toBeNull();
+      expect(await q.complete(j1, "w2", { json: "{}", ttlSec: 60 })).toBe(false); // not the owner
+      expect(await current().results.get(j1)).toBeNull();
+      expect(await q.complete(j1, "w1", { json: '{"ok":true}', ttlSec: 60 })).toBe(true);
+      expect(await q.complete(j1, "w1")).toBe(false);
+      expect(await current().results.get(j1)).toBe('{"ok":true}');
+      expect(await q.complete(j2, "w1")).toBe(true);
+      await w.close();
+    });
+
+    test("an expired lease goes back first in line; the old owner can no longer extend or complete", async () => {
+      const q = current().queue(`q${uid()}`);
+      const [j, later] = [uid(), uid()];
+      await q.push(j, {});
+      const w1 = q.claimer("w1");
+      expect((await w1.claim(1_000, 0))!.id).toBe(j);
+      await q.push(later, {});
+      expect(await q.requeueExpired(Date.now(), 3)).toEqual({ requeued: [], dead: [] });
+      expect(await q.extend(j, "w1", 1_000)).toBe(true);
+      expect(await q.requeueExpired(Date.now() + 5_000, 3)).toEqual({ requeued: [j], dead: [] });
+      const w2 = q.claimer("w2");
+      expect(await w2.claim(60_000, 0)).toMatchObject({ id: j, attempt: 2 });
+      expect(await q.extend(j, "w1", 60_000)).toBe(false);
+      expect(await q.complete(j, "w1")).toBe(false);
+      expect(await q.extend(j, "w2", 60_000)).toBe(true);
+      expect(await q.complete(j, "w2")).toBe(true);
+      expect(ids([await w2.claim(60_000, 0)])).toEqual([later]);
+      await w1.close();
+      await w2.close();
+    });
+
+    test("many concurrent claimers: every job handed out exactly once", async () => {
+      const q = current().queue(`q${uid()}`);
+      const jobs = Array.from({ length: 40 }, uid);
+      for (const id of jobs) await q.push(id, { id });
+      const claimers = Array.from({ length: 8 }, (_, i) => q.claimer(`w${i}`));
+      const got: string[][] = await Promise.all(
+        claimers.map(async (c) => {
+          const mine: string[] = [];
+          for (let job = await c.claim(60_000, 50); job; job = await c.claim(60_000, 50)) mine.push(job.id);
+          return mine;
+        }),
+      );
+      const all = got.flat();
+      expect(all.length).toBe(40);
+      expect(new Set(all)).toEqual(new Set(jobs));
+      expect(await q.depth()).toBe(0);
+      await Promise.all(claimers.map((c) => c.close()));
+    });
+
+    test("a worker that dies after claiming loses nothing: requeued with attempt+1, dead after max attempts", async () => {
+      const q = current().queue(`q${uid()}`);
+      const j = uid();
+      await q.push(j, { n: 1 });
+      const w1 = q.claimer("w1");
+      expect((await w1.claim(500, 0))!.attempt).toBe(1);
+      await w1.close(); // dies without completing
+      expect(await q.requeueExpired(Date.now() + 1_000, 2)).toEqual({ requeued: [j], dead: [] });
+      const w2 = q.claimer("w2");
+      expect(await w2.claim(500, 0)).toMatchObject({ id: j, attempt: 2, data: { n: 1 } });
+      await w2.close();
+      const { requeued, dead } = await q.requeueExpired(Date.now() + 1_000, 2);
+      expect(requeued).toEqual([]);
+      expect(dead).toMatchObject([{ id: j, attempt: 2, data: { n: 1 } }]);
+      expect(await q.depth()).toBe(0);
+      expect(await q.requeueExpired(Date.now() + 10_000, 2)).toEqual({ requeued: [], dead: [] });
+    });
+
+    test("a blocked claim wakes on push; closing a claimer ends its pending claim with null", async () => {
+      const q = current().queue(`q${uid()}`);
+      const w = q.claimer("w");
+      const started = Date.now();
+      const pending = w.claim(60_000, 3_000);
+      await Bun.sleep(50);
+      const j = uid();
+      await q.push(j, {});
+      expect((await pending)?.id).toBe(j);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      const idle = q.claimer("idle");
+      const waiting = idle.claim(60_000, 3_000);
+      await Bun.sleep(50);
+      await idle.close();
+      await idle.close();
+      expect(await waiting).toBeNull();
+      expect(Date.now() - started).toBeLessThan(2_500);
+      await w.close();
+    });
+  });
+}

@@ -1,0 +1,38 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../src/config";
+
+const dir = () => mkdtempSync(join(tmpdir(), "huddle-cfg-"));
+
+describe("config", () => {
+  test("defaults and numeric conversion", () => {
+    const c = loadConfig({ DATA_DIR: dir(), PORT: "8080", CONVERSATION_IDLE_MS: "500" });
+    expect(c.PORT).toBe(8080);
+    expect(c.CONVERSATION_IDLE_MS).toBe(500);
+    expect(c.HOST).toBe("0.0.0.0");
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+
+  test("a bad value names the variable", () => {
+    expect(() => loadConfig({ DATA_DIR: dir(), PORT: "eighty" })).toThrow(/PORT/);
+    expect(() => loadConfig({ DATA_DIR: dir(), PORT: "70000" })).toThrow(/PORT/);
+    expect(() => loadConfig({ DATA_DIR: dir(), REDIS_URL: "http://nope" })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ DATA_DIR: dir(), LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ DATA_DIR: dir(), JWT_SECRET: "short" })).toThrow(ConfigError);
+  });
+
+  test("development secret is generated once and kept in DATA_DIR", () => {
+    const d = dir();
+    const a = loadConfig({ DATA_DIR: d });
+    const b = loadConfig({ DATA_DIR: d });
+    expect(a.JWT_SECRET.length).toBeGreaterThanOrEqual(32);
+    expect(b.JWT_SECRET).toBe(a.JWT_SECRET);
+    expect(readFileSync(join(d, "jwt-secret"), "utf8").trim()).toBe(a.JWT_SECRET);
+  });
+
+  test("production refuses to start without JWT_SECRET", () => {
+    expect(() => loadConfig({ DATA_DIR: dir(), NODE_ENV: "production" })).toThrow(/JWT_SECRET/);
+  });
+});
