@@ -10,13 +10,15 @@ import { Actor } from "./kernel/index.ts";
 import type { Db } from "../src/db/client";
 import { messages } from "../src/db/schema";
 import type { ChatMessage, Outbox, OutboxEntry } from "../src/engine/types";
-import { toRow } from "../src/modules/chat/repo";
+import { rowsOf, toRow } from "../src/modules/chat/repo";
 import { chatMetrics } from "../src/modules/chat/metrics";
 import { log } from "../src/lib/log";
 
 export type PersisterOptions = { consumer: string; batchSize?: number; blockMs?: number; reclaimMs?: number };
 
 type Msg = never;
+
+const rowsOfResult = (r: unknown) => rowsOf(r) as { last_seq: string | number }[];
 
 const isDataError = (err: unknown): boolean => {
   const code = (err as { code?: string; cause?: { code?: string } })?.code ?? (err as { cause?: { code?: string } })?.cause?.code;
@@ -90,24 +92,52 @@ export class PersisterActor extends Actor<Msg> {
       await this.insert(all);
     } catch (err) {
       if (!isDataError(err)) throw err;
-      // One bad row must not block the stream: write the rest one by one and report the bad one.
+      // One odd row must not block the stream: write the rest one by one and resolve the odd one.
       for (const m of all) {
         try {
           await this.insert([m]);
         } catch (rowErr) {
           if (!isDataError(rowErr)) throw rowErr;
-          chatMetrics.persistConflicts.inc();
-          log.error({ err: rowErr, message_id: m.id, conversation_id: m.conversation_id }, "persister: message rejected by PostgreSQL; dropped from outbox");
+          await this.resolveConflict(m, rowErr);
         }
       }
     }
   }
 
+  /**
+   * A message whose seq PostgreSQL already used for another message (written
+   * directly while Redis was unreachable) is kept under the next free seq:
+   * losing an acknowledged message is worse than renumbering it. A message
+   * whose client_id is already stored is a retry and is dropped.
+   */
+  private async resolveConflict(m: ChatMessage, err: unknown) {
+    chatMetrics.persistConflicts.inc();
+    const [byClient] = m.client_id
+      ? await this.db.select({ id: messages.id }).from(messages).where(sql`conversation_id = ${m.conversation_id} and sender_id = ${m.sender_id} and client_id = ${m.client_id}`)
+      : [];
+    if (byClient) {
+      log.warn({ message_id: m.id, kept: byClient.id }, "persister: retry of an already stored client_id dropped");
+      return;
+    }
+    const [bySeq] = await this.db.select({ id: messages.id }).from(messages).where(sql`conversation_id = ${m.conversation_id} and seq = ${m.seq}`);
+    if (!bySeq) {
+      log.error({ err, message_id: m.id, conversation_id: m.conversation_id }, "persister: message rejected by PostgreSQL; dropped from outbox");
+      return;
+    }
+    await this.db.transaction(async (tx) => {
+      const [conv] = await tx.execute(sql`update conversations set last_seq = greatest(last_seq, (select coalesce(max(seq), 0) from messages where conversation_id = ${m.conversation_id})) + 1
+        where id = ${m.conversation_id} returning last_seq`).then(rowsOfResult);
+      const renumbered = { ...m, seq: Number(conv!.last_seq) };
+      await tx.insert(messages).values(toRow(renumbered));
+      log.warn({ message_id: m.id, from_seq: m.seq, to_seq: renumbered.seq }, "persister: seq already taken in PostgreSQL; message stored under a new seq");
+    });
+  }
+
   private async insert(batch: ChatMessage[]) {
     await this.db.transaction(async (tx) => {
-      const written = await tx.insert(messages).values(batch.map(toRow)).onConflictDoNothing().returning({ id: messages.id });
+      // Only a re-delivered id is harmless; a clash on seq or client_id must surface (see resolveConflict).
+      const written = await tx.insert(messages).values(batch.map(toRow)).onConflictDoNothing({ target: messages.id }).returning({ id: messages.id });
       chatMetrics.persisted.inc(written.length);
-      if (written.length < batch.length) chatMetrics.persistConflicts.inc(batch.length - written.length);
       const latest = new Map<string, ChatMessage>();
       for (const m of batch) if ((latest.get(m.conversation_id)?.seq ?? 0) < m.seq) latest.set(m.conversation_id, m);
       for (const m of latest.values()) {

@@ -34,7 +34,7 @@ export async function startActorSystem({ config, engine, db, extraChildren = [],
     kind: "transient",
   });
   const children: ChildSpec[] = [
-    { name: "persister", kind: "permanent", create: () => new PersisterActor(engine.outbox, db, { consumer: config.INSTANCE_ID }) },
+    { name: "persister", kind: "permanent", create: () => new PersisterActor(engine.outbox, db, { consumer: config.INSTANCE_ID, reclaimMs: config.PERSIST_RECLAIM_MS }) },
     { name: "canary", kind: "permanent", create: () => new CanaryActor(engine.broker, `huddle:canary:${config.INSTANCE_ID}`) },
     ...extraChildren,
     // Last, so it stops first: sockets go before the stores they read from.

@@ -12,7 +12,7 @@ import { errorsPlugin } from "./plugins/errors";
 import { metricsPlugin } from "./plugins/metrics";
 import { headersPlugin } from "./plugins/headers";
 import { openapiPlugin } from "./plugins/openapi";
-import { createRateLimit, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
+import { createRateLimit, DEFAULT_BUCKETS, scaledBuckets, type Bucket } from "./plugins/rate-limit";
 import { AuthService } from "./modules/auth/service";
 import { TokenService } from "./modules/auth/tokens";
 import { authModule } from "./modules/auth";
@@ -57,7 +57,7 @@ export type AppContext = {
 export function createApp(deps: AppDeps) {
   const { config, database, engine } = deps;
   const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC);
-  const limit = createRateLimit(engine.rateLimiter, deps.buckets ?? DEFAULT_BUCKETS);
+  const limit = createRateLimit(engine.rateLimiter, deps.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
   const chat = new ChatService(new ChatRepo(database.db), engine, limit);
   const hub = deps.actors
     ? new SocketHub(deps.actors.conversations, engine.broker, engine.presence, chat, {

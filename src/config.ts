@@ -37,6 +37,8 @@ export const ConfigSchema = t.Object({
   MAX_SOCKETS_PER_USER: Int(10, 1, 1000, "concurrent WebSockets per user"),
   PRESENCE_TTL_SEC: Int(60, 5, 3600, "TTL of user:{id}:online"),
   CONVERSATION_IDLE_MS: Int(60_000, 100, 3_600_000, "idle conversation actors stop after this"),
+  RATE_LIMIT_SCALE: t.Number({ default: 1, exclusiveMinimum: 0, maximum: 1_000_000, description: "multiplies every rate-limit bucket (capacity and refill); for load tests" }),
+  PERSIST_RECLAIM_MS: Int(30_000, 500, 3_600_000, "outbox entries unacknowledged this long (their instance died) are taken over"),
 });
 export type Config = typeof ConfigSchema.static & { JWT_SECRET: string; INSTANCE_ID: string };
 

@@ -104,6 +104,7 @@ function isSearchPathReset(node: AstNode): boolean {
 }
 
 function checkKept(type: string, node: AstNode, schema: string, line: number): void {
+  if (type === "CopyStmt") throw new DatasetError("only COPY ... FROM stdin is allowed in a dataset", line);
   if (!KEPT.has(type)) {
     const what = type === "CreateSchemaStmt" ? `CREATE SCHEMA ${String(node.schemaname)} (only the pack's schema "${schema}" may be used)` : type.replace(/Stmt$/, "");
     throw new DatasetError(`${what} is not allowed in a dataset`, line);

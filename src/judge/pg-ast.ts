@@ -29,6 +29,7 @@ export class SqlParseError extends Error {
 
 /** Parses SQL into its statements; call `parserReady()` first. Throws SqlParseError on a syntax error. */
 export function parseStatements(sql: string): ParsedStatement[] {
+  if (sql.trim() === "") return []; // the WASM parser fails on an empty string instead of returning no statements
   let result: { stmts?: { stmt: AstNode }[] };
   try {
     result = parseSync(sql) as typeof result;

@@ -39,3 +39,8 @@ export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bu
     }
   };
 }
+
+/** Every bucket scaled by `factor` (RATE_LIMIT_SCALE), for load tests and trusted deployments. */
+export function scaledBuckets(factor: number, buckets: Record<string, Bucket> = DEFAULT_BUCKETS): Record<string, Bucket> {
+  return Object.fromEntries(Object.entries(buckets).map(([k, b]) => [k, { capacity: Math.max(1, Math.round(b.capacity * factor)), refillPerSec: b.refillPerSec * factor }]));
+}

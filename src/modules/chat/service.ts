@@ -23,6 +23,8 @@ const MEMBERSHIP_TTL_MS = 5_000;
 export class ChatService {
   private local: LocalDelivery | null = null;
   private readonly memberCache = new Map<string, { m: Membership; until: number }>();
+  /** Conversations written straight to PostgreSQL: Redis' counter may be behind when it comes back. */
+  private readonly writtenWithoutRedis = new Set<string>();
 
   constructor(readonly repo: ChatRepo, private readonly engine: Engine, private readonly limit: RateLimit) {}
 
@@ -122,6 +124,11 @@ export class ChatService {
 
   private async append(draft: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {
     try {
+      const cid = draft.conversation_id;
+      if (this.writtenWithoutRedis.has(cid)) {
+        await this.engine.chat.seedSeq(cid, await this.repo.maxSeq(cid));
+        this.writtenWithoutRedis.delete(cid);
+      }
       try {
         return { ...(await this.engine.chat.append(draft)), path: "redis" };
       } catch (err) {
@@ -132,6 +139,7 @@ export class ChatService {
       }
     } catch (err) {
       if (!(err instanceof EngineUnavailableError)) throw err;
+      this.writtenWithoutRedis.add(draft.conversation_id);
       const res = await this.repo.appendDirectly(draft);
       if (!res.duplicate) this.local?.toConversation(draft.conversation_id, { type: "message", message: res.message });
       return { ...res, path: "postgres" };

@@ -106,16 +106,16 @@ SELECT g,
        120 + (g * 53) % 600
 FROM generate_series(1, 60) AS g;
 
--- 80 customers; from customer 12 on, every third one was referred by customer c / 3.
+-- 80 customers; from customer 4 on, two of every three were referred by customer c / 3.
 INSERT INTO customers (customer_id, first_name, last_name, email, city, joined_on, referred_by)
 SELECT c, f, l, lower(f || '.' || l) || c || '@example.com', city, joined, ref
 FROM (
     SELECT c,
            (ARRAY['Ana', 'Ben', 'Chloe', 'David', 'Emma', 'Felix', 'Grace', 'Hugo', 'Iris', 'Jonas', 'Kara', 'Liam', 'Maya', 'Noah', 'Olga', 'Paul'])[1 + c % 16] AS f,
            (ARRAY['Silva', 'Novak', 'Berg', 'Costa', 'Meyer', 'Kowalski', 'Rossi', 'Jensen', 'Moreau', 'Nagy', 'Horvat', 'Santos', 'Fischer', 'Larsen', 'Murphy'])[1 + (c * 7) % 15] AS l,
-           (ARRAY['Lisbon', 'Porto', 'Berlin', 'Oslo', 'Warsaw', 'Dublin', 'Madrid', 'Vienna'])[1 + (c * 3) % 8] AS city,
+           (ARRAY['Lisbon', 'Porto', 'Berlin', 'Oslo', 'Warsaw', 'Dublin', 'Madrid', 'Vienna'])[1 + ((c * 5) % 13) % 8] AS city,
            DATE '2021-01-01' + (c * 11) % 900 AS joined,
-           CASE WHEN c >= 12 AND c % 3 = 0 THEN c / 3 END AS ref
+           CASE WHEN c >= 4 AND c % 3 <> 0 THEN c / 3 END AS ref
     FROM generate_series(1, 80) AS c
 ) AS gen;
 
@@ -141,7 +141,7 @@ INSERT INTO reviews (review_id, book_id, customer_id, rating, reviewed_on)
 SELECT r,
        1 + (r * 7) % 55,
        1 + (r * 23) % 80,
-       1 + ((r * 7) % 11) % 5,
+       1 + (r * 13 + r / 7) % 5,
        DATE '2023-02-01' + (r * 19) % 680
 FROM generate_series(1, 200) AS r;
 

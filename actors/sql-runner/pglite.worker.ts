@@ -1,0 +1,139 @@
+/**
+ * A Bun Worker holding one PGlite, started from a snapshot of the pack
+ * datasets (or by initdb for the very first snapshot). Runs jobs, loads packs
+ * (builder role) and dumps its data directory. Requests are handled strictly
+ * one after another.
+ *
+ * Why this is a sandbox even though PGlite has a single superuser: SET ROLE is
+ * no boundary (a query could RESET it, or set_config('role', ...)), so jobs do
+ * switch to a non-superuser role but rely on other things: the instance holds
+ * only pack datasets (no application data, its file system is in-memory, there
+ * are no other processes to signal), every job is a READ ONLY transaction that
+ * is always rolled back, the parser guard refuses anything but one SELECT, and
+ * a job that overruns kills this whole Worker, which is then replaced by a
+ * fresh one from the snapshot.
+ */
+import { PGlite, protocol } from "@electric-sql/pglite";
+import type { WireError, WorkerRequest } from "./pglite-client.ts";
+import { assertIdent, cappedOutcome, jobPrologue, outputSettings, sqlErrorOutcome, typeName } from "./session.ts";
+import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types.ts";
+
+declare const self: Worker;
+
+/** The non-superuser role jobs run as inside PGlite (convenience, not the boundary: see above). */
+const RUNNER_ROLE = "huddle_runner";
+
+let pg: PGlite | undefined;
+let queue: Promise<void> = Promise.resolve();
+
+self.addEventListener("message", (ev: MessageEvent<WorkerRequest & { id: number }>) => {
+  const msg = ev.data;
+  queue = queue.then(async () => {
+    try {
+      postMessage({ id: msg.id, ok: true, value: await handle(msg) });
+    } catch (err) {
+      const e = err as Error & { where?: WireError["where"]; sqlstate?: string };
+      postMessage({ id: msg.id, ok: false, error: { name: e.name ?? "Error", message: e.message ?? String(err), where: e.where, sqlstate: e.sqlstate } });
+    }
+  });
+});
+
+async function handle(msg: WorkerRequest): Promise<unknown> {
+  if (msg.op === "init") return init(msg.snapshot, msg.assets);
+  if (!pg) throw new Error("the sandbox worker was not initialised");
+  if (msg.op === "run") return runJob(pg, msg.schema, msg.sql, msg.limits);
+  if (msg.op === "load") return loadPack(pg, msg.load);
+  return pg.dumpDataDir("none");
+}
+
+async function init(snapshot: Blob | null, assets: Extract<WorkerRequest, { op: "init" }>["assets"]): Promise<null> {
+  pg = await PGlite.create({
+    loadDataDir: snapshot ?? undefined,
+    pgliteWasmModule: assets.pgliteWasmModule,
+    initdbWasmModule: assets.initdbWasmModule,
+    fsBundle: assets.fsBundle,
+  });
+  if (!snapshot) {
+    // First snapshot: the runner role, and no CREATE/TEMP for anyone but the superuser.
+    await pg.exec(`
+      create role ${RUNNER_ROLE} nologin;
+      revoke all on schema public from public;
+      do $$ begin execute format('revoke all on database %I from public', current_database()); end $$;`);
+  }
+  return null;
+}
+
+const { serialize } = protocol;
+
+/** One statement through the extended protocol (never two), at most maxRows + 1 rows from the portal. */
+async function execCapped(db: PGlite, sql: string, limits: RunLimits, start: number): Promise<RunOutcome> {
+  const parts = [
+    serialize.parse({ text: sql }),
+    serialize.bind({}),
+    serialize.describe({ type: "P" }),
+    serialize.execute({ rows: limits.maxRows + 1 }),
+    serialize.sync(),
+  ];
+  const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((offset, p) => (message.set(p, offset), offset + p.length), 0);
+  const { messages } = await db.execProtocol(message, { throwOnError: false });
+  let columns: Column[] = [];
+  const rows: Cell[][] = [];
+  for (const m of messages as unknown as { name: string; fields?: unknown[]; code?: string; message?: string; position?: string }[]) {
+    if (m.name === "error") return sqlErrorOutcome(m, start);
+    if (m.name === "rowDescription") {
+      columns = (m.fields as { name: string; dataTypeID: number }[]).map((f) => ({ name: f.name, type: typeName(f.dataTypeID) }));
+    } else if (m.name === "dataRow") {
+      rows.push(m.fields as Cell[]);
+    }
+  }
+  return cappedOutcome(columns, rows, limits, start);
+}
+
+async function runJob(db: PGlite, schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
+  const setupStart = performance.now();
+  try {
+    await db.exec(jobPrologue(schema, limits, RUNNER_ROLE));
+  } catch (err) {
+    await db.exec("rollback").catch(() => {});
+    return sqlErrorOutcome(err as { message?: string; code?: string }, setupStart);
+  }
+  try {
+    return await execCapped(db, sql, limits, performance.now());
+  } finally {
+    await db.exec("rollback");
+    await db.exec("discard all");
+  }
+}
+
+async function loadPack(db: PGlite, load: PackLoad): Promise<PackLoadResult> {
+  const schema = assertIdent(load.schema, "schema");
+  const results: PackLoadResult = {};
+  await db.exec(`begin; drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
+  try {
+    for (const step of load.steps) {
+      try {
+        if (step.kind === "sql") await db.exec(step.sql);
+        else await db.query(`copy ${step.target} from '/dev/blob'`, [], { blob: new Blob([step.data]) });
+      } catch (err) {
+        const e = err as { message: string; code?: string };
+        throw new PackLoadError(`dataset line ${step.line}: ${e.message}`, { line: step.line }, e.code);
+      }
+    }
+    await db.exec(`grant usage on schema ${schema} to ${RUNNER_ROLE}; grant select on all tables in schema ${schema} to ${RUNNER_ROLE}`);
+    for (const check of load.checks) {
+      await db.exec(`savepoint pack_check; set local role ${RUNNER_ROLE}; ${outputSettings(load.schema)}`);
+      const outcome = await execCapped(db, check.sql, load.checkLimits, performance.now());
+      await db.exec("rollback to savepoint pack_check");
+      if (!outcome.ok) {
+        throw new PackLoadError(`problem ${check.id}: reference solution failed (${outcome.verdict}): ${outcome.error}`, { check: check.id }, outcome.sqlstate);
+      }
+      results[check.id] = outcome;
+    }
+    await db.exec("commit");
+    return results;
+  } catch (err) {
+    await db.exec("rollback").catch(() => {});
+    throw err;
+  }
+}

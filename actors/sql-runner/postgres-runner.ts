@@ -1,0 +1,139 @@
+/**
+ * One PostgreSQL runner: a single connection as the sandbox role, one job at
+ * a time. Each job is `BEGIN READ ONLY` + LOCAL settings, the submission as
+ * ONE statement over the extended protocol (a second statement is refused by
+ * the server: "cannot insert multiple commands into a prepared statement"),
+ * rows through a portal with a row cap, then ROLLBACK and DISCARD ALL so the
+ * next job starts from a fresh session (advisory locks, cursors, settings).
+ *
+ * The wall-clock limit is ours, not statement_timeout (a query can change
+ * that with set_config): on expiry the admin connection cancels the backend,
+ * and if it has not stopped within the grace period it is terminated and the
+ * connection replaced.
+ */
+import postgres from "postgres";
+import { cappedOutcome, elapsedSince, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session.ts";
+import type { Cell, RunLimits, RunOutcome, Runner } from "./types.ts";
+
+export interface PostgresRunnerDeps {
+  runnerUrl: string;
+  /** Admin connection to the sandbox database, used to cancel and terminate. */
+  admin: postgres.Sql;
+  /** How long a cancelled query may take to stop before its backend is terminated. */
+  graceMs: number;
+  /** Bound on connecting and starting the transaction; not counted as query time. */
+  setupTimeoutMs: number;
+}
+
+const TIMEOUT = Symbol("timeout");
+const within = <T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expiry = new Promise<typeof TIMEOUT>((resolve) => { timer = setTimeout(resolve, ms, TIMEOUT); });
+  return Promise.race([p, expiry]).finally(() => clearTimeout(timer));
+};
+
+/** Fetches at most maxRows + 1 rows of one statement as raw text (the same text PGlite returns). */
+export async function fetchCapped(conn: postgres.Sql | postgres.TransactionSql, sql: string, limits: RunLimits, start: number): Promise<RunOutcome> {
+  const described = await conn.unsafe(sql).describe();
+  const columns = (described.columns ?? []).map((c) => ({ name: c.name, type: typeName(c.type) }));
+  const rows: Cell[][] = [];
+  const cursor = conn.unsafe(sql).raw().cursor(limits.maxRows + 1) as AsyncIterable<(Uint8Array | null)[][]>;
+  for await (const batch of cursor) {
+    for (const row of batch) rows.push(row.map((v) => (v === null ? null : Buffer.from(v).toString("utf8"))));
+    break; // one batch of maxRows + 1 is all we need to know whether the cap was exceeded
+  }
+  return cappedOutcome(columns, rows, limits, start);
+}
+
+/** Server errors become sql_error (with SQLSTATE); client-side failures (connection lost ...) are internal. */
+export function errorOutcome(err: unknown, start: number): RunOutcome {
+  if (err instanceof postgres.PostgresError) return sqlErrorOutcome(err, start);
+  return failure("internal_error", `sandbox connection failed: ${(err as Error)?.message ?? err}`, start);
+}
+
+export class PostgresRunner implements Runner {
+  #conn: postgres.Sql | null = null;
+  #restarts = 0;
+
+  constructor(readonly id: number, private readonly deps: PostgresRunnerDeps) {}
+
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  async run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
+    const conn = (this.#conn ??= this.#connect());
+    const setupStart = performance.now();
+    let pid: number;
+    try {
+      const prologue = conn.unsafe(`${jobPrologue(schema, limits)};\nselect pg_backend_pid() as pid`) as Promise<unknown>;
+      const res = await within(prologue, this.deps.setupTimeoutMs);
+      if (res === TIMEOUT) {
+        await this.#replace(conn);
+        return failure("internal_error", "the sandbox database did not answer in time", setupStart);
+      }
+      pid = backendPid(res);
+    } catch (err) {
+      await this.#finish(conn);
+      return errorOutcome(err, setupStart);
+    }
+
+    const start = performance.now();
+    const job = fetchCapped(conn, sql, limits, start).catch((err) => errorOutcome(err, start));
+    const first = await within(job, limits.timeoutMs);
+    if (first !== TIMEOUT) {
+      await this.#finish(conn);
+      return first;
+    }
+    await this.deps.admin`select pg_cancel_backend(${pid})`.catch(() => {});
+    const afterCancel = await within(job, this.deps.graceMs);
+    if (afterCancel === TIMEOUT) await this.#replace(conn, pid);
+    else await this.#finish(conn);
+    return { ok: false, verdict: "time_limit_exceeded", error: `the query ran longer than ${limits.timeoutMs} ms`, duration_ms: elapsedSince(start) };
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn;
+    this.#conn = null;
+    await conn?.end({ timeout: 1 }).catch(() => {});
+  }
+
+  #connect(): postgres.Sql {
+    return postgres(this.deps.runnerUrl, {
+      max: 1,
+      prepare: false,
+      fetch_types: false,
+      idle_timeout: 0,
+      max_lifetime: null,
+      connect_timeout: Math.ceil(this.deps.setupTimeoutMs / 1000),
+      onnotice: () => {},
+      connection: { application_name: `huddle-sandbox-runner-${this.id}` },
+    });
+  }
+
+  /** Always ROLLBACK then DISCARD ALL; a connection that cannot do both is replaced. */
+  async #finish(conn: postgres.Sql): Promise<void> {
+    try {
+      if ((await within(conn.unsafe("rollback"), this.deps.setupTimeoutMs)) === TIMEOUT) throw new Error("rollback timed out");
+      if ((await within(conn.unsafe("discard all"), this.deps.setupTimeoutMs)) === TIMEOUT) throw new Error("discard timed out");
+    } catch {
+      await this.#replace(conn);
+    }
+  }
+
+  async #replace(conn: postgres.Sql, pid?: number): Promise<void> {
+    this.#restarts++;
+    if (this.#conn === conn) this.#conn = null;
+    if (pid !== undefined) await this.deps.admin`select pg_terminate_backend(${pid})`.catch(() => {});
+    await conn.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
+function backendPid(results: unknown): number {
+  // A multi-statement simple query returns one result per statement that produced rows; the pid is the last.
+  const list = results as { pid?: number }[][];
+  const last = Array.isArray(list.at(-1)) ? list.at(-1)! : (list as unknown as { pid?: number }[]);
+  const pid = last[0]?.pid;
+  if (typeof pid !== "number") throw new Error("could not read the sandbox backend pid");
+  return pid;
+}

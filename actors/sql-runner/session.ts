@@ -1,0 +1,80 @@
+/**
+ * What both backends do the same way: the per-job transaction prologue, type
+ * names, identifier checks and the shape of a failed outcome.
+ */
+import type { Cell, Column, FailVerdict, RunLimits, RunOutcome } from "./types.ts";
+
+const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Schema and role names are interpolated into SQL, so only plain lower-case identifiers are accepted. */
+export function assertIdent(name: string, what: string): string {
+  if (!SAFE_IDENT.test(name)) throw new Error(`${what} "${name}" must match ${SAFE_IDENT}`);
+  return `"${name}"`;
+}
+
+/**
+ * Session settings that decide how values are printed. Fixed per job so the
+ * text of a result is the same on PostgreSQL and PGlite and whatever a
+ * previous job tried (everything set here is LOCAL and dies with the rollback).
+ */
+export function outputSettings(schema: string): string {
+  return [
+    `set local search_path = ${assertIdent(schema, "schema")}`,
+    "set local timezone = 'UTC'",
+    "set local datestyle = 'ISO, MDY'",
+    "set local intervalstyle = 'postgres'",
+    "set local extra_float_digits = 1",
+    "set local bytea_output = 'hex'",
+  ].join(";\n");
+}
+
+/** The first lines of every job: read-only transaction, statement_timeout as a first line of defence, output settings. */
+export function jobPrologue(schema: string, limits: RunLimits, role?: string): string {
+  return [
+    "begin transaction read only",
+    ...(role ? [`set local role ${assertIdent(role, "role")}`] : []),
+    `set local statement_timeout = ${Math.max(1, Math.ceil(limits.timeoutMs))}`,
+    outputSettings(schema),
+  ].join(";\n");
+}
+
+const TYPE_NAMES: Record<number, string> = {
+  16: "bool", 17: "bytea", 18: "char", 19: "name", 20: "int8", 21: "int2", 23: "int4", 25: "text",
+  26: "oid", 114: "json", 142: "xml", 700: "float4", 701: "float8", 790: "money", 1042: "bpchar",
+  1043: "varchar", 1082: "date", 1083: "time", 1114: "timestamp", 1184: "timestamptz",
+  1186: "interval", 1266: "timetz", 1700: "numeric", 2950: "uuid", 3802: "jsonb", 869: "inet",
+  650: "cidr", 1560: "bit", 1562: "varbit", 2249: "record", 705: "unknown", 2278: "void",
+  1000: "bool[]", 1005: "int2[]", 1007: "int4[]", 1016: "int8[]", 1009: "text[]",
+  1015: "varchar[]", 1231: "numeric[]", 1021: "float4[]", 1022: "float8[]", 1182: "date[]",
+  1115: "timestamp[]", 1185: "timestamptz[]",
+};
+
+/** The name of a built-in type; types created by a dataset (enums ...) come back as `oid:<n>` and compare as text. */
+export function typeName(oid: number): string {
+  return TYPE_NAMES[oid] ?? `oid:${oid}`;
+}
+
+export function elapsedSince(start: number): number {
+  return Math.round((performance.now() - start) * 100) / 100;
+}
+
+export function failure(verdict: FailVerdict, error: string, start: number, extra: { sqlstate?: string; position?: number } = {}): RunOutcome {
+  const out: RunOutcome = { ok: false, verdict, error, duration_ms: elapsedSince(start) };
+  if (extra.sqlstate) out.sqlstate = extra.sqlstate;
+  if (extra.position !== undefined && Number.isFinite(extra.position)) out.position = extra.position;
+  return out;
+}
+
+/** The outcome of a capped fetch: `rows` holds at most maxRows + 1 rows. */
+export function cappedOutcome(columns: Column[], rows: Cell[][], limits: RunLimits, start: number): RunOutcome {
+  if (rows.length <= limits.maxRows) return { ok: true, columns, rows, truncated: false, duration_ms: elapsedSince(start) };
+  if (limits.truncate) return { ok: true, columns, rows: rows.slice(0, limits.maxRows), truncated: true, duration_ms: elapsedSince(start) };
+  return failure("output_limit_exceeded", `the query returned more than ${limits.maxRows} rows`, start);
+}
+
+/** SQLSTATE 57014 is query_canceled: our statement_timeout or our pg_cancel_backend. */
+export function sqlErrorOutcome(err: { message?: string; code?: string; position?: unknown }, start: number): RunOutcome {
+  const position = err.position === undefined || err.position === null ? undefined : Number(err.position);
+  if (err.code === "57014") return failure("time_limit_exceeded", "the query ran longer than the time limit", start);
+  return failure("sql_error", err.message ?? String(err), start, { sqlstate: err.code, position });
+}

@@ -1,0 +1,97 @@
+/**
+ * The SQL sandbox contract shared by both backends (PostgreSQL, PGlite in a
+ * Worker), the runner pool and the judge. No Elysia, Redis or actor-kernel
+ * imports here: the lead wraps these in the supervision tree.
+ */
+
+/** A result column; `type` is the PostgreSQL type name (int4, numeric, timestamptz ...). */
+export interface Column {
+  name: string;
+  type: string;
+}
+
+/** Values travel as PostgreSQL's own text output (NULL as null), identical on both backends. */
+export type Cell = string | null;
+
+export type FailVerdict =
+  | "sql_error"
+  | "time_limit_exceeded"
+  | "output_limit_exceeded"
+  | "forbidden"
+  | "internal_error";
+
+export type RunOutcome =
+  | { ok: true; columns: Column[]; rows: Cell[][]; truncated: boolean; duration_ms: number }
+  | { ok: false; verdict: FailVerdict; error: string; sqlstate?: string; position?: number; duration_ms: number };
+
+export interface RunLimits {
+  /** Wall-clock limit for the statement, enforced by the runner. */
+  timeoutMs: number;
+  /** More rows than this is `output_limit_exceeded` ... */
+  maxRows: number;
+  /** ... unless truncate is set: then the first maxRows come back with `truncated: true` (sample rows). */
+  truncate?: boolean;
+}
+
+/** One dataset step, already checked and neutralised (src/judge/dataset.ts). */
+export type DatasetStep =
+  | { kind: "sql"; sql: string; line: number }
+  /**
+   * A COPY block: `target` is the quoted table and column list (`"bookings" ("bookid", "facid")`),
+   * `data` its rows in COPY text format, newline-terminated. Each backend says where they come from
+   * (FROM STDIN for PostgreSQL, FROM '/dev/blob' for PGlite); the server decodes the escapes.
+   */
+  | { kind: "copy"; target: string; data: string; line: number };
+
+/** What loading a pack needs: where it goes, what to run, and the queries to check before committing. */
+export interface PackLoad {
+  id: string;
+  schema: string;
+  steps: DatasetStep[];
+  /** Run inside the load transaction; any failure refuses the load and keeps the previous version. */
+  checks: { id: string; sql: string }[];
+  /** Limits for each check (reference solutions). */
+  checkLimits: RunLimits;
+}
+
+/** Results of the checks by id. Throws PackLoadError when the dataset or a check fails. */
+export type PackLoadResult = Record<string, Extract<RunOutcome, { ok: true }>>;
+
+export class PackLoadError extends Error {
+  constructor(
+    message: string,
+    /** The check (problem id) or dataset line that failed, for the operator. */
+    readonly where: { check?: string; line?: number } = {},
+    readonly sqlstate?: string,
+  ) {
+    super(message);
+    this.name = "PackLoadError";
+  }
+}
+
+/** What the judge needs: load packs, run one query, close. The pool implements it. */
+export interface Sandbox {
+  loadPack(load: PackLoad): Promise<PackLoadResult>;
+  run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome>;
+  close(): Promise<void>;
+}
+
+/**
+ * One runner: one job at a time, never throws from run() (failures become an
+ * `internal_error` outcome), replaces its own connection or Worker after a
+ * timeout or a crash and counts that in `restarts`.
+ */
+export interface Runner {
+  readonly id: number;
+  readonly restarts: number;
+  run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome>;
+  close(): Promise<void>;
+}
+
+/** A backend owns the shared state (database, snapshot) and makes runners. */
+export interface SandboxBackend {
+  readonly kind: "postgres" | "pglite";
+  loadPack(load: PackLoad): Promise<PackLoadResult>;
+  createRunner(id: number): Runner;
+  close(): Promise<void>;
+}
