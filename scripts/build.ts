@@ -6,7 +6,8 @@ import { existsSync, mkdirSync } from "node:fs";
 
 const entrypoints = ["src/main.ts", "actors/sql-runner/pglite.worker.ts"].filter((f) => existsSync(f));
 mkdirSync("dist", { recursive: true });
-const args = ["build", "--compile", "--minify-syntax", "--minify-whitespace", "--sourcemap", ...entrypoints, "--outfile", "dist/huddle"];
+// No minify flags: minified syntax breaks Elysia's generated handlers (routes with a resolve macro answer 500).
+const args = ["build", "--compile", "--sourcemap", ...entrypoints, "--outfile", "dist/huddle"];
 const proc = Bun.spawnSync(["bun", ...args], { stdout: "inherit", stderr: "inherit" });
 if (proc.exitCode !== 0) {
   console.error(`build failed (bun ${args.join(" ")})`);

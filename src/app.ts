@@ -26,6 +26,7 @@ import { SocketHub, type ConversationRefs } from "./modules/chat/hub";
 import { wsModule } from "./modules/chat/ws";
 import { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
+import { webModule } from "./modules/web";
 
 export const VERSION: string = pkg.version;
 const WS_BUFFER_BYTES = 1024 * 1024;
@@ -92,7 +93,8 @@ export function createApp(deps: AppDeps) {
     .use(authModule(new AuthService(database.db, tokens), tokens, limit))
     .use(usersModule(new UsersService(database.db, engine.presence), tokens))
     .use(chatModule(chat, tokens, engine.presence))
-    .use(roomsModule(new RoomsService(chat), chat, tokens));
+    .use(roomsModule(new RoomsService(chat), chat, tokens))
+    .use(webModule());
   if (hub) app = app.use(wsModule(hub, chat, tokens, { maxBufferedBytes: WS_BUFFER_BYTES }));
   for (const m of deps.modules ?? []) app = app.use(m(ctx));
   return Object.assign(app, { hub });

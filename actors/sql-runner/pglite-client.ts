@@ -3,22 +3,23 @@
  * call is rejected when the Worker dies (crash, terminate, close), so nothing
  * waits forever on a Worker that is gone.
  */
+import type { PgliteAssets } from "../../src/db/pglite.ts";
 import type { PackLoad, PackLoadResult, RunLimits, RunOutcome } from "./types.ts";
 
 /**
- * The worker script. In a `bun build --compile` binary it must be listed as an
- * extra entrypoint (`bun build --compile src/main.ts actors/sql-runner/pglite.worker.ts`);
- * `new Worker(new URL("./pglite.worker.ts", import.meta.url))` then resolves to
- * the bundled copy (Bun docs, "Worker" in standalone executables).
+ * The worker script. From source it sits next to this file. In a
+ * `bun build --compile` binary it must be an extra entrypoint
+ * (`bun build --compile src/main.ts actors/sql-runner/pglite.worker.ts`, as
+ * scripts/build.ts does), and is then found by its path relative to the
+ * entrypoints' common root, the project root; `import.meta.url` there is the
+ * binary itself, so a URL relative to it would miss (tried with Bun 1.4.5).
  */
-export const PGLITE_WORKER_URL = new URL("./pglite.worker.ts", import.meta.url);
+export const PGLITE_WORKER_URL: URL | string = import.meta.url.includes("/$bunfs/")
+  ? "./actors/sql-runner/pglite.worker.ts"
+  : new URL("./pglite.worker.ts", import.meta.url);
 
 /** Compiled once in the main thread and handed to every Worker, so no Worker compiles the WASM again. */
-export interface PgliteAssets {
-  pgliteWasmModule: WebAssembly.Module;
-  initdbWasmModule: WebAssembly.Module;
-  fsBundle: Blob;
-}
+export type { PgliteAssets };
 
 export type WorkerRequest =
   | { op: "init"; snapshot: Blob | null; assets: PgliteAssets }
@@ -79,7 +80,11 @@ export class WorkerClient {
   constructor(url: URL | string = PGLITE_WORKER_URL) {
     this.#worker = new Worker(url);
     this.#worker.addEventListener("message", (ev: MessageEvent<WorkerResponse>) => this.#onMessage(ev.data));
-    this.#worker.addEventListener("error", (ev: ErrorEvent) => this.#die(new WorkerGoneError(`sandbox worker crashed: ${ev.message}`)));
+    this.#worker.addEventListener("error", (ev: ErrorEvent) => {
+      // An uncaught error may leave the Worker running in an unknown state: treat it as dead and stop it.
+      this.#die(new WorkerGoneError(`sandbox worker crashed: ${ev.message}`));
+      this.#worker.terminate();
+    });
     this.#worker.addEventListener("close", () => this.#die(new WorkerGoneError("sandbox worker exited")));
   }
 

@@ -6,13 +6,13 @@
  * (PGlite has no statement_timeout it honours, and a Worker stuck in WASM can
  * only be killed) and a fresh one is started from the snapshot.
  */
-import { dirname, join } from "node:path";
-import { CallTimeoutError, PGLITE_WORKER_URL, RemoteError, WorkerClient, type PgliteAssets } from "./pglite-client.ts";
-import { elapsedSince, failure } from "./session.ts";
-import { PackLoadError, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome, type Runner, type SandboxBackend } from "./types.ts";
+import { pgliteAssets } from "../../src/db/pglite.ts";
+import { PGLITE_WORKER_URL, RemoteError, WorkerClient, type PgliteAssets } from "./pglite-client.ts";
+import { PgliteRunner, type PgliteRunnerHost } from "./pglite-runner.ts";
+import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types.ts";
 
 export interface PgliteSandboxOptions {
-  /** WASM modules and file-system bundle; default: compiled from node_modules (a compiled binary passes embedded ones). */
+  /** Compiled WASM modules and file-system bundle; default: src/db/pglite.ts's, embedded in a compiled binary. */
   assets?: PgliteAssets;
   workerUrl?: URL | string;
   /** Bound on starting a Worker (initdb for the first snapshot takes about 4 s). Default 60 s. */
@@ -23,25 +23,7 @@ export interface PgliteSandboxOptions {
   builderIdleMs?: number;
 }
 
-let defaultAssets: Promise<PgliteAssets> | undefined;
-
-/** Compiles PGlite's WASM once per process from the installed package. */
-export function loadPgliteAssets(): Promise<PgliteAssets> {
-  defaultAssets ??= (async () => {
-    const dir = dirname(Bun.resolveSync("@electric-sql/pglite", import.meta.dir));
-    const [wasm, initdb, data] = await Promise.all(
-      ["pglite.wasm", "initdb.wasm", "pglite.data"].map((f) => Bun.file(join(dir, f)).arrayBuffer()),
-    );
-    return {
-      pgliteWasmModule: await WebAssembly.compile(wasm!),
-      initdbWasmModule: await WebAssembly.compile(initdb!),
-      fsBundle: new Blob([data!]),
-    };
-  })();
-  return defaultAssets;
-}
-
-export class PgliteSandboxBackend implements SandboxBackend {
+export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
   readonly kind = "pglite" as const;
   #snapshot: Blob | null = null;
   #generation = 0;
@@ -53,7 +35,7 @@ export class PgliteSandboxBackend implements SandboxBackend {
   private constructor(private readonly assets: PgliteAssets, private readonly opts: PgliteSandboxOptions) {}
 
   static async create(opts: PgliteSandboxOptions = {}): Promise<PgliteSandboxBackend> {
-    return new PgliteSandboxBackend(opts.assets ?? (await loadPgliteAssets()), opts);
+    return new PgliteSandboxBackend(opts.assets ?? (await pgliteAssets()), opts);
   }
 
   /** Bumped by every successful load; runners started from an older snapshot replace themselves. */
@@ -92,7 +74,9 @@ export class PgliteSandboxBackend implements SandboxBackend {
         try {
           results = await builder.call({ op: "load", load }, this.#loadTimeout);
         } catch (err) {
+          // The Worker reported the failure after rolling back: it stays usable. Anything else (timeout, crash): it goes.
           if (err instanceof RemoteError) throw new PackLoadError(err.message, err.wire.where, err.wire.sqlstate);
+          builder.terminate();
           throw new PackLoadError(`loading pack ${load.id} failed: ${(err as Error).message}`);
         }
         this.#snapshot = await builder.call({ op: "dump" }, this.#loadTimeout);
@@ -128,7 +112,7 @@ export class PgliteSandboxBackend implements SandboxBackend {
     try {
       return await fn(builder);
     } catch (err) {
-      // A failed load rolled back inside the Worker, but after a timeout or crash its state is unknown.
+      // Keep a builder only when it reported the failure itself (PackLoadError from a live Worker).
       if (!(err instanceof PackLoadError && builder.alive)) {
         builder.terminate();
         this.#builder = null;
@@ -141,80 +125,5 @@ export class PgliteSandboxBackend implements SandboxBackend {
       }, this.opts.builderIdleMs ?? 10_000);
       this.#idleTimer.unref(); // an idle builder must not keep a CLI import alive
     }
-  }
-}
-
-const CLOSED = new Error("the runner is closed");
-
-class PgliteRunner implements Runner {
-  #starting: Promise<{ client: WorkerClient; generation: number }> | null = null;
-  #restarts = 0;
-  #closed = false;
-
-  constructor(readonly id: number, private readonly backend: PgliteSandboxBackend) {}
-
-  get restarts(): number {
-    return this.#restarts;
-  }
-
-  async run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
-    const setupStart = performance.now();
-    let client: WorkerClient;
-    try {
-      client = await this.#ready();
-    } catch (err) {
-      return failure("internal_error", `could not start the sandbox worker: ${(err as Error).message}`, setupStart);
-    }
-    const start = performance.now();
-    try {
-      return await client.call({ op: "run", schema, sql, limits }, limits.timeoutMs);
-    } catch (err) {
-      this.#replace(client);
-      if (err instanceof CallTimeoutError) {
-        return { ok: false, verdict: "time_limit_exceeded", error: `the query ran longer than ${limits.timeoutMs} ms`, duration_ms: elapsedSince(start) };
-      }
-      return failure("internal_error", `the sandbox worker failed: ${(err as Error).message}`, start);
-    }
-  }
-
-  async close(): Promise<void> {
-    this.#closed = true;
-    const starting = this.#starting;
-    this.#starting = null;
-    (await starting?.catch(() => null))?.client.terminate();
-  }
-
-  /** A live Worker on the latest snapshot, starting or replacing one as needed. */
-  async #ready(): Promise<WorkerClient> {
-    for (;;) {
-      if (this.#closed) throw CLOSED;
-      const starting = (this.#starting ??= this.#start());
-      let current;
-      try {
-        current = await starting;
-      } catch (err) {
-        if (this.#starting === starting) this.#starting = null;
-        throw err;
-      }
-      if (current.client.alive && current.generation === this.backend.generation) return current.client;
-      current.client.terminate(); // a pack was loaded since it started, or it died between jobs
-      if (this.#starting === starting) this.#starting = null;
-    }
-  }
-
-  async #start(): Promise<{ client: WorkerClient; generation: number }> {
-    const { snapshot, generation } = await this.backend.currentSnapshot();
-    return { client: await this.backend.startWorker(snapshot), generation };
-  }
-
-  /** Kills the Worker and starts its replacement right away, so the next job does not wait for it. */
-  #replace(client: WorkerClient): void {
-    client.terminate();
-    this.#restarts++;
-    this.#starting = null;
-    if (this.#closed) return;
-    const next = this.#start();
-    next.catch(() => {}); // reported to the next job by #ready
-    this.#starting = next;
   }
 }

@@ -15,7 +15,7 @@
  */
 import { PGlite, protocol } from "@electric-sql/pglite";
 import type { WireError, WorkerRequest } from "./pglite-client.ts";
-import { assertIdent, cappedOutcome, jobPrologue, outputSettings, sqlErrorOutcome, typeName } from "./session.ts";
+import { assertIdent, cappedOutcome, jobPrologue, revokeFromPublicSql, outputSettings, sqlErrorOutcome, typeName } from "./session.ts";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types.ts";
 
 declare const self: Worker;
@@ -54,11 +54,12 @@ async function init(snapshot: Blob | null, assets: Extract<WorkerRequest, { op: 
     fsBundle: assets.fsBundle,
   });
   if (!snapshot) {
-    // First snapshot: the runner role, and no CREATE/TEMP for anyone but the superuser.
+    // First snapshot: the runner role; no CREATE/TEMP and none of the revoked functions for anyone but the superuser.
     await pg.exec(`
       create role ${RUNNER_ROLE} nologin;
       revoke all on schema public from public;
-      do $$ begin execute format('revoke all on database %I from public', current_database()); end $$;`);
+      do $$ begin execute format('revoke all on database %I from public', current_database()); end $$;
+      ${revokeFromPublicSql()}`);
   }
   return null;
 }

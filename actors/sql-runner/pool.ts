@@ -5,6 +5,7 @@
  * supervision tree; runners heal themselves (replace their connection or
  * Worker) and report it in their restart counts.
  */
+import { isSafeIdent } from "./session.ts";
 import type { PackLoad, PackLoadResult, RunLimits, RunOutcome, Runner, Sandbox, SandboxBackend } from "./types.ts";
 
 export interface RunnerPoolOptions {
@@ -56,6 +57,8 @@ export class RunnerPool implements Sandbox {
   }
 
   async run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
+    // Checked here so a bad name is a clear internal_error, not a failure deep inside a runner.
+    if (!isSafeIdent(schema)) return { ok: false, verdict: "internal_error", error: `invalid pack schema name "${schema}"`, duration_ms: 0 };
     const runner = await this.#acquire();
     const job = runner.run(schema, sql, limits).catch((err): RunOutcome => ({
       ok: false, verdict: "internal_error", error: `runner ${runner.id} failed: ${(err as Error).message}`, duration_ms: 0,

@@ -16,11 +16,14 @@
  *   (REVOKE ALL ON DATABASE ... FROM PUBLIC removes the default TEMP grant);
  * - write: only USAGE + SELECT are granted, and every job is a READ ONLY
  *   transaction (also the role's default) that is rolled back;
- * - read files, signal backends, change roles: not superuser, no pg_* roles,
- *   no membership in any role, so RESET ROLE/SET ROLE change nothing.
+ * - read files, change roles: not superuser, no pg_* roles, no membership
+ *   in any role, so RESET ROLE/SET ROLE change nothing;
+ * - disturb or spy on other jobs (all runners share the role), undo our
+ *   settings, run procedural code: see REVOKED_FUNCTIONS (session.ts), revoked
+ *   from PUBLIC in the sandbox database only (pg_proc is per database).
  */
 import postgres from "postgres";
-import { assertIdent } from "./session.ts";
+import { assertIdent, revokeFromPublicSql } from "./session.ts";
 
 export interface PostgresSandboxConfig {
   /** A role that can create databases and roles (a superuser locally). */
@@ -60,8 +63,18 @@ export function resolveSandboxConfig(c: PostgresSandboxConfig): ResolvedSandboxC
 
 const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** The SQL an operator runs when the app's database user lacks CREATEROLE/CREATEDB: `cluster` in any database, then `sandbox` inside the sandbox database. */
-export function sandboxSetupSql(c: PostgresSandboxConfig): { cluster: string[]; sandbox: string[] } {
+export interface SandboxSetupSql {
+  /** Run in any database of the cluster. */
+  cluster: string[];
+  /** Run in the sandbox database. */
+  sandbox: string[];
+  /** Need a superuser: skipped (with the rest applied) when the admin URL is not one. */
+  superuserCluster: string[];
+  superuserSandbox: string[];
+}
+
+/** The SQL an operator runs when the app's database user lacks CREATEROLE/CREATEDB (README). */
+export function sandboxSetupSql(c: PostgresSandboxConfig): SandboxSetupSql {
   const r = resolveSandboxConfig(c);
   const role = assertIdent(r.role, "role");
   const db = assertIdent(r.database, "database");
@@ -77,6 +90,8 @@ export function sandboxSetupSql(c: PostgresSandboxConfig): { cluster: string[]; 
       `GRANT CONNECT ON DATABASE ${db} TO ${role}`,
     ],
     sandbox: [`REVOKE ALL ON SCHEMA public FROM PUBLIC`, `REVOKE ALL ON SCHEMA public FROM ${role}`],
+    superuserCluster: [`ALTER ROLE ${role} SET temp_file_limit = '256MB'`],
+    superuserSandbox: [revokeFromPublicSql()],
   };
 }
 
@@ -85,7 +100,8 @@ const ALREADY_EXISTS = new Set(["42710", "42P04"]);
 /** Idempotent: creates what is missing, re-applies grants and revokes. Safe to run at every start. */
 export async function setupPostgresSandbox(c: PostgresSandboxConfig): Promise<ResolvedSandboxConfig> {
   const r = resolveSandboxConfig(c);
-  const { cluster, sandbox } = sandboxSetupSql(c);
+  const { cluster, sandbox, superuserCluster, superuserSandbox } = sandboxSetupSql(c);
+  let superuser = false;
   const admin = postgres(r.clusterAdminUrl, { max: 1, onnotice: () => {} });
   try {
     const [{ role_exists, db_exists, is_super }] = await admin`
@@ -98,14 +114,15 @@ export async function setupPostgresSandbox(c: PostgresSandboxConfig): Promise<Re
       await ignoreExisting(admin.unsafe(stmt));
     }
     if (role_exists && r.password) await admin.unsafe(`ALTER ROLE ${assertIdent(r.role, "role")} PASSWORD ${literal(r.password)}`);
-    // temp_file_limit can only be set by a superuser; it bounds the disk a huge sort or hash may use.
-    if (is_super) await admin.unsafe(`ALTER ROLE ${assertIdent(r.role, "role")} SET temp_file_limit = '256MB'`);
+    superuser = is_super;
+    // temp_file_limit bounds the disk a huge sort or hash may use; only a superuser may set it.
+    if (superuser) for (const stmt of superuserCluster) await admin.unsafe(stmt);
   } finally {
     await admin.end({ timeout: 1 });
   }
   const inSandbox = postgres(r.sandboxAdminUrl, { max: 1, onnotice: () => {} });
   try {
-    for (const stmt of sandbox) await inSandbox.unsafe(stmt);
+    for (const stmt of [...sandbox, ...(superuser ? superuserSandbox : [])]) await inSandbox.unsafe(stmt);
   } finally {
     await inSandbox.end({ timeout: 1 });
   }

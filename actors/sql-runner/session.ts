@@ -7,8 +7,12 @@ import type { Cell, Column, FailVerdict, RunLimits, RunOutcome } from "./types.t
 const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Schema and role names are interpolated into SQL, so only plain lower-case identifiers are accepted. */
+export function isSafeIdent(name: string): boolean {
+  return SAFE_IDENT.test(name);
+}
+
 export function assertIdent(name: string, what: string): string {
-  if (!SAFE_IDENT.test(name)) throw new Error(`${what} "${name}" must match ${SAFE_IDENT}`);
+  if (!isSafeIdent(name)) throw new Error(`${what} "${name}" must match ${SAFE_IDENT}`);
   return `"${name}"`;
 }
 
@@ -36,6 +40,30 @@ export function jobPrologue(schema: string, limits: RunLimits, role?: string): s
     `set local statement_timeout = ${Math.max(1, Math.ceil(limits.timeoutMs))}`,
     outputSettings(schema),
   ].join(";\n");
+}
+
+/**
+ * Built-ins the runner identity may not execute, revoked from PUBLIC in the
+ * sandbox database (PostgreSQL) or the snapshot (PGlite):
+ * - set_config: inside PGlite the session user is a superuser, so
+ *   set_config('role', ...) would lift a query out of the runner role within
+ *   one statement; elsewhere it only lets a query undo our LOCAL settings;
+ * - pg_cancel_backend, pg_terminate_backend, pg_stat_get_activity: all
+ *   runners share one role, and these reach other sessions of that role
+ *   (cancel or kill other users' jobs, read their SQL from pg_stat_activity).
+ * Plus USAGE on plpgsql, so DO blocks cannot run procedural code.
+ */
+export const REVOKED_FUNCTIONS = ["set_config", "pg_cancel_backend", "pg_terminate_backend", "pg_stat_get_activity"];
+
+/** Needs a superuser (the owner of pg_catalog). Every overload of each function is revoked. */
+export function revokeFromPublicSql(): string {
+  const names = REVOKED_FUNCTIONS.map((n) => `'${n}'`).join(", ");
+  return `DO $$ DECLARE f regprocedure; BEGIN
+  FOR f IN SELECT oid::regprocedure FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND proname IN (${names}) LOOP
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+END $$;
+REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC`;
 }
 
 const TYPE_NAMES: Record<number, string> = {

@@ -3,7 +3,8 @@
  * over its JSON parse tree. Used by the submission guard and the dataset
  * checker; neither is a security boundary on its own (DESIGN §7).
  */
-import { loadModule, parseSync } from "@pgsql/parser";
+import PgQueryModule from "@pgsql/parser/wasm/libpg-query.js";
+import wasmPath from "@pgsql/parser/wasm/libpg-query.wasm" with { type: "file" };
 
 export type AstNode = Record<string, unknown>;
 export interface ParsedStatement {
@@ -12,11 +13,33 @@ export interface ParsedStatement {
   node: AstNode;
 }
 
+/** The part of the Emscripten module we call. */
+interface PgQueryWasm {
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  _wasm_parse_query(ptr: number): number;
+  _wasm_free_string(ptr: number): void;
+  lengthBytesUTF8(text: string): number;
+  stringToUTF8(text: string, ptr: number, size: number): void;
+  UTF8ToString(ptr: number): string;
+}
+
+let wasm: PgQueryWasm | undefined;
 let ready: Promise<void> | undefined;
 
-/** Loads the WASM parser once per process. */
+/**
+ * Loads the WASM parser once per process. We start the package's Emscripten
+ * module ourselves instead of importing "@pgsql/parser": its index reads the
+ * .wasm from the absolute node_modules path at import time (so a compiled
+ * binary aborts on another machine), and its parse treats any result that
+ * contains "ERROR" (e.g. `select 'ERROR'`) as a syntax error. Here the .wasm
+ * is a file import, embedded by `bun build --compile`.
+ */
 export function parserReady(): Promise<void> {
-  ready ??= loadModule();
+  ready ??= (async () => {
+    const wasmBinary = new Uint8Array(await Bun.file(wasmPath).arrayBuffer());
+    wasm = (await PgQueryModule({ wasmBinary })) as PgQueryWasm;
+  })();
   return ready;
 }
 
@@ -27,16 +50,28 @@ export class SqlParseError extends Error {
   }
 }
 
+/** libpg_query's JSON parse tree, or SqlParseError with its message. */
+function parseToJson(sql: string): { stmts?: { stmt: AstNode }[] } {
+  if (!wasm) throw new Error("the SQL parser is not loaded: await parserReady() first");
+  const size = wasm.lengthBytesUTF8(sql) + 1;
+  const input = wasm._malloc(size);
+  let output = 0;
+  try {
+    wasm.stringToUTF8(sql, input, size);
+    output = wasm._wasm_parse_query(input);
+    const text = wasm.UTF8ToString(output);
+    if (!text.startsWith("{")) throw new SqlParseError(text); // errors come back as plain messages
+    return JSON.parse(text);
+  } finally {
+    wasm._free(input);
+    if (output) wasm._wasm_free_string(output);
+  }
+}
+
 /** Parses SQL into its statements; call `parserReady()` first. Throws SqlParseError on a syntax error. */
 export function parseStatements(sql: string): ParsedStatement[] {
-  if (sql.trim() === "") return []; // the WASM parser fails on an empty string instead of returning no statements
-  let result: { stmts?: { stmt: AstNode }[] };
-  try {
-    result = parseSync(sql) as typeof result;
-  } catch (err) {
-    throw new SqlParseError((err as Error).message);
-  }
-  return (result.stmts ?? []).map(({ stmt }) => {
+  if (sql.trim() === "") return []; // the parser answers an empty string with an error instead of no statements
+  return (parseToJson(sql).stmts ?? []).map(({ stmt }) => {
     const type = Object.keys(stmt)[0]!;
     return { type, node: stmt[type] as AstNode };
   });
@@ -59,7 +94,7 @@ export function nameParts(list: unknown): string[] {
 }
 
 /** Every function called anywhere in the tree, by its unqualified lower-case name. */
-export function calledFunctions(tree: unknown): string[] {
+function calledFunctions(tree: unknown): string[] {
   const names: string[] = [];
   walk(tree, (key, value) => {
     // Lower-cased so a quoted "PG_SLEEP" is refused too (it would not exist, but refusing is harmless).
@@ -88,7 +123,7 @@ const DANGEROUS_PREFIXES = [
   "pg_create_", "pg_drop_", "pg_advisory", "pg_try_advisory", "pg_wal_", "pg_stat_reset",
 ];
 
-export function isDangerousFunction(name: string, allow: ReadonlySet<string> = new Set()): boolean {
+function isDangerousFunction(name: string, allow: ReadonlySet<string> = new Set()): boolean {
   if (allow.has(name)) return false;
   return DANGEROUS_EXACT.has(name) || DANGEROUS_PREFIXES.some((p) => name.startsWith(p));
 }

@@ -30,7 +30,8 @@ export const openapiPlugin = (version: string) =>
         info: {
           title: "Huddle API",
           version,
-          description: "Chat (direct messages and rooms) and a SQL practice judge. Errors are {\"error\": {code, message, details?}}.",
+          // No quotes or angle brackets: the plugin writes this into an HTML attribute unescaped.
+          description: "Chat (direct messages and rooms) and a SQL practice judge. Every error has the shape error: {code, message, details?}. Authorize with a username and password (OAuth2 password flow via /auth/token).",
         },
         tags: [
           { name: "auth" }, { name: "users" }, { name: "chat" }, { name: "rooms" },

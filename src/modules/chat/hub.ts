@@ -113,8 +113,10 @@ export class SocketHub implements LocalDelivery {
     if (!conns) return;
     const event = JSON.parse(payload) as { type: string; conversation_id?: string };
     for (const conn of conns) {
-      if (event.type === "conversation" && event.conversation_id) this.follow(conn, event.conversation_id);
-      else if (event.type === "conversation.left" && event.conversation_id) this.unfollow(conn, event.conversation_id);
+      if (event.type === "conversation" && event.conversation_id) {
+        this.follow(conn, event.conversation_id);
+        conn.sendRaw(payload); // lets the client add the conversation to its list at once
+      } else if (event.type === "conversation.left" && event.conversation_id) this.unfollow(conn, event.conversation_id);
       else conn.sendRaw(payload);
     }
   }

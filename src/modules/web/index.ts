@@ -6,12 +6,12 @@
 import { Elysia, type AnyElysia } from "elysia";
 import { webBundle } from "./bundle.macro.ts" with { type: "macro" };
 
-type Asset = { body: string; gzip: Uint8Array; type: string; etag: string; cache: string };
+type Asset = { body: string; gzip: Uint8Array<ArrayBuffer>; type: string; etag: string; cache: string };
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
 function asset(body: string, type: string, cache: string): Asset {
-  return { body, gzip: Bun.gzipSync(body), type, etag: `"${Bun.hash(body).toString(36)}"`, cache };
+  return { body, gzip: Bun.gzipSync(body) as Uint8Array<ArrayBuffer>, type, etag: `"${Bun.hash(body).toString(36)}"`, cache };
 }
 
 function serve(a: Asset, request: Request): Response {

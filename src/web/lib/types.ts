@@ -1,0 +1,76 @@
+/** Shapes of the server's JSON (see the OpenAPI document at /swagger/json). */
+export type User = {
+  id: string;
+  username: string;
+  display_name: string | null;
+  bio?: string | null;
+  email?: string;
+  created_at?: string;
+  last_active: string | null;
+  online?: boolean;
+};
+
+export type SessionReply = { user: User; access_token: string; refresh_token: string; token_type: string; expires_in: number };
+
+export type Message = {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  sender_id: string;
+  receiver_id: string | null;
+  content: string;
+  message_type: "text" | "file" | "system";
+  client_id: string | null;
+  timestamp: string;
+};
+
+export type Peer = { id: string; username: string; display_name: string | null; online: boolean; last_active: string | null };
+
+export type Conversation = {
+  id: string;
+  kind: "direct" | "room";
+  name: string | null;
+  peer: Peer | null;
+  last_seq: number;
+  last_read_seq: number;
+  unread: number;
+  last_message: Message | null;
+  last_activity: string;
+};
+
+export type Room = {
+  id: string;
+  name: string;
+  description: string | null;
+  is_private: boolean;
+  owner_id: string | null;
+  member_count: number;
+  is_member: boolean;
+  created_at: string;
+  members?: { user_id: string; username: string; display_name: string | null; role: string; joined_at: string }[];
+};
+
+export type History = { conversation_id: string; messages: Message[]; has_more: boolean };
+
+export type ProblemSummary = { id: string; title: string; difficulty: string; pack?: string; solved?: boolean };
+export type Column = { name: string; type?: string };
+export type TableInfo = { name: string; columns: Column[]; sample_rows?: unknown[][] | Record<string, unknown>[]; rows?: unknown[][] };
+export type Problem = ProblemSummary & { statement: string; tables?: TableInfo[]; schema?: string };
+
+export type JobResult = {
+  job_id: string;
+  problem_id: string;
+  status: "queued" | "processing" | "completed" | "failed";
+  verdict: string | null;
+  rows_returned: number | null;
+  columns: Column[] | null;
+  rows: unknown[][] | null;
+  duration_ms: number | null;
+  error: string | null;
+  sqlstate?: string | null;
+  position?: number | null;
+  created_at?: string;
+  finished_at?: string | null;
+};
+
+export type Submission = Partial<JobResult> & { id?: string; job_id?: string; problem_id: string; sql_query?: string; status: string; created_at?: string };

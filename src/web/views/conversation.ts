@@ -1,0 +1,176 @@
+/**
+ * One conversation (or a draft direct conversation with someone not yet
+ * written to): header, message list with upward infinite scroll, typing line
+ * and the composer (Enter sends, Shift+Enter is a new line).
+ */
+import { get } from "../lib/api";
+import { h, icon, ICONS } from "../lib/dom";
+import { presence } from "../lib/format";
+import type { Room, User } from "../lib/types";
+import type { ChatClient } from "../chat/client";
+import type { Change } from "../chat/store";
+import { avatar } from "./avatar";
+import { MessageList } from "./messages";
+import { backButton, type View } from "./common";
+
+const MAX_CONTENT = 4000;
+
+export function conversationView(client: ChatClient, target: { id: string } | { peer: string }): View {
+  const s = client.store;
+  const id = "id" in target ? target.id : null;
+  const peerId = "peer" in target ? target.peer : null;
+  const isRoom = () => !!id && s.convs.get(id)?.kind === "room";
+  const list = new MessageList(client, id, peerId, isRoom);
+  let roomLoaded = false;
+  const title = h("h2", { class: "pane-title" });
+  const subtitle = h("div", { class: "pane-sub" });
+  const who = h("div", { class: "who" });
+  const typingLine = h("div", { class: "typing", "aria-live": "polite" });
+  const input = h("textarea", { id: "composer-input", rows: 1, maxlength: MAX_CONTENT * 2, placeholder: "Write a message…", autocomplete: "off" });
+  const counter = h("span", { class: "counter", "aria-live": "polite" });
+  const form = h("form", { class: "composer", onsubmit: (e: Event) => (e.preventDefault(), submit()) },
+    h("label", { class: "sr-only", for: "composer-input" }, "Message"),
+    input, counter,
+    h("button", { type: "submit", class: "send", "aria-label": "Send message", title: "Send (Enter)" }, icon(ICONS.send)),
+  );
+  const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
+    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle)),
+    list.el, typingLine, form);
+
+  function renderHeader() {
+    const c = id ? s.convs.get(id) : undefined;
+    if (c?.kind === "room") {
+      title.textContent = c.name ?? "room";
+      who.replaceChildren(avatar(c.id, c.name ?? "#", { room: true }));
+      input.placeholder = `Message #${c.name ?? "room"}`;
+      if (!roomLoaded) loadRoom(c.id);
+    } else if (c?.peer) {
+      const name = c.peer.display_name || c.peer.username;
+      title.textContent = name;
+      subtitle.textContent = presence(c.peer.online, c.peer.last_active);
+      who.replaceChildren(avatar(c.peer.id, name, { online: c.peer.online }));
+      input.placeholder = `Message ${name}`;
+    }
+  }
+
+  const members = new Set<string>();
+  function loadRoom(roomId: string) {
+    roomLoaded = true;
+    void get<Room>(`/rooms/${roomId}`).then((r) => {
+      for (const m of r.members ?? []) {
+        members.add(m.user_id);
+        s.names.set(m.user_id, m.display_name || m.username);
+      }
+      subtitle.textContent = `${r.member_count} member${r.member_count === 1 ? "" : "s"}${r.description ? ` · ${r.description}` : ""}`;
+      list.refreshNames();
+    }).catch(() => {});
+  }
+
+  function renderTyping() {
+    const names = id ? s.typists(id) : [];
+    typingLine.textContent = names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : `${names.join(", ")} are typing…`;
+  }
+
+  function submit() {
+    const content = input.value.trim();
+    if (!content || content.length > MAX_CONTENT) return;
+    client.send(id ? { conversation_id: id } : { to: peerId! }, content);
+    input.value = "";
+    resize();
+    list.render("bottom");
+  }
+
+  function resize() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
+    const n = input.value.trim().length;
+    counter.textContent = n > MAX_CONTENT - 300 ? `${n}/${MAX_CONTENT}` : "";
+    counter.classList.toggle("over", n > MAX_CONTENT);
+  }
+
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => {
+    resize();
+    if (id && input.value.trim()) client.typing(id);
+  });
+
+  let loadFailed = false;
+  async function loadOlder() {
+    if (!id || loadFailed) return;
+    const t = s.thread(id);
+    if (t.loading || (t.loaded && !t.hasMore)) return;
+    const first = !t.loaded;
+    const p = s.loadOlder(id);
+    list.render("keep");
+    try {
+      await p;
+    } catch (err) {
+      loadFailed = true;
+      return list.showError(`Could not load messages: ${(err as Error).message}`);
+    }
+    list.render(first ? "bottom" : "prepend");
+    // Keep loading until the pane can scroll, so the scroll-up trigger can fire.
+    if (t.hasMore && list.el.scrollHeight <= list.el.clientHeight) void loadOlder();
+    markRead();
+  }
+  list.el.addEventListener("scroll", () => {
+    if (list.el.scrollTop < 120) void loadOlder();
+  });
+
+  function markRead() {
+    if (id && s.isWatching(id)) client.markRead(id);
+  }
+
+  const onChange = (c: Change) => {
+    if (c.type === "convs") {
+      if (!id && peerId) {
+        const existing = s.directWith(peerId);
+        if (existing) location.replace(`#/c/${existing.id}`);
+      }
+      renderHeader();
+    } else if ((c.type === "thread" && c.id === id) || c.type === "pending" || (c.type === "read" && c.id === id)) {
+      list.render();
+      if (c.type === "thread") {
+        markRead();
+        // Someone new spoke in the room: the member count in the header is stale.
+        const last = id ? s.convs.get(id)?.last_message : null;
+        if (isRoom() && roomLoaded && last && !members.has(last.sender_id)) {
+          members.add(last.sender_id);
+          loadRoom(id!);
+        }
+      }
+    } else if (c.type === "typing" && c.id === id) renderTyping();
+  };
+  const unsubscribe = s.subscribe(onChange);
+  document.addEventListener("visibilitychange", markRead);
+
+  s.active = id;
+  renderHeader();
+  list.render("bottom");
+  if (id) {
+    void loadOlder();
+  } else if (peerId) {
+    void get<User>(`/users/${peerId}`).then((u) => {
+      const name = u.display_name || u.username;
+      title.textContent = name;
+      subtitle.textContent = `${presence(u.online, u.last_active)} · new conversation`;
+      who.replaceChildren(avatar(u.id, name, { online: u.online }));
+      input.placeholder = `Message ${name}`;
+    }).catch(() => (title.textContent = "Unknown user"));
+  }
+  queueMicrotask(() => input.focus());
+
+  return {
+    el,
+    destroy() {
+      unsubscribe();
+      document.removeEventListener("visibilitychange", markRead);
+      if (s.active === id) s.active = null;
+    },
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * The message list of one conversation. Elements are created once per message
+ * (keyed by seq, or by client_id while waiting for the server) and reordered
+ * on each render, so scrolling and focus survive updates. Content is text.
+ */
+import { h } from "../lib/dom";
+import { clock, dayKey, dayLabel, fullDate } from "../lib/format";
+import type { Message } from "../lib/types";
+import type { ChatClient } from "../chat/client";
+import type { Pending } from "../chat/store";
+
+type Item = { key: string; sender: string; at: string; content: string; seq: number | null; pending?: Pending };
+
+const GROUP_MS = 5 * 60_000;
+
+export class MessageList {
+  readonly el: HTMLElement;
+  private readonly top: HTMLElement;
+  private readonly nodes = new Map<string, HTMLElement>();
+  private readonly seen = h("div", { class: "seen" }, "Seen");
+  private error = "";
+  /** Some sender names were still being looked up when drawn. */
+  private unnamed = false;
+
+  constructor(private readonly client: ChatClient, private readonly conversationId: string | null, private readonly draftPeer: string | null, private readonly isRoom: () => boolean) {
+    this.top = h("div", { class: "history-edge" });
+    this.el = h("div", { class: "messages", role: "log", "aria-label": "Messages", tabindex: "0" }, this.top);
+  }
+
+  private items(): Item[] {
+    const s = this.client.store;
+    const out: Item[] = [];
+    if (this.conversationId) {
+      const t = s.thread(this.conversationId);
+      const msgs = [...t.msgs.values()].sort((a, b) => a.seq - b.seq);
+      for (const m of msgs) out.push(this.fromMessage(m));
+    }
+    for (const p of s.pending.values()) {
+      const mine = this.conversationId ? p.conversation_id === this.conversationId : p.to === this.draftPeer && !p.conversation_id;
+      if (mine) out.push({ key: `p:${p.client_id}`, sender: s.me.id, at: p.created, content: p.content, seq: null, pending: p });
+    }
+    return out;
+  }
+
+  private fromMessage(m: Message): Item {
+    return { key: `s:${m.seq}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq };
+  }
+
+  /** Rebuilds the order; `mode` says how to keep the scroll position. */
+  render(mode: "keep" | "bottom" | "prepend" = "keep") {
+    const el = this.el;
+    const atBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+    const prevHeight = el.scrollHeight;
+    const prevTop = el.scrollTop;
+    const s = this.client.store;
+    const t = this.conversationId ? s.thread(this.conversationId) : null;
+    this.top.classList.toggle("error", !!this.error);
+    this.top.textContent = this.error ? this.error : !t || (t.loaded && !t.hasMore) ? "This is the beginning of the conversation." : t.loading ? "Loading earlier messages…" : "";
+    const children: HTMLElement[] = [this.top];
+    const items = this.items();
+    const peerRead = this.conversationId ? (s.peerRead.get(this.conversationId) ?? 0) : 0;
+    const lastOwnSeen = this.isRoom() ? null : items.filter((i) => i.seq !== null && i.sender === s.me.id && i.seq <= peerRead).at(-1);
+    let prev: Item | undefined;
+    for (const it of items) {
+      if (!prev || dayKey(prev.at) !== dayKey(it.at)) children.push(this.day(it.at));
+      const node = this.node(it);
+      const grouped = !!prev && prev.sender === it.sender && dayKey(prev.at) === dayKey(it.at) && Date.parse(it.at) - Date.parse(prev.at) < GROUP_MS;
+      node.classList.toggle("grouped", grouped);
+      children.push(node);
+      if (it === lastOwnSeen) children.push(this.seen);
+      prev = it;
+    }
+    el.replaceChildren(...children);
+    if (this.unnamed) this.refreshNames();
+    if (mode === "prepend") el.scrollTop = prevTop + (el.scrollHeight - prevHeight);
+    else if (mode === "bottom" || atBottom) el.scrollTop = el.scrollHeight;
+  }
+
+  private day(iso: string): HTMLElement {
+    const key = `d:${dayKey(iso)}`;
+    let n = this.nodes.get(key);
+    if (!n) this.nodes.set(key, (n = h("div", { class: "day", role: "separator" }, h("span", null, dayLabel(iso)))));
+    return n;
+  }
+
+  private node(it: Item): HTMLElement {
+    const s = this.client.store;
+    let n = this.nodes.get(it.key);
+    if (it.pending) {
+      // Pending bubbles change state (sending -> failed), so they are rebuilt.
+      n = this.pendingNode(it, it.pending);
+      this.nodes.set(it.key, n);
+      return n;
+    }
+    if (n) return n;
+    const own = it.sender === s.me.id;
+    n = h("div", { class: `msg ${own ? "own" : "other"}`, "data-seq": it.seq },
+      h("div", { class: "bubble" },
+        !own && this.isRoom() ? h("div", { class: "sender" }, this.senderName(it.sender)) : null,
+        h("div", { class: "text" }, it.content),
+        h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at))),
+      ),
+    );
+    this.nodes.set(it.key, n);
+    return n;
+  }
+
+  private pendingNode(it: Item, p: Pending): HTMLElement {
+    const failed = p.state === "failed";
+    return h("div", { class: `msg own pending${failed ? " failed" : ""}`, "data-client-id": p.client_id },
+      h("div", { class: "bubble" },
+        h("div", { class: "text" }, it.content),
+        h("div", { class: "meta" }, failed ? `Not sent: ${p.error ?? "error"}` : "Sending…"),
+      ),
+      failed ? h("div", { class: "msg-actions" },
+        h("button", { type: "button", class: "link", onclick: () => this.client.retry(p.client_id) }, "Retry"),
+        h("button", { type: "button", class: "link", onclick: () => this.client.discard(p.client_id) }, "Discard"),
+      ) : null,
+    );
+  }
+
+  showError(message: string) {
+    this.error = message;
+    this.render();
+  }
+
+  private senderName(userId: string): string {
+    const name = this.client.store.nameOf(userId);
+    if (!this.client.store.names.has(userId)) this.unnamed = true;
+    return name;
+  }
+
+  /** Fills in sender names that were unknown when their messages were first drawn. */
+  refreshNames() {
+    this.unnamed = false;
+    for (const [key, n] of this.nodes) {
+      const sender = n.querySelector(".sender");
+      if (!sender || !key.startsWith("s:")) continue;
+      const m = this.conversationId ? this.client.store.thread(this.conversationId).msgs.get(Number(key.slice(2))) : undefined;
+      if (m) sender.textContent = this.senderName(m.sender_id);
+    }
+  }
+}

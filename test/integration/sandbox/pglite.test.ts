@@ -1,0 +1,40 @@
+/**
+ * The sandbox contract on PGlite: one builder snapshot for the file, one
+ * runner Worker started from it (replaced after each timeout).
+ */
+import { describe, expect, test } from "bun:test";
+import { WorkerClient, WorkerGoneError } from "../../../actors/sql-runner/pglite-client.ts";
+import { PgliteSandboxBackend } from "../../../actors/sql-runner/pglite-sandbox.ts";
+import { RunnerPool } from "../../../actors/sql-runner/pool.ts";
+import { LIMITS, sandboxContract } from "./contract.ts";
+
+sandboxContract("pglite sandbox", async () => {
+  const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 2000 }), { size: 1, queueTimeoutMs: 500 });
+  return { pool, runnerRole: "huddle_runner", close: () => pool.close() };
+}, (harness) => describe("pglite only", () => {
+  test("a timeout replaces the Worker and counts a restart; the next job runs on a fresh one", async () => {
+    const { pool } = harness();
+    const before = pool.stats().restarts[0]!;
+    expect(await pool.run("cd", "select pg_sleep(30)", LIMITS)).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
+    expect(pool.stats().restarts[0]).toBe(before + 1);
+    expect(await pool.run("cd", "select count(*) from bookings", LIMITS)).toMatchObject({ ok: true, rows: [["4044"]] });
+  });
+
+  test("a Worker that dies rejects its pending call at once, whether it throws or exits", async () => {
+    for (const sql of ["throw", "exit"]) {
+      const client = new WorkerClient(new URL("./crash.worker.ts", import.meta.url));
+      const started = performance.now();
+      const err = await client.call({ op: "run", schema: "cd", sql, limits: LIMITS }, 10_000).catch((e) => e);
+      expect(err).toBeInstanceOf(WorkerGoneError);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(client.alive).toBe(false);
+      client.terminate();
+    }
+  });
+
+  test("jobs run as a non-superuser role that cannot call set_config (no way back to the superuser in one statement)", async () => {
+    const o = await harness().pool.run("cd", `select current_user, (select rolsuper from pg_roles where rolname = current_user),
+      has_function_privilege('set_config(text, text, boolean)', 'execute'), has_language_privilege('plpgsql', 'usage')`, LIMITS);
+    expect(o).toMatchObject({ ok: true, rows: [["huddle_runner", "f", "f", "f"]] });
+  });
+}));

@@ -1,0 +1,100 @@
+/**
+ * The sandbox contract on PostgreSQL, in a sandbox database and role unique to
+ * this run (dropped afterwards), plus what only PostgreSQL can show: the app
+ * database is out of reach, and the runner role itself is powerless.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
+import { PostgresSandboxBackend } from "../../../actors/sql-runner/postgres-sandbox.ts";
+import { dropPostgresSandbox, resolveSandboxConfig } from "../../../actors/sql-runner/postgres-setup.ts";
+import { RunnerPool } from "../../../actors/sql-runner/pool.ts";
+import { createTestDatabase, DATABASE_URL, postgresAvailable } from "../../helpers/services.ts";
+import { LIMITS, sandboxContract } from "./contract.ts";
+
+const ok = await postgresAvailable();
+const suffix = Bun.randomUUIDv7().replaceAll("-", "").slice(-10);
+const config = { adminUrl: DATABASE_URL, database: `huddle_sandbox_${suffix}`, role: `huddle_sandbox_runner_${suffix}` };
+
+describe.skipIf(!ok)("postgres sandbox", () => {
+  let app: Awaited<ReturnType<typeof createTestDatabase>>;
+  let admin: postgres.Sql;
+
+  beforeAll(async () => {
+    // An application database with a users table, and a users table an admin left in the sandbox database.
+    app = await createTestDatabase("app");
+    const appSql = postgres(app.url, { max: 1, onnotice: () => {} });
+    await appSql`create table users (id int, username text)`;
+    await appSql`insert into users values (1, 'secret-app-row')`;
+    await appSql.end();
+  });
+
+  sandboxContract("contract", async () => {
+    const backend = await PostgresSandboxBackend.open({ ...config, graceMs: 300 });
+    const pool = new RunnerPool(backend, { size: 1, queueTimeoutMs: 500 });
+    admin = postgres(resolveSandboxConfig(config).sandboxAdminUrl, { max: 1, onnotice: () => {} });
+    await admin`create table public.users (id int, username text)`;
+    await admin`insert into public.users values (1, 'secret-app-row')`;
+    return {
+      pool,
+      runnerRole: config.role,
+      close: async () => {
+        await admin.end({ timeout: 1 });
+        await pool.close();
+        await dropPostgresSandbox(config);
+        await app.drop();
+      },
+    };
+  }, (harness) => describe("postgres only", () => {
+    const raw = (sql: string) => harness().pool.run("cd", sql, LIMITS);
+
+    test("the app database and tables outside the pack schemas are out of reach", async () => {
+      const appDb = new URL(app.url).pathname.slice(1);
+      expect(await raw(`select * from ${appDb}.public.users`)).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "0A000" });
+      expect(await raw("select * from public.users")).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "42501" });
+      expect(await raw("select * from users")).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "42P01" });
+    });
+
+    test("the runner role cannot change identity, signal or spy on other sessions", async () => {
+      for (const sql of [
+        "set role postgres",
+        "select set_config('role', 'postgres', false)",
+        "set session authorization postgres",
+        "select pg_terminate_backend(1)",
+        "select pg_cancel_backend(1)",
+        "select query from pg_stat_activity",
+        "select pg_read_file('postmaster.pid')",
+      ]) {
+        expect({ sql, outcome: await raw(sql) }).toMatchObject({ sql, outcome: { ok: false, verdict: "sql_error", sqlstate: "42501" } });
+      }
+    });
+
+    test("the runner role has no CREATE or TEMP anywhere and is not a superuser", async () => {
+      const o = await raw(`select has_database_privilege(current_database(), 'CREATE'), has_database_privilege(current_database(), 'TEMP'),
+        has_schema_privilege('public', 'CREATE'), has_schema_privilege('cd', 'CREATE'), (select rolsuper from pg_roles where rolname = current_user)`);
+      expect(o).toMatchObject({ ok: true, rows: [["f", "f", "f", "f", "f"]] });
+    });
+
+    test("a pool of two runs two jobs at once and counts no restarts for normal jobs", async () => {
+      const pool2 = new RunnerPool(await PostgresSandboxBackend.open({ ...config, setup: false }), { size: 2, queueTimeoutMs: 2000 });
+      try {
+        const started = performance.now();
+        const jobs = [pool2.run("cd", "select pg_sleep(0.6)", LIMITS), pool2.run("cd", "select pg_sleep(0.6)", LIMITS)];
+        expect(pool2.stats()).toMatchObject({ size: 2, busy: 2, queued: 0 });
+        const third = pool2.run("cd", "select 3", LIMITS);
+        expect(pool2.stats().queued).toBe(1);
+        expect((await Promise.all(jobs)).map((o) => o.ok)).toEqual([true, true]);
+        expect(performance.now() - started).toBeLessThan(1100);
+        expect(await third).toMatchObject({ ok: true, rows: [["3"]] });
+        expect(pool2.stats().restarts).toEqual([0, 0]);
+      } finally {
+        await pool2.close();
+      }
+    });
+
+    test("a timed-out query is cancelled on the server, not left running", async () => {
+      expect(await raw("select pg_sleep(30)")).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
+      const [{ n }] = await admin`select count(*)::int as n from pg_stat_activity where usename = ${config.role} and query like '%pg_sleep(30)%' and state = 'active'`;
+      expect(n).toBe(0);
+    });
+  }));
+});

@@ -1,0 +1,43 @@
+import { describe, expect, test } from "bun:test";
+import { resolveSandboxConfig, sandboxSetupSql } from "../../../actors/sql-runner/postgres-setup.ts";
+import { jobPrologue } from "../../../actors/sql-runner/session.ts";
+
+describe("postgres sandbox configuration", () => {
+  test("defaults: huddle_sandbox database, huddle_sandbox_runner role, runner URL without a password", () => {
+    const r = resolveSandboxConfig({ adminUrl: "postgres://admin:pw@db.internal:5433/app" });
+    expect(r.database).toBe("huddle_sandbox");
+    expect(r.role).toBe("huddle_sandbox_runner");
+    expect(r.sandboxAdminUrl).toBe("postgres://admin:pw@db.internal:5433/huddle_sandbox");
+    expect(r.runnerUrl).toBe("postgres://huddle_sandbox_runner@db.internal:5433/huddle_sandbox");
+    expect(r.clusterAdminUrl).toBe("postgres://admin:pw@db.internal:5433/app");
+  });
+
+  test("a password goes into the runner URL (encoded) and into CREATE ROLE (quoted)", () => {
+    const c = { adminUrl: "postgres://postgres@localhost/postgres", password: "it's @secret" };
+    expect(resolveSandboxConfig(c).runnerUrl).toBe("postgres://huddle_sandbox_runner:it's%20%40secret@localhost/huddle_sandbox");
+    expect(sandboxSetupSql(c).cluster[0]).toEndWith("PASSWORD 'it''s @secret'");
+  });
+
+  test("names are plain identifiers only, so they can be interpolated", () => {
+    expect(() => resolveSandboxConfig({ adminUrl: "postgres://x@h/db", role: 'evil"; drop role x; --' })).toThrow(/sandbox role/);
+    expect(() => resolveSandboxConfig({ adminUrl: "postgres://x@h/db", database: "Sandbox" })).toThrow(/sandbox database/);
+  });
+
+  test("the operator SQL creates a login role with nothing but CONNECT on its own database", () => {
+    const sql = sandboxSetupSql({ adminUrl: "postgres://postgres@localhost/postgres" });
+    expect(sql.cluster[0]).toMatch(/^CREATE ROLE "huddle_sandbox_runner" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS/);
+    expect(sql.cluster).toContain('REVOKE ALL ON DATABASE "huddle_sandbox" FROM PUBLIC');
+    expect(sql.cluster).toContain('GRANT CONNECT ON DATABASE "huddle_sandbox" TO "huddle_sandbox_runner"');
+    expect(sql.sandbox).toContain("REVOKE ALL ON SCHEMA public FROM PUBLIC");
+    expect(sql.superuserSandbox.join("\n")).toMatch(/set_config.*pg_cancel_backend.*pg_terminate_backend.*pg_stat_get_activity/s);
+  });
+
+  test("every job starts read-only with its own statement_timeout and output settings", () => {
+    const p = jobPrologue("cd", { timeoutMs: 1500.2, maxRows: 10 }).split(";\n");
+    expect(p[0]).toBe("begin transaction read only");
+    expect(p[1]).toBe("set local statement_timeout = 1501");
+    expect(p).toContain('set local search_path = "cd"');
+    expect(p).toContain("set local timezone = 'UTC'");
+    expect(() => jobPrologue('cd"; drop', { timeoutMs: 1, maxRows: 1 })).toThrow(/schema/);
+  });
+});
