@@ -7,6 +7,10 @@ import { Registry, Supervisor, type ChildSpec, type Snapshot } from "./kernel/in
 import { ConversationActor, conversationActorFactory, type ConversationMsg } from "./conversation.actor";
 import { PersisterActor } from "./persister.actor";
 import { CanaryActor } from "./canary.actor";
+import { SqlRunnersActor } from "./sql-runners.actor";
+import { WorkerActor } from "./worker.actor";
+import { ReaperActor } from "./reaper.actor";
+import { QUEUE, SubmissionJobs } from "../src/modules/problems/jobs";
 import type { Config } from "../src/config";
 import type { Db } from "../src/db/client";
 import type { Engine } from "../src/engine/types";
@@ -33,9 +37,24 @@ export async function startActorSystem({ config, engine, db, extraChildren = [],
     idleMs: config.CONVERSATION_IDLE_MS,
     kind: "transient",
   });
+  const judging = config.ROLE !== "api" && config.WORKER_CONCURRENCY > 0;
+  const jobs = new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS);
+  const queue = engine.queue(QUEUE);
+  const runners = () => root.child<SqlRunnersActor>("sql-runners")?.pool;
+  // A lease comfortably longer than one job, renewed every third of it while the job runs.
+  const leaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
+  const judgeChildren: ChildSpec[] = !judging ? [] : [
+    { name: "sql-runners", kind: "permanent", create: () => new SqlRunnersActor(config, db) },
+    { name: "reaper", kind: "permanent", create: () => new ReaperActor(queue, jobs) },
+    ...Array.from({ length: config.WORKER_CONCURRENCY }, (_, i): ChildSpec => {
+      const id = `worker-${config.INSTANCE_ID}-${i}`;
+      return { name: id, kind: "permanent", create: () => new WorkerActor(queue, jobs, runners, { id, leaseMs }) };
+    }),
+  ];
   const children: ChildSpec[] = [
     { name: "persister", kind: "permanent", create: () => new PersisterActor(engine.outbox, db, { consumer: config.INSTANCE_ID, reclaimMs: config.PERSIST_RECLAIM_MS }) },
     { name: "canary", kind: "permanent", create: () => new CanaryActor(engine.broker, `huddle:canary:${config.INSTANCE_ID}`) },
+    ...judgeChildren,
     ...extraChildren,
     // Last, so it stops first: sockets go before the stores they read from.
     { name: "conversations", kind: "permanent", create: newRegistry },

@@ -27,6 +27,8 @@ import { wsModule } from "./modules/chat/ws";
 import { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
 import { webModule } from "./modules/web";
+import { ProblemsService } from "./modules/problems/service";
+import { problemsModule } from "./modules/problems";
 
 export const VERSION: string = pkg.version;
 const WS_BUFFER_BYTES = 1024 * 1024;
@@ -94,6 +96,7 @@ export function createApp(deps: AppDeps) {
     .use(usersModule(new UsersService(database.db, engine.presence), tokens))
     .use(chatModule(chat, tokens, engine.presence))
     .use(roomsModule(new RoomsService(chat), chat, tokens))
+    .use(problemsModule(new ProblemsService(database.db, engine, limit), tokens))
     .use(webModule());
   if (hub) app = app.use(wsModule(hub, chat, tokens, { maxBufferedBytes: WS_BUFFER_BYTES }));
   for (const m of deps.modules ?? []) app = app.use(m(ctx));

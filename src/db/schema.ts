@@ -90,6 +90,10 @@ export const packs = pgTable("packs", {
   title: text("title").notNull(),
   schema: text("schema").notNull(),
   datasetSha256: text("dataset_sha256").notNull(),
+  // Kept so an in-memory sandbox (PGlite) can be rebuilt at every start.
+  dataset: text("dataset").notNull().default(""),
+  // [{name, columns: [{name, type}], sample: {columns, rows}}] for the problem page.
+  tables: jsonb("tables").notNull().default([]),
   importedAt: ts("imported_at").notNull().defaultNow(),
 });
 

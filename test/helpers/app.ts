@@ -28,6 +28,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     JWT_SECRET: "test-secret-test-secret-test-secret-0123",
     LOG_LEVEL: "silent",
     DATA_DIR: "/tmp/huddle-test-data",
+    // Judge workers start a sandbox; only the judge tests turn them on.
+    WORKER_CONCURRENCY: "0",
     ...overrides,
   });
 }

@@ -33,7 +33,12 @@ export async function spawnServer(env: Record<string, string>, args: string[] = 
     stderr: "pipe",
   });
   const collect = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) out = (out + new TextDecoder().decode(chunk)).slice(-20_000);
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      out = (out + new TextDecoder().decode(value)).slice(-20_000);
+    }
   };
   void collect(proc.stdout as ReadableStream<Uint8Array>);
   void collect(proc.stderr as ReadableStream<Uint8Array>);

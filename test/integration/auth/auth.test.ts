@@ -171,5 +171,5 @@ describe("auth rate limits", () => {
     } finally {
       await t.close();
     }
-  });
+  }, 30_000);
 });

@@ -1,0 +1,114 @@
+/**
+ * What happens to a claimed job, shared by workers and the reaper. The
+ * terminal state is written to PostgreSQL with a conditional update, so
+ * however often a job runs (lease lost, worker killed) its submission reaches
+ * a terminal status exactly once, and only that winner caches and publishes.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import { Counter, Gauge, Histogram } from "prom-client";
+import type { Db } from "../../db/client";
+import { packs, problems, submissions } from "../../db/schema";
+import type { Engine, Job } from "../../engine/types";
+import { userChannel } from "../../engine/redis/keys";
+import { registry } from "../../plugins/metrics";
+import { judge, type JudgeResult } from "../../judge/judge";
+import type { ExpectedResult } from "../../judge/judge";
+import type { Sandbox } from "../../../actors/sql-runner/types";
+
+export const QUEUE = "problems";
+export const RESULT_TTL_SEC = 300;
+export const MAX_ATTEMPTS = 3;
+
+export const judgeMetrics = {
+  verdicts: new Counter({ name: "huddle_judge_jobs_total", help: "Finished SQL jobs by verdict", labelNames: ["verdict"] as const, registers: [registry] }),
+  wait: new Histogram({ name: "huddle_judge_queue_wait_seconds", help: "Time from submit to claim", buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] }),
+  run: new Histogram({ name: "huddle_judge_run_seconds", help: "Time to judge a claimed job", buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
+  depth: new Gauge({ name: "huddle_judge_queue_depth", help: "Jobs waiting in problems:queue (sampled at scrape)", registers: [registry] }),
+};
+
+/** Lets the queue depth gauge read the queue at scrape time. */
+let depthSource: (() => Promise<number>) | null = null;
+export function sampleQueueDepth(source: () => Promise<number>) {
+  depthSource = source;
+}
+(judgeMetrics.depth as unknown as { collect: () => Promise<void> }).collect = async () => {
+  try {
+    if (depthSource) judgeMetrics.depth.set(await depthSource());
+  } catch {
+    // Redis down: keep the last sample
+  }
+};
+
+export type ResultView = {
+  job_id: string; problem_id: string; status: "queued" | "processing" | "completed" | "failed"; verdict: string | null;
+  rows_returned: number | null; columns: { name: string; type: string }[]; rows: (string | null)[][]; duration_ms: number | null;
+  error: string | null; sqlstate: string | null; position: number | null; created_at: string; finished_at: string | null;
+};
+
+type SubmissionRow = typeof submissions.$inferSelect;
+
+export function viewOf(s: SubmissionRow): ResultView {
+  const r = (s.result ?? {}) as Partial<JudgeResult>;
+  return {
+    job_id: s.id, problem_id: s.problemId, status: s.status, verdict: s.verdict ?? null, rows_returned: s.rowsReturned ?? null,
+    columns: r.columns ?? [], rows: r.rows ?? [], duration_ms: s.durationMs ?? null, error: s.error ?? null,
+    sqlstate: r.sqlstate ?? null, position: r.position ?? null,
+    created_at: s.createdAt.toISOString(), finished_at: s.finishedAt ? s.finishedAt.toISOString() : null,
+  };
+}
+
+export class SubmissionJobs {
+  private readonly problemCache = new Map<string, { schema: string; ordered: boolean; expected: ExpectedResult }>();
+
+  constructor(private readonly db: Db, private readonly engine: Engine, private readonly sqlTimeoutMs: number) {}
+
+  /** Judges a claimed job; returns once the submission is terminal (by this call or an earlier one). */
+  async run(job: Job, sandbox: Pick<Sandbox, "run">): Promise<void> {
+    judgeMetrics.wait.observe(Math.max(0, Date.now() - job.enqueued_at) / 1000);
+    const [sub] = await this.db.update(submissions).set({ status: "processing", attempts: job.attempt })
+      .where(and(eq(submissions.id, job.id), inArray(submissions.status, ["queued", "processing"]))).returning();
+    if (!sub) return; // already terminal (an earlier run finished it) or unknown
+    const problem = await this.problem(sub.problemId);
+    const t0 = performance.now();
+    const result = problem
+      ? await judge(sandbox, problem, sub.sqlQuery, { timeoutMs: this.sqlTimeoutMs, maxRows: 10_000, keepRows: 100 })
+      : failure("the problem no longer exists");
+    judgeMetrics.run.observe((performance.now() - t0) / 1000);
+    await this.finish(sub, result);
+  }
+
+  /** The reaper's end for a job that used up its attempts. */
+  async giveUp(jobId: string): Promise<void> {
+    const [sub] = await this.db.select().from(submissions).where(eq(submissions.id, jobId));
+    if (sub) await this.finish(sub, failure(`the job failed ${MAX_ATTEMPTS} times (worker crashed or timed out)`));
+  }
+
+  private async finish(sub: SubmissionRow, result: JudgeResult) {
+    const status = result.verdict === "internal_error" ? "failed" : "completed";
+    const [done] = await this.db.update(submissions).set({
+      status, verdict: result.verdict, rowsReturned: result.rows_returned, durationMs: Math.round(result.duration_ms),
+      error: result.error, finishedAt: new Date(),
+      result: { columns: result.columns, rows: result.rows, sqlstate: result.sqlstate, position: result.position },
+    }).where(and(eq(submissions.id, sub.id), inArray(submissions.status, ["queued", "processing"]))).returning();
+    if (!done) return;
+    judgeMetrics.verdicts.inc({ verdict: result.verdict });
+    const view = viewOf(done);
+    await this.engine.results.set(sub.id, JSON.stringify({ ...view, user_id: sub.userId }), RESULT_TTL_SEC).catch(() => {});
+    await this.engine.broker.publish(userChannel(sub.userId), JSON.stringify({ type: "problem.result", ...view })).catch(() => {});
+  }
+
+  private async problem(id: string) {
+    const hit = this.problemCache.get(id);
+    if (hit) return hit;
+    const [row] = await this.db.select({ schema: packs.schema, ordered: problems.ordered, expected: problems.expected })
+      .from(problems).innerJoin(packs, eq(packs.id, problems.packId)).where(eq(problems.id, id));
+    if (!row) return null;
+    const p = { schema: row.schema, ordered: row.ordered, expected: row.expected as ExpectedResult };
+    this.problemCache.set(id, p);
+    return p;
+  }
+}
+
+function failure(error: string): JudgeResult {
+  return { verdict: "internal_error", error, sqlstate: null, position: null, rows_returned: null, columns: [], rows: [], duration_ms: 0 };
+}

@@ -1,0 +1,95 @@
+/**
+ * The SQL judge end to end through the API: catalog, submit, worker, sandbox,
+ * verdict, cached result, live problem.result frame.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { call, registerUser } from "../../helpers/app";
+import { TestSocket, type TestRuntime } from "../../helpers/runtime";
+import { defaultPack } from "../../../src/judge/default-pack";
+
+export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
+  describe(`SQL judge (${name})`, () => {
+    let rt: TestRuntime;
+    beforeAll(async () => {
+      rt = await build();
+    }, 120_000);
+    afterAll(async () => {
+      await rt?.close();
+    });
+    const pack = defaultPack().pack;
+    const easy = pack.problems[0]!;
+
+    async function waitResult(token: string, jobId: string) {
+      for (let i = 0; i < 400; i++) {
+        const r = await call(rt.app, "GET", `/problems/result/${jobId}`, { token });
+        if (r.json?.status === "completed" || r.json?.status === "failed") return r.json;
+        await Bun.sleep(100);
+      }
+      throw new Error("no verdict in 40 s");
+    }
+
+    test("catalog lists the default pack; details show tables, columns and sample rows", async () => {
+      const u = await registerUser(rt.app);
+      let list: any;
+      for (let i = 0; i < 600; i++) {
+        list = await call(rt.app, "GET", "/problems", { token: u.access_token });
+        if (list.json?.problems?.length) break;
+        await Bun.sleep(100);
+      }
+      expect(list.json.problems.length).toBeGreaterThanOrEqual(15);
+      expect(list.json.problems[0]).toEqual({ id: easy.id, title: easy.title, difficulty: easy.difficulty, pack: pack.id, solved: false });
+      const detail = await call(rt.app, "GET", `/problems/${easy.id}`, { token: u.access_token });
+      expect(detail.json.statement).toBe(easy.statement);
+      expect(detail.json.tables.length).toBeGreaterThan(0);
+      expect(detail.json.tables[0].columns.length).toBeGreaterThan(0);
+      expect(detail.json.tables[0].sample.rows.length).toBeGreaterThan(0);
+      expect((await call(rt.app, "GET", "/problems/no-such-problem", { token: u.access_token })).status).toBe(404);
+    }, 90_000);
+
+    test("a correct solution is accepted, live over the socket and through the result endpoint", async () => {
+      const u = await registerUser(rt.app);
+      const s = await TestSocket.connect(`${rt.wsBase}/chat/subscribe?token=${u.access_token}`);
+      await s.next((f) => f.type === "ready");
+      const sub = await call(rt.app, "POST", "/problems/submit", { token: u.access_token, body: { problem_id: easy.id, sql_query: easy.solution } });
+      expect(sub.status).toBe(202);
+      expect(sub.json.status).toBe("queued");
+      const frame = await s.next((f) => f.type === "problem.result" && f.job_id === sub.json.job_id, 40_000);
+      expect(frame.verdict).toBe("accepted");
+      const result = await waitResult(u.access_token, sub.json.job_id);
+      expect(result).toMatchObject({ job_id: sub.json.job_id, problem_id: easy.id, status: "completed", verdict: "accepted" });
+      expect(result.rows.length).toBe(result.rows_returned);
+      s.close();
+      const other = await registerUser(rt.app);
+      expect((await call(rt.app, "GET", `/problems/result/${sub.json.job_id}`, { token: other.access_token })).status).toBe(404);
+      const mine = await call(rt.app, "GET", "/problems/submissions", { token: u.access_token });
+      expect(mine.json.submissions.map((x: { job_id: string }) => x.job_id)).toEqual([sub.json.job_id]);
+      const list = await call(rt.app, "GET", "/problems", { token: u.access_token });
+      expect(list.json.problems.find((p: { id: string }) => p.id === easy.id).solved).toBe(true);
+    }, 60_000);
+
+    test("wrong answers, SQL errors and forbidden statements get their verdicts", async () => {
+      const u = await registerUser(rt.app);
+      const cases: [string, string][] = [
+        ["select 1 as x where false", "wrong_answer"],
+        ["select * from no_such_table", "sql_error"],
+        ["drop table anything", "forbidden"],
+      ];
+      for (const [sql, verdict] of cases) {
+        const sub = await call(rt.app, "POST", "/problems/submit", { token: u.access_token, body: { problem_id: easy.id, sql_query: sql } });
+        const r = await waitResult(u.access_token, sub.json.job_id);
+        expect(r.verdict).toBe(verdict);
+        expect(r.error).toBeTruthy();
+      }
+    }, 60_000);
+
+    test("bad submissions are refused with 4xx", async () => {
+      const u = await registerUser(rt.app);
+      const submit = (body: unknown) => call(rt.app, "POST", "/problems/submit", { token: u.access_token, body });
+      expect((await submit({ problem_id: "nope", sql_query: "select 1" })).status).toBe(404);
+      expect((await submit({ problem_id: easy.id, sql_query: "   " })).status).toBe(400);
+      expect((await submit({ problem_id: easy.id, sql_query: "x".repeat(10_001) })).status).toBe(400);
+      expect((await submit({ problem_id: easy.id })).status).toBe(400);
+      expect((await call(rt.app, "GET", "/problems/result/not-a-uuid", { token: u.access_token })).status).toBe(400);
+    });
+  });
+}
