@@ -7,6 +7,7 @@ import { configureLog, log } from "./lib/log";
 import { openDatabase } from "./db/client";
 import { migrate } from "./db/migrate";
 import { startServer } from "./server";
+import { importPackCommand } from "./commands";
 
 
 const USAGE = `usage: huddle [serve | migrate | problems import DIR] [--role all|api|worker] [--port N]
@@ -53,6 +54,7 @@ async function main() {
   const [verb, ...rest] = command;
   if (verb === "serve") return void (await startServer(config));
   if (verb === "migrate") return runMigrate(config);
+  if (verb === "problems" && rest[0] === "import" && rest[1]) return importPackCommand(config, rest[1]);
 
   throw new ConfigError(`unknown command "${command.join(" ")}"\n${USAGE}`);
 }

@@ -78,6 +78,8 @@ export async function createTestDatabase(label = "t"): Promise<{ url: string; dr
       const a = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
       try {
         await a.unsafe(`drop database if exists ${name} with (force)`);
+        // The judge keeps its sandbox in "<app database>_sandbox" when it ran against this one.
+        await a.unsafe(`drop database if exists ${name}_sandbox with (force)`);
       } finally {
         await a.end({ timeout: 1 });
       }
