@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildTestRuntime, type TestRuntime } from "../helpers/runtime";
-import { webModule } from "../../src/modules/web";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
@@ -25,7 +24,7 @@ const suffix = Date.now().toString(36).slice(-6);
 type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
 
 // Built at load time so the SQL test can be skipped when the judge is not wired into the app yet.
-const rt: TestRuntime | null = haveChromium ? await buildTestRuntime("pglite", { listen: true, modules: [() => webModule()] }) : null;
+const rt: TestRuntime | null = haveChromium ? await buildTestRuntime("pglite", { listen: true, config: { WORKER_CONCURRENCY: "1", RUNNER_POOL_SIZE: "1" } }) : null;
 const problemsWired = rt ? (await fetch(`${rt.base}/problems`)).status !== 404 : false;
 if (rt && !problemsWired) console.error("SKIP: GET /problems is 404 (judge not wired into the app); the SQL e2e test is skipped");
 
@@ -220,9 +219,16 @@ describe.skipIf(!haveChromium)("web client in a real browser", () => {
   }, 15_000);
 
   test.skipIf(!problemsWired)("a SQL submission shows its verdict", async () => {
+    // The runner pool imports the default pack in the background after start-up (PGlite: several seconds).
+    const token = JSON.parse((await a.evaluate(() => localStorage.getItem("huddle.session")))!).access_token;
+    for (let i = 0; i < 600; i++) {
+      const res = await fetch(`${rt!.base}/problems`, { headers: { authorization: `Bearer ${token}` } });
+      if (res.ok && ((await res.json()) as { problems: unknown[] }).problems.length > 0) break;
+      await Bun.sleep(100);
+    }
     await a.locator('a.tab[href="#/problems"]').click();
     const first = a.locator(".problem-row").first();
-    await first.waitFor({ timeout: 5000 });
+    await first.waitFor({ timeout: 10_000 });
     await shot(a, "problems");
     const href = (await first.getAttribute("href"))!;
     const id = decodeURIComponent(href.replace("#/problems/", ""));
@@ -236,7 +242,7 @@ describe.skipIf(!haveChromium)("web client in a real browser", () => {
     await verdict.waitFor({ timeout: 20_000 });
     if (known) expect(await verdict.getAttribute("data-verdict")).toBe("accepted");
     await shot(a, "problem");
-  }, 30_000);
+  }, 90_000);
 
   test("a refused access token is refreshed once; a dead session returns to sign-in", async () => {
     const session = await apiUser(`carol${suffix}`);
