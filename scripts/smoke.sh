@@ -30,6 +30,28 @@ register_login() {
   echo "register + login ok on port $port"
 }
 
+# Submits SQL for the first catalog problem and waits for a terminal verdict (the judge works inside the binary).
+judge_roundtrip() {
+  local port=$1 name="judge$RANDOM$$" token problem job verdict
+  token=$(curl -fsS -X POST "http://127.0.0.1:$port/auth/register" -H 'content-type: application/json' \
+    -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password\":\"smoke-password\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  for _ in $(seq 1 120); do
+    problem=$(curl -fsS "http://127.0.0.1:$port/problems" -H "authorization: Bearer $token" | sed -n 's/.*"problems":\[{"id":"\([^"]*\)".*/\1/p')
+    [ -n "$problem" ] && break
+    sleep 0.5
+  done
+  [ -n "$problem" ] || { echo "catalog stayed empty"; cat "$WORK/log"; return 1; }
+  job=$(curl -fsS -X POST "http://127.0.0.1:$port/problems/submit" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d "{\"problem_id\":\"$problem\",\"sql_query\":\"select 1\"}" | sed 's/.*"job_id":"\([^"]*\)".*/\1/')
+  for _ in $(seq 1 120); do
+    verdict=$(curl -fsS "http://127.0.0.1:$port/problems/result/$job" -H "authorization: Bearer $token" | sed -n 's/.*"verdict":"\([a-z_]*\)".*/\1/p')
+    [ -n "$verdict" ] && break
+    sleep 0.5
+  done
+  [ "$verdict" = "wrong_answer" ] || { echo "expected wrong_answer for select 1, got '$verdict'"; cat "$WORK/log"; return 1; }
+  echo "judge ok on port $port: $problem -> $verdict"
+}
+
 stop_gracefully() {
   kill -TERM "$PID"
   local code=0
@@ -52,6 +74,7 @@ curl -fsS "http://127.0.0.1:$PORT/health"; echo
 curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null
 curl -fsS "http://127.0.0.1:$PORT/swagger/json" | grep -q '"/auth/register"'
 register_login "$PORT"
+judge_roundtrip "$PORT"
 stop_gracefully
 
 PORT=$(free_port)
@@ -59,5 +82,6 @@ env -u DATABASE_URL -u REDIS_URL DATA_DIR="$WORK/embedded" PORT=$PORT "$BIN" >"$
 PID=$!
 wait_ready "$PORT"
 register_login "$PORT"
+judge_roundtrip "$PORT"
 stop_gracefully
 echo "smoke test passed"
