@@ -3,26 +3,19 @@
  * the page renders the route list in a real (headless) Chromium.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import type { Browser } from "playwright-core";
 import { buildTestRuntime, type TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable, launchChromium } from "../helpers/browser";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`REQUIRE_SERVICES=1 but no browser at ${CHROMIUM}`);
-  console.error(`SKIP: no browser at ${CHROMIUM}; the Swagger UI test is skipped`);
-}
+const haveChromium = chromiumAvailable("the Swagger UI test is");
 
 describe.skipIf(!haveChromium)("Swagger UI in a real browser", () => {
   let rt: TestRuntime;
   let browser: Browser;
   beforeAll(async () => {
     rt = await buildTestRuntime("pglite", { listen: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 30_000);
   afterAll(async () => {
     await browser?.close();
@@ -41,6 +34,7 @@ describe.skipIf(!haveChromium)("Swagger UI in a real browser", () => {
     for (const p of ["/auth/login", "/chat/send", "/rooms/{id}", "/problems/submit", "/health"]) expect(paths).toContain(p);
     expect(await page.locator("button.authorize").count()).toBeGreaterThan(0);
     expect(external).toEqual([]);
+    mkdirSync("test-output/e2e", { recursive: true });
     await page.screenshot({ path: "test-output/e2e/swagger.png" });
   }, 30_000);
 });

@@ -6,16 +6,12 @@
  * SQL submission shows its verdict. Screenshots go to test-output/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { mkdirSync, readFileSync } from "node:fs";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildTestRuntime, type TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable, launchChromium } from "../helpers/browser";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.REQUIRE_SERVICES === "1") throw new Error(`REQUIRE_SERVICES=1 but no browser at ${CHROMIUM} (apt-get install -y chromium)`);
-  console.error(`SKIP: no browser at ${CHROMIUM}; the web e2e tests are skipped (apt-get install -y chromium)`);
-}
+const haveChromium = chromiumAvailable("the web e2e tests are");
 
 const OUT = "test-output/e2e";
 const PASSWORD = "correct horse battery";
@@ -80,10 +76,7 @@ describe.skipIf(!haveChromium)("web client in a real browser", () => {
 
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, 15_000);
 
   afterAll(async () => {
