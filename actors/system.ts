@@ -11,6 +11,7 @@ import { SqlRunnersActor } from "./sql-runners.actor";
 import { WorkerActor } from "./worker.actor";
 import { ReaperActor } from "./reaper.actor";
 import { QUEUE, SubmissionJobs } from "../src/modules/problems/jobs";
+import { exposeActorMetrics } from "./metrics";
 import type { Config } from "../src/config";
 import type { Db } from "../src/db/client";
 import type { Engine } from "../src/engine/types";
@@ -61,6 +62,10 @@ export async function startActorSystem({ config, engine, db, extraChildren = [],
   ];
   const root = new Supervisor({ name: "root", children, restart: { intensity: 10, periodMs: 60_000 }, ...(onEscalate ? { onEscalate } : {}) });
   await root.start();
+  exposeActorMetrics({
+    snapshot: () => root.snapshot(),
+    runnerRestarts: () => (runners()?.stats().restarts ?? []).reduce((a, b) => a + b, 0),
+  });
   return {
     root,
     conversations: {

@@ -125,3 +125,19 @@ describe("chat WebSocket", () => {
     expect(rt.engine.broker.channels()).not.toContain(channel);
   });
 });
+
+describe("metrics", () => {
+  test("/metrics exposes the actor tree and HTTP counters", async () => {
+    const rt = await buildTestRuntime("pglite", { listen: true });
+    try {
+      await fetch(`${rt.base}/health`);
+      await fetch(`${rt.base}/health`);
+      const text = await (await fetch(`${rt.base}/metrics`)).text();
+      expect(text).toContain('huddle_actor_running{actor="root/persister"} 1');
+      expect(text).toContain('huddle_actor_restarts{actor="root/canary"} 0');
+      expect(text).toMatch(/huddle_http_requests_total\{method="GET",route="\/health",status="200"\} \d+/);
+    } finally {
+      await rt.close();
+    }
+  });
+});
