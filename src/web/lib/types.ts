@@ -12,17 +12,9 @@ export type User = {
 
 export type SessionReply = { user: User; access_token: string; refresh_token: string; token_type: string; expires_in: number };
 
-export type Message = {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender_id: string;
-  receiver_id: string | null;
-  content: string;
-  message_type: "text" | "file" | "system";
-  client_id: string | null;
-  timestamp: string;
-};
+// Type-only: erased from the browser bundle, so the client and the server share one definition.
+import type { ChatMessage } from "../../engine/types";
+export type Message = ChatMessage;
 
 export type Peer = { id: string; username: string; display_name: string | null; online: boolean; last_active: string | null };
 
