@@ -6,13 +6,8 @@
  * skip is announced on stderr, and with REQUIRE_SERVICES=1 (CI) the check
  * throws instead, so a missing service fails the run rather than hiding tests.
  */
-import { setDefaultTimeout } from "bun:test";
 import Redis from "ioredis";
 import postgres from "postgres";
-
-// Tests that start servers, browsers or PGlite need more than bun's 5 s. Set here because
-// every such file imports this module (a call from the bunfig preload does not carry over).
-setDefaultTimeout(30_000);
 
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 export const DATABASE_URL =

@@ -14,7 +14,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
     let t: TestApp;
     beforeAll(async () => {
       t = await buildTestApp(driver);
-    });
+    }, 30_000);
     afterAll(async () => {
       await t?.close();
     });
@@ -28,7 +28,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       expect(me.json.id).toBe(s.user.id);
       expect(me.json.email).toBe(`${s.username}@example.com`);
       expect(me.json.password_hash).toBeUndefined();
-    });
+    }, 30_000);
 
     test("login by username and by email, case-insensitively", async () => {
       const s = await registerUser(t.app);
@@ -37,7 +37,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       const byEmail = await call(t.app, "POST", "/auth/login", { body: { username: `${s.username}@example.com`, password: s.password } });
       expect(byEmail.status).toBe(200);
       expect(byEmail.json.user.id).toBe(s.user.id);
-    });
+    }, 30_000);
 
     test("bad credentials: same 401 whether the user exists or not", async () => {
       const s = await registerUser(t.app);
@@ -47,7 +47,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       expect(noUser.status).toBe(401);
       expect(wrongPw.json).toEqual(noUser.json);
       expect(wrongPw.json.error.code).toBe("invalid_credentials");
-    });
+    }, 30_000);
 
     test("OAuth2 password form at /auth/token", async () => {
       const s = await registerUser(t.app);
@@ -59,7 +59,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       const json = await res.json();
       expect(json.token_type).toBe("bearer");
       expect((await call(t.app, "GET", "/users/me", { token: json.access_token })).status).toBe(200);
-    });
+    }, 30_000);
 
     test("refresh rotates; reusing a rotated token revokes the whole family", async () => {
       const s = await registerUser(t.app);
@@ -72,14 +72,14 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       // The token issued by the legitimate rotation is dead too.
       const r2 = await call(t.app, "POST", "/auth/refresh", { body: { refresh_token: r1.json.refresh_token } });
       expect(r2.status).toBe(401);
-    });
+    }, 30_000);
 
     test("logout revokes the refresh token", async () => {
       const s = await registerUser(t.app);
       const out = await call(t.app, "POST", "/auth/logout", { token: s.access_token, body: { refresh_token: s.refresh_token } });
       expect(out.status).toBe(204);
       expect((await call(t.app, "POST", "/auth/refresh", { body: { refresh_token: s.refresh_token } })).status).toBe(401);
-    });
+    }, 30_000);
 
     test("expired, forged and alg:none tokens get 401", async () => {
       const s = await registerUser(t.app);
@@ -94,7 +94,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       const none = `${b64({ alg: "none", typ: "JWT" })}.${b64({ sub: s.user.id, typ: "access", exp: 9999999999 })}.`;
       expect((await call(t.app, "GET", "/users/me", { token: none })).status).toBe(401);
       expect((await call(t.app, "GET", "/users/me")).status).toBe(401);
-    });
+    }, 30_000);
 
     test("validation errors are 400 and name the field", async () => {
       const res = await call(t.app, "POST", "/auth/register", { body: { username: "ok_name", email: "not-an-email", password: "longenough" } });
@@ -107,7 +107,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       const broken = await call(t.app, "POST", "/auth/login", { raw: "{not json", headers: { "content-type": "application/json" } });
       expect(broken.status).toBe(400);
       expect(broken.json.error).toBeDefined();
-    });
+    }, 30_000);
 
     test("duplicate username or email is 409", async () => {
       const s = await registerUser(t.app);
@@ -117,14 +117,14 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       const dupMail = await call(t.app, "POST", "/auth/register", { body: { username: "fresh_one_" + Date.now(), email: `${s.username}@example.com`, password: "longenough" } });
       expect(dupMail.status).toBe(409);
       expect(dupMail.json.error.details.field).toBe("email");
-    });
+    }, 30_000);
 
     test("oversized body is 413 with the error shape", async () => {
       const big = "x".repeat(t.config.MAX_BODY_BYTES + 10);
       const res = await call(t.app, "POST", "/auth/login", { raw: big, headers: { "content-type": "application/json", "content-length": String(big.length) } });
       expect(res.status).toBe(413);
       expect(res.json.error.code).toBe("payload_too_large");
-    });
+    }, 30_000);
 
     test("users: search, by id, patch me", async () => {
       const a = await registerUser(t.app, "findme");
@@ -140,7 +140,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       expect(patched.json.display_name).toBe("Alice A.");
       const badPw = await call(t.app, "PATCH", "/users/me", { token: a.access_token, body: { password: "newpassword1", current_password: "nope" } });
       expect(badPw.status).toBe(400);
-    });
+    }, 30_000);
 
     test("unknown route is 404 in the error shape; health and ready answer", async () => {
       const res = await call(t.app, "GET", "/no/such/route");
@@ -150,7 +150,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
       const ready = await call(t.app, "GET", "/ready");
       expect(ready.status).toBe(200);
       expect(ready.json.checks.database.ok).toBe(true);
-    });
+    }, 30_000);
   });
 }
 

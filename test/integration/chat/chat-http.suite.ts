@@ -11,7 +11,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
     let rt: TestRuntime;
     beforeAll(async () => {
       rt = await build();
-    });
+    }, 30_000);
     afterAll(async () => {
       await rt?.close();
     });
@@ -32,7 +32,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
       const m = sends[0]!.json.message;
       expect(Object.keys(m).sort()).toEqual(["client_id", "content", "conversation_id", "id", "message_type", "receiver_id", "sender_id", "seq", "timestamp"]);
       expect(m.receiver_id).toBe(b.user.id);
-    });
+    }, 30_000);
 
     test("sending to yourself, to an unknown user, or empty content is a clear 4xx", async () => {
       const a = await registerUser(rt.app);
@@ -47,7 +47,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
       expect(tooLong.status).toBe(400);
       const noTarget = await api("POST", "/chat/send", a.access_token, { content: "hi" });
       expect(noTarget.status).toBe(400);
-    });
+    }, 30_000);
 
     test("a retry with the same client_id returns the original message", async () => {
       const a = await registerUser(rt.app);
@@ -58,7 +58,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
       expect(again.json.message).toEqual(first.json.message);
       const h = await api("GET", `/chat/history?with=${b.user.id}`, a.access_token);
       expect(h.json.messages.map((m: { content: string }) => m.content)).toEqual(["once"]);
-    });
+    }, 30_000);
 
     test("history pages from Redis into PostgreSQL seamlessly, ascending, with has_more", async () => {
       const a = await registerUser(rt.app);
@@ -81,7 +81,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
         before = seqs[0];
       }
       expect(seen).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-    });
+    }, 30_000);
 
     test("only members read a conversation; others get 404", async () => {
       const a = await registerUser(rt.app);
@@ -94,7 +94,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
       expect((await api("POST", "/chat/read", c.access_token, { conversation_id: cid, seq: 1 })).status).toBe(404);
       expect((await api("GET", `/chat/history?conversation_id=${Bun.randomUUIDv7()}`, a.access_token)).status).toBe(404);
       expect((await api("GET", `/chat/history?conversation_id=not-a-uuid`, a.access_token)).status).toBe(400);
-    });
+    }, 30_000);
 
     test("conversation list: last message, unread from read markers, ordered by activity", async () => {
       const a = await registerUser(rt.app);
@@ -116,7 +116,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
       expect(read.json.last_read_seq).toBe(1);
       const after = await api("GET", "/chat/conversations", a.access_token);
       expect(after.json.conversations.find((x: { id: string }) => x.id === second.id).unread).toBe(1);
-    });
+    }, 30_000);
 
     test("rooms: create, list, join, private rooms, roles, leave", async () => {
       const owner = await registerUser(rt.app, "own");
@@ -161,7 +161,7 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
       await api("POST", `/rooms/${privId}/leave`, owner.access_token);
       const details = await api("GET", `/rooms/${privId}`, bob.access_token);
       expect(details.json.owner_id).toBe(bob.user.id);
-    });
+    }, 30_000);
   });
 }
 

@@ -12,7 +12,7 @@ describe("chat WebSocket", () => {
   const sockets: TestSocket[] = [];
   beforeAll(async () => {
     rt = await buildTestRuntime("pglite", { listen: true });
-  });
+  }, 30_000);
   afterAll(async () => {
     for (const s of sockets) s.close();
     await rt?.close();
@@ -48,7 +48,7 @@ describe("chat WebSocket", () => {
     expect(sb.frames.filter((f) => f.type === "typing")).toHaveLength(0);
     // The sender's own message arrives once: as the reply, not again from the broker.
     expect(sa.frames.filter((f) => f.type === "message" && f.message.seq === 2)).toHaveLength(1);
-  });
+  }, 30_000);
 
   test("a conversation created after connecting is followed automatically", async () => {
     const a = await registerUser(rt.app);
@@ -58,7 +58,7 @@ describe("chat WebSocket", () => {
     await call(rt.app, "POST", "/chat/send", { token: a.access_token, body: { to: b.user.id, content: "second" } });
     const got = await sb.next((f) => f.type === "message" && f.message.content === "second");
     expect(got.message.seq).toBe(2);
-  });
+  }, 30_000);
 
   test("resume replays every missed message in order; read markers fan out", async () => {
     const a = await registerUser(rt.app);
@@ -77,7 +77,7 @@ describe("chat WebSocket", () => {
     sb.send({ type: "read", conversation_id: cid, seq: 70 });
     const read = await sa.next((f) => f.type === "read");
     expect(read).toEqual({ type: "read", conversation_id: cid, user_id: b.user.id, seq: 70 });
-  });
+  }, 30_000);
 
   test("bad frames get an error frame and the socket stays open", async () => {
     const a = await registerUser(rt.app);
@@ -92,7 +92,7 @@ describe("chat WebSocket", () => {
     s.send({ type: "ping", id: 7 });
     expect((await s.next((f) => f.type === "pong")).id).toBe(7);
     expect(s.closed).toBeNull();
-  });
+  }, 30_000);
 
   test("auth: missing or forged token is refused before the upgrade; protocol header works; expiry closes 4001", async () => {
     const a = await registerUser(rt.app);
@@ -108,7 +108,7 @@ describe("chat WebSocket", () => {
     const closed = await s.waitClose(3000);
     expect(closed.code).toBe(4001);
     expect(closed.reason).toContain("expired");
-  });
+  }, 30_000);
 
   test("the conversation subscription exists only while a local socket follows it", async () => {
     const a = await registerUser(rt.app);
@@ -123,7 +123,7 @@ describe("chat WebSocket", () => {
     await s.waitClose();
     for (let i = 0; i < 100 && rt.engine.broker.channels().includes(channel); i++) await Bun.sleep(10);
     expect(rt.engine.broker.channels()).not.toContain(channel);
-  });
+  }, 30_000);
 });
 
 describe("metrics", () => {
@@ -139,5 +139,5 @@ describe("metrics", () => {
     } finally {
       await rt.close();
     }
-  });
+  }, 30_000);
 });

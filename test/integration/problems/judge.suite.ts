@@ -90,6 +90,6 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
       expect((await submit({ problem_id: easy.id, sql_query: "x".repeat(10_001) })).status).toBe(400);
       expect((await submit({ problem_id: easy.id })).status).toBe(400);
       expect((await call(rt.app, "GET", "/problems/result/not-a-uuid", { token: u.access_token })).status).toBe(400);
-    });
+    }, 30_000);
   });
 }
