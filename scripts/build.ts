@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 
-const entrypoints = ["src/main.ts", "actors/sql-runner/pglite.worker.ts"].filter((f) => existsSync(f));
+const entrypoints = ["src/main.ts", "actors/sql-runner/pglite.worker.ts", "src/modules/files/process.worker.ts"].filter((f) => existsSync(f));
 mkdirSync("dist", { recursive: true });
 // No minify flags: minified syntax breaks Elysia's generated handlers (routes with a resolve macro answer 500).
 const args = ["build", "--compile", "--sourcemap", ...entrypoints, "--outfile", "dist/huddle"];

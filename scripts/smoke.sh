@@ -52,6 +52,28 @@ judge_roundtrip() {
   echo "judge ok on port $port: $problem -> $verdict"
 }
 
+# Uploads a small PNG into a direct conversation and waits until the file worker has processed it.
+file_roundtrip() {
+  local port=$1 h="http://127.0.0.1:$1" a="filea$RANDOM$$" b="fileb$RANDOM$$" token peer conv file status
+  reg() { curl -fsS -X POST "$h/auth/register" -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"email\":\"$1@example.com\",\"password\":\"smoke-password\"}"; }
+  token=$(reg "$a" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  peer=$(reg "$b" | sed 's/.*"user":{"id":"\([^"]*\)".*/\1/')
+  conv=$(curl -fsS -X POST "$h/chat/send" -H "authorization: Bearer $token" -H 'content-type: application/json' \
+    -d "{\"to\":\"$peer\",\"content\":\"a picture\"}" | sed 's/.*"conversation_id":"\([^"]*\)".*/\1/')
+  echo 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==' | base64 -d >"$WORK/dot.png"
+  file=$(curl -fsS -X POST "$h/files/upload" -H "authorization: Bearer $token" \
+    -F "conversation_id=$conv" -F "file=@$WORK/dot.png;type=application/octet-stream" | sed 's/.*"file_id":"\([^"]*\)".*/\1/')
+  for _ in $(seq 1 120); do
+    status=$(curl -fsS "$h/files/$file/status" -H "authorization: Bearer $token" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+    [ "$status" = completed ] || [ "$status" = failed ] && break
+    sleep 0.5
+  done
+  [ "$status" = completed ] || { echo "file upload ended '$status'"; cat "$WORK/log"; return 1; }
+  curl -fsS "$h/files/$file/thumbnail" -H "authorization: Bearer $token" -o /dev/null
+  echo "file upload ok on port $port: $file -> $status"
+}
+
 stop_gracefully() {
   kill -TERM "$PID"
   local code=0
@@ -75,6 +97,7 @@ curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null
 curl -fsS "http://127.0.0.1:$PORT/swagger/json" | grep -q '"/auth/register"'
 register_login "$PORT"
 judge_roundtrip "$PORT"
+file_roundtrip "$PORT"
 stop_gracefully
 
 PORT=$(free_port)
@@ -83,5 +106,6 @@ PID=$!
 wait_ready "$PORT"
 register_login "$PORT"
 judge_roundtrip "$PORT"
+file_roundtrip "$PORT"
 stop_gracefully
 echo "smoke test passed"

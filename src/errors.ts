@@ -42,8 +42,13 @@ export class Conflict extends AppError {
   }
 }
 export class PayloadTooLarge extends AppError {
-  constructor(limit: number) {
-    super(413, "payload_too_large", `request body exceeds ${limit} bytes`, { limit });
+  constructor(limit: number, what = "request body") {
+    super(413, "payload_too_large", `${what} exceeds ${limit} bytes`, { limit });
+  }
+}
+export class UnsupportedMediaType extends AppError {
+  constructor(message: string, details?: unknown) {
+    super(415, "unsupported_media_type", message, details);
   }
 }
 export class TooManyRequests extends AppError {

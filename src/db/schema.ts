@@ -142,6 +142,10 @@ export const files = pgTable("files", {
   sha256: text("sha256"),
   status: text("status", { enum: ["pending", "processing", "completed", "failed"] }).notNull().default("pending"),
   error: text("error"),
+  // Set by the file worker: image dimensions, and the thumbnail's type when one was made.
+  width: integer("width"),
+  height: integer("height"),
+  thumbnailType: text("thumbnail_type"),
   createdAt: createdAt(),
   processedAt: ts("processed_at"),
 }, (f) => [index("files_conversation_idx").on(f.conversationId)]);

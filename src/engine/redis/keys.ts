@@ -16,7 +16,12 @@ export const userConversations = (userId: string) => `user:${userId}:conversatio
 /** String "1". Writer: Presence.setOnline (SET EX, refreshed by heartbeats) / setOffline (DEL). Reader: Presence.online (MGET). Expiry: the TTL given, about 60 s. */
 export const userOnline = (userId: string) => `user:${userId}:online`;
 
-/** List of job JSON {id,data,attempt,enqueued_at}. Writer: JobQueue.push (LPUSH), reaper (RPUSH, so requeued jobs are next). Reader: claimers (BLMOVE from the right). Expiry: none. */
+/**
+ * List of job JSON {id,data,attempt,enqueued_at}. Writer: JobQueue.push (LPUSH), reaper (RPUSH, so requeued jobs are next). Reader: claimers (BLMOVE from the right). Expiry: none.
+ * Two queues use this layout and every job key below: `problems` (SQL judge: problems:queue, problems:processing:{id}, ...)
+ * and `files` (upload processing, job id = file id, data {conversation_id}: files:queue, files:processing:{id},
+ * files:leases, files:claiming, files:claiming:seen; files:result:{id} is never written).
+ */
 export const jobQueue = (queue: string) => `${queue}:queue`;
 
 /** Hash: id, data (JSON), attempt, enqueued_at, worker, lease_deadline (ms), started_at (ms). Writer: claim script; extend. Reader/deleter: complete, reaper. Expiry: none (the reaper removes it). */

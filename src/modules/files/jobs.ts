@@ -1,0 +1,121 @@
+/**
+ * What happens to a claimed `files` job, shared by the file workers and the
+ * reaper. Status moves pending -> processing -> completed | failed with
+ * conditional updates, so however often a job runs (lease lost, worker
+ * killed) the file reaches one terminal state; the chat message carries the
+ * file id as its client_id, so a repeated announcement is a no-op.
+ */
+import { and, eq, inArray } from "drizzle-orm";
+import { Counter, Histogram } from "prom-client";
+import type { Db } from "../../db/client";
+import { files } from "../../db/schema";
+import type { Engine, Job } from "../../engine/types";
+import { userChannel } from "../../engine/redis/keys";
+import { NotFound } from "../../errors";
+import { log } from "../../lib/log";
+import { registry } from "../../plugins/metrics";
+import type { ChatService } from "../chat/service";
+import { messageContent, type FileRow } from "./model";
+import { FileRejected, type Processor } from "./processor";
+import { isImage, kindOf } from "./sniff";
+import { thumbnailKey, type FileStorage } from "./storage";
+
+export const FILES_QUEUE = "files";
+export const MAX_ATTEMPTS = 3;
+/** Renewed every third of it while a job runs; the processing runs in a Worker, so renewals are never starved. */
+export const FILE_LEASE_MS = 15_000;
+
+export const fileMetrics = {
+  jobs: new Counter({ name: "huddle_file_jobs_total", help: "Finished file jobs by outcome", labelNames: ["status"] as const, registers: [registry] }),
+  run: new Histogram({ name: "huddle_file_process_seconds", help: "Time to process a claimed file", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 120], registers: [registry] }),
+};
+
+const OPEN = ["pending", "processing"] as const;
+
+export class FileJobs {
+  constructor(
+    private readonly db: Db,
+    private readonly engine: Engine,
+    private readonly storage: FileStorage,
+    private readonly chat: ChatService,
+    private readonly processor: Processor,
+  ) {}
+
+  /**
+   * Processes a claimed job; returns once the file is terminal (by this call
+   * or an earlier one). Throws on failures that another attempt may not hit.
+   */
+  async run(job: Job, signal?: AbortSignal): Promise<void> {
+    const [row] = await this.db.update(files).set({ status: "processing" })
+      .where(and(eq(files.id, job.id), inArray(files.status, OPEN))).returning();
+    if (!row) {
+      // Terminal already; a completed file whose announcement was cut short gets it now.
+      const [done] = await this.db.select().from(files).where(eq(files.id, job.id));
+      if (done?.status === "completed") await this.announce(done);
+      return;
+    }
+    const t0 = performance.now();
+    const kind = kindOf(row.contentType);
+    const original = await this.storage.read(row.storedName);
+    if (!kind || !original) return this.fail(row, original ? `unsupported type ${row.contentType}` : "the uploaded bytes are missing from storage");
+    let out;
+    try {
+      out = isImage(kind) ? await this.processor(kind, original, signal) : {};
+    } catch (err) {
+      if (err instanceof FileRejected) return this.fail(row, err.message);
+      throw err;
+    }
+    // Overwriting is atomic and idempotent: a retry after a crash here processes metadata-free bytes again.
+    if (out.bytes) await this.storage.put(row.storedName, out.bytes, row.contentType);
+    if (out.thumbnail) await this.storage.put(thumbnailKey(row.storedName), out.thumbnail.bytes, out.thumbnail.type);
+    const stored = out.bytes ?? original;
+    const [done] = await this.db.update(files).set({
+      status: "completed", error: null, processedAt: new Date(),
+      sha256: new Bun.CryptoHasher("sha256").update(stored).digest("hex"), sizeBytes: stored.length,
+      width: out.width ?? null, height: out.height ?? null, thumbnailType: out.thumbnail?.type ?? null,
+    }).where(and(eq(files.id, row.id), inArray(files.status, OPEN))).returning();
+    fileMetrics.run.observe((performance.now() - t0) / 1000);
+    if (!done) return;
+    fileMetrics.jobs.inc({ status: "completed" });
+    await this.announce(done);
+  }
+
+  /** An attempt failed but may be retried: the file waits again, with the reason kept for the final error. */
+  async retryLater(jobId: string, err: unknown): Promise<void> {
+    await this.db.update(files).set({ status: "pending", error: String((err as Error)?.message ?? err) })
+      .where(and(eq(files.id, jobId), inArray(files.status, OPEN)));
+  }
+
+  /** The reaper's end for a job that used up its attempts. */
+  async giveUp(jobId: string): Promise<void> {
+    const [row] = await this.db.select().from(files).where(eq(files.id, jobId));
+    if (row?.status === "completed") return this.announce(row).catch((err) => log.warn({ err, file: jobId }, "file message could not be posted"));
+    if (row) await this.fail(row, `processing failed ${MAX_ATTEMPTS} times (${row.error ?? "the worker crashed or timed out"})`);
+  }
+
+  private async fail(row: FileRow, error: string): Promise<void> {
+    const [done] = await this.db.update(files).set({ status: "failed", error, processedAt: new Date() })
+      .where(and(eq(files.id, row.id), inArray(files.status, OPEN))).returning();
+    if (!done) return;
+    fileMetrics.jobs.inc({ status: "failed" });
+    // Nobody can download a failed file: keep none of its bytes (they may still carry metadata).
+    await Promise.all([this.storage.delete(row.storedName), this.storage.delete(thumbnailKey(row.storedName))]).catch(() => {});
+    await this.notifyUploader(done);
+  }
+
+  /** Posts the `file` message through the normal send path, so every member's sockets get it live. */
+  private async announce(row: FileRow): Promise<void> {
+    try {
+      await this.chat.send(row.uploaderId, { conversation_id: row.conversationId, content: messageContent(row), client_id: `file:${row.id}` }, { messageType: "file" });
+    } catch (err) {
+      if (!(err instanceof NotFound)) throw err;
+      log.info({ file: row.id }, "uploader left the conversation before the file was processed; no message posted");
+    }
+    await this.notifyUploader(row);
+  }
+
+  private async notifyUploader(row: FileRow) {
+    const event = { type: "file.status", file_id: row.id, conversation_id: row.conversationId, status: row.status, error: row.error ?? null };
+    await this.engine.broker.publish(userChannel(row.uploaderId), JSON.stringify(event)).catch(() => {});
+  }
+}

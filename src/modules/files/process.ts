@@ -1,0 +1,78 @@
+/**
+ * The processing of one upload, as a pure function of its bytes (it runs in
+ * a Bun Worker, see process.worker.ts, because pure-JS codecs hold the thread
+ * for seconds on a large photo). Images lose their metadata and get a
+ * thumbnail of at most THUMB_MAX px on the long side; PDF and text are kept
+ * as they are. Every error thrown here is about the content (undecodable,
+ * too large) and is final for the file.
+ */
+import { Jimp } from "jimp";
+import { imageSize, isImage, type FileKind } from "./sniff";
+import { stripGif, stripWebp } from "./strip";
+import { decodeWebpRgba } from "./webp";
+
+/** 40 megapixels: 160 MB as RGBA while decoding, and a few seconds of work per pass. */
+export const MAX_PIXELS = 40_000_000;
+export const THUMB_MAX = 320;
+
+export type ProcessOutput = {
+  /** Replacement bytes to store instead of the upload; absent: the upload is kept as it is. */
+  bytes?: Uint8Array;
+  width?: number;
+  height?: number;
+  thumbnail?: { bytes: Uint8Array; type: string };
+};
+
+type Image = Awaited<ReturnType<typeof Jimp.fromBuffer>>;
+
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const u8 = (b: Buffer | Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+
+function checkPixels(width: number, height: number) {
+  if (width < 1 || height < 1) throw new Error("image has no pixels");
+  if (width * height > MAX_PIXELS) throw new Error(`image too large: ${width}x${height} exceeds ${MAX_PIXELS / 1e6} megapixels`);
+}
+
+async function thumbnail(image: Image, type: "image/png" | "image/jpeg") {
+  const thumb = image.clone();
+  if (thumb.width > THUMB_MAX || thumb.height > THUMB_MAX) thumb.scaleToFit({ w: THUMB_MAX, h: THUMB_MAX });
+  const bytes = type === "image/jpeg" ? await thumb.getBuffer(type, { quality: 80 }) : await thumb.getBuffer(type);
+  return { bytes: u8(bytes), type };
+}
+
+export async function processFile(kind: FileKind, input: Uint8Array): Promise<ProcessOutput> {
+  if (!isImage(kind)) return {};
+  const size = imageSize(kind, input);
+  if (!size) throw new Error(`unreadable ${kind.toUpperCase()} header`);
+  checkPixels(size.width, size.height);
+  switch (kind) {
+    case "png": {
+      // Decoding and encoding again keeps the pixels only: tEXt/iTXt/zTXt, eXIf, tIME and the like are gone.
+      const image = await Jimp.fromBuffer(asBuffer(input));
+      const bytes = u8(await image.getBuffer("image/png", { deflateLevel: 6 }));
+      return { bytes, width: image.width, height: image.height, thumbnail: await thumbnail(image, "image/png") };
+    }
+    case "jpeg": {
+      // jimp applies the EXIF orientation while decoding, so the re-encoded pixels stand upright without it.
+      const image = await Jimp.fromBuffer(asBuffer(input));
+      const bytes = u8(await image.getBuffer("image/jpeg", { quality: 90 }));
+      return { bytes, width: image.width, height: image.height, thumbnail: await thumbnail(image, "image/jpeg") };
+    }
+    case "gif": {
+      const stripped = stripGif(input);
+      if (stripped.frames === 0) throw new Error("GIF without frames");
+      checkPixels(1, stripped.maxFramePixels);
+      const image = await Jimp.fromBuffer(asBuffer(stripped.bytes)); // first frame
+      return { bytes: stripped.bytes, width: size.width, height: size.height, thumbnail: await thumbnail(image, "image/png") };
+    }
+    case "webp": {
+      const stripped = stripWebp(input);
+      // The WASM decoder draws still images only: an animation keeps its frames but gets no thumbnail.
+      if (stripped.animated) return { bytes: stripped.bytes, width: size.width, height: size.height };
+      const rgba = await decodeWebpRgba(stripped.bytes);
+      // fromBitmap copies the array's whole underlying buffer: hand it one holding exactly the pixels.
+      const image = Jimp.fromBitmap({ data: rgba.data.slice(), width: rgba.width, height: rgba.height });
+      return { bytes: stripped.bytes, width: rgba.width, height: rgba.height, thumbnail: await thumbnail(image as Image, "image/png") };
+    }
+  }
+}

@@ -1,0 +1,3 @@
+import { filesSuite } from "./files.suite";
+
+filesSuite("PGlite + memory engine", "pglite");
