@@ -20,16 +20,24 @@ export type Database = {
   /** Runs a trivial query; throws when the database is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
+  /** postgres.js only: swaps in a fresh connection pool and drains the old one (see driver-guard.ts). */
+  replacePool?(): void;
 };
 
 export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
   if (opts.databaseUrl) {
-    const client = postgres(opts.databaseUrl, {
+    const url = opts.databaseUrl;
+    const connect = () => postgres(url, {
       max: opts.poolSize ?? 10,
       onnotice: () => {},
       connect_timeout: 5,
       idle_timeout: 60,
+      // postgres.js waits up to 20 s between reconnect attempts after repeated failures, and queries queued
+      // on such a connection wait with it: during an outage requests would hang instead of failing fast
+      // (503), and after it they would stay slow. Retry at most every second instead.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     });
+    let client = connect();
     const db = drizzlePg(client, { schema }) as unknown as Db;
     let closing: Promise<void> | undefined;
     return {
@@ -37,6 +45,16 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
       db,
       ping: async () => void (await client`select 1`),
       close: () => (closing ??= client.end({ timeout: 5 })),
+      replacePool: () => {
+        if (closing) return;
+        const old = client;
+        client = connect();
+        drizzlePg(client, { schema }); // applies drizzle's type parsers to the new client
+        // Every query and transaction goes through the session's client, so this redirects them all.
+        (db as unknown as { session: { client: postgres.Sql } }).session.client = client;
+        (db as unknown as { $client: postgres.Sql }).$client = client;
+        void old.end({ timeout: 5 }).catch(() => {});
+      },
     };
   }
   const dir = join(opts.dataDir, "pglite");

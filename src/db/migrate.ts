@@ -2,14 +2,28 @@
  * Applies drizzle-kit's migrations (embedded at build time) on either driver.
  * Idempotent: drizzle records applied migrations in drizzle.__drizzle_migrations.
  */
+import { sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { embeddedMigrations } from "./migrations.macro" with { type: "macro" };
 
-type Migrator = { dialect: { migrate(m: unknown, session: unknown, cfg: unknown): Promise<void> }; session: unknown };
+type Session = { transaction(fn: (tx: unknown) => Promise<unknown>): Promise<unknown> };
+type Migrator = { dialect: { migrate(m: unknown, session: Session, cfg: unknown): Promise<void> }; session: Session };
+
+// Any constant both processes agree on; "huddle migrations" in ASCII.
+const MIGRATION_LOCK = 0x6875_6464_6c65;
 
 export async function migrate(db: Db): Promise<number> {
   const all = embeddedMigrations();
-  const internal = db as unknown as Migrator;
-  await internal.dialect.migrate(all, internal.session, { migrationsFolder: "(embedded)" });
+  const dialect = (db as unknown as Migrator).dialect;
+  // Instances starting together on a new database would both create drizzle's
+  // bookkeeping table and both apply migration 0: serialise them with a
+  // transaction-scoped advisory lock, and run everything inside that one
+  // transaction (so a single pooled connection is enough).
+  await db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    const inner = (tx as unknown as Migrator).session;
+    const session = Object.assign(Object.create(inner) as Session, { transaction: (fn: (t: unknown) => Promise<unknown>) => fn(tx) });
+    await dialect.migrate(all, session, { migrationsFolder: "(embedded)" });
+  });
   return all.length;
 }
