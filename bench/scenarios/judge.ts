@@ -1,0 +1,112 @@
+/**
+ * Scenario 3b, real SQL jobs through the full path: POST /problems/submit ->
+ * queue -> worker actor -> PostgreSQL sandbox -> verdict -> `problem.result`
+ * frame on the user's socket -> GET /problems/result/{job_id}. One Huddle
+ * instance with the default WORKER_CONCURRENCY=2 and RUNNER_POOL_SIZE=2; 20
+ * users keep 2 submissions each in flight (the per-user cap is 5).
+ *
+ * Times: end-to-end is the client's (submit sent -> result frame). The
+ * server's own split comes from the result: run = duration_ms (the query in
+ * the sandbox), wait+overhead = finished_at - created_at - duration_ms (queue
+ * wait, claim, comparison and the verdict write).
+ */
+import Redis from "ioredis";
+import { api, huddleEnv, seedUsers, type BenchUser } from "../lib/huddle";
+import { startHuddle, waitFor, type Server } from "../lib/procs";
+import { row, type Ctx, type ScenarioResult } from "../lib/report";
+import { fmt, Recorder } from "../lib/stats";
+import { cpuMeter } from "../lib/sys";
+
+const KINDS = {
+  trivial: { problem: "bookstore-authors-unknown-birth", sql: "select name from authors where born is null" },
+  join: {
+    problem: "bookstore-fantasy-books",
+    sql: "select b.title, a.name from books b join authors a on a.author_id = b.author_id join genres g on g.genre_id = b.genre_id where g.name = 'Fantasy' order by b.title",
+  },
+} as const;
+
+type Waiters = Map<string, (at: number) => void>;
+
+function resultSocket(server: Server, user: BenchUser, waiters: Waiters, early: Map<string, number>): Promise<WebSocket> {
+  const ws = new WebSocket(`${server.ws}/chat/subscribe?token=${user.token}`);
+  ws.addEventListener("message", (e) => {
+    const f = JSON.parse(e.data as string);
+    if (f.type !== "problem.result") return;
+    const at = performance.now();
+    const w = waiters.get(f.job_id);
+    if (w) w(at);
+    else early.set(f.job_id, at); // the frame beat the 202 back to us
+  });
+  return new Promise((resolve, reject) => {
+    ws.addEventListener("message", (e) => JSON.parse(e.data as string).type === "ready" && resolve(ws));
+    ws.addEventListener("close", () => reject(new Error("result socket closed")));
+  });
+}
+
+async function phase(server: Server, users: BenchUser[], kind: keyof typeof KINDS, jobs: number, perUser: number) {
+  const waiters: Waiters = new Map();
+  const early = new Map<string, number>();
+  const sockets = await Promise.all(users.map((u) => resultSocket(server, u, waiters, early)));
+  const e2e = new Recorder(), run = new Recorder(), wait = new Recorder();
+  const verdicts: Record<string, number> = {};
+  let next = 0;
+  const t0 = performance.now();
+  const one = async (u: BenchUser) => {
+    while (next < jobs) {
+      next++;
+      const ts = performance.now();
+      const sub = await api(server.base, "POST", "/problems/submit", { problem_id: KINDS[kind].problem, sql_query: KINDS[kind].sql }, u.token);
+      if (sub.status !== 202) throw new Error(`submit: ${sub.status} ${sub.text}`);
+      const id = sub.json.job_id as string;
+      const at = early.get(id) ?? (await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no result for ${id} in 60 s`)), 60_000);
+        waiters.set(id, (v) => (clearTimeout(timer), resolve(v)));
+      }));
+      waiters.delete(id);
+      early.delete(id);
+      e2e.add(at - ts);
+      const res = await api(server.base, "GET", `/problems/result/${id}`, undefined, u.token);
+      const v = res.json;
+      verdicts[v?.verdict ?? `http ${res.status}`] = (verdicts[v?.verdict ?? `http ${res.status}`] ?? 0) + 1;
+      if (v?.finished_at) {
+        run.add(v.duration_ms);
+        wait.add(Date.parse(v.finished_at) - Date.parse(v.created_at) - v.duration_ms);
+      }
+    }
+  };
+  await Promise.all(users.flatMap((u) => Array.from({ length: perUser }, () => one(u))));
+  const seconds = (performance.now() - t0) / 1000;
+  for (const s of sockets) s.close();
+  return { kind, jobs: e2e.count, seconds, jobsPerSec: e2e.count / seconds, e2e: e2e.summary(), run: run.summary(), waitAndOverhead: wait.summary(), verdicts };
+}
+
+export async function judgeScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const redis = new Redis(ctx.redis.url);
+  await redis.flushall();
+  redis.disconnect();
+  const server = await startHuddle("huddle-judge", { ...huddleEnv(), DATABASE_URL: ctx.db.url, REDIS_URL: ctx.redis.url });
+  try {
+    const users = await seedUsers(ctx.db.url, 20, "judge");
+    // /ready does not wait for the sandbox (the pack loads in the background): wait for the catalog, then warm up.
+    await waitFor("problem catalog", async () => (await api(server.base, "GET", `/problems/${KINDS.join.problem}`, undefined, users[0]!.token)).status === 200, 120_000, server.child, 200);
+    for (const kind of ["trivial", "join"] as const) await phase(server, users.slice(0, 1), kind, 2, 1);
+    const jobs = ctx.full ? 400 : 60;
+    const phases = [];
+    for (const kind of ["trivial", "join"] as const) {
+      const meter = cpuMeter({ server: server.child.pid, redis: ctx.redis.child.pid, bench: process.pid });
+      const p = { ...(await phase(server, users, kind, jobs, 2)), cpu: meter() };
+      phases.push(p);
+      ctx.log(`judge: ${kind} -> ${p.jobsPerSec.toFixed(1)} jobs/s, e2e p50 ${p.e2e.p50.toFixed(1)} p99 ${p.e2e.p99.toFixed(1)} ms, run p50 ${p.run.p50} p99 ${p.run.p99} ms, wait+overhead p50 ${p.waitAndOverhead.p50} p99 ${p.waitAndOverhead.p99} ms, ${JSON.stringify(p.verdicts)}, cpu ${JSON.stringify(p.cpu)}`);
+    }
+    const sc = "SQL judge, full path (2 workers, 2 runners)";
+    const rows = phases.flatMap((p) => [
+      row(sc, `${p.kind} SELECT: jobs/s (${p.jobs} jobs, 40 in flight)`, fmt(p.jobsPerSec), "", "", "", p.verdicts.accepted === p.jobs ? "" : "missed"),
+      row(sc, `${p.kind}: end-to-end / run / wait+overhead p50 ms`, `${fmt(p.e2e.p50)} / ${fmt(p.run.p50)} / ${fmt(p.waitAndOverhead.p50)}`),
+      row(sc, `${p.kind}: end-to-end / run / wait+overhead p99 ms`, `${fmt(p.e2e.p99)} / ${fmt(p.run.p99)} / ${fmt(p.waitAndOverhead.p99)}`),
+    ]);
+    const notes = phases.filter((p) => p.verdicts.accepted !== p.jobs).map((p) => `${p.kind}: verdicts ${JSON.stringify(p.verdicts)} (all should be accepted).`);
+    return { name: "judge", rows, notes, raw: { phases } };
+  } finally {
+    await server.child.stop();
+  }
+}
