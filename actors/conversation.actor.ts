@@ -17,6 +17,10 @@ export interface Follower {
   readonly userId: string;
   /** Sends a serialized frame; the socket handles backpressure itself. */
   sendRaw(frame: string): void;
+  /** Sends a serialized message frame; the socket may hold it back or drop it while it replays (resume). */
+  sendMessage(conversationId: string, seq: number, frame: string): void;
+  /** Sends a frame unless the last one sent under `key` was the same (an event that reached it on several channels). */
+  sendOnce(key: string, frame: string): void;
   /** True (once) when the message with this id is this socket's own send, answered directly. */
   consumeOwn(messageId: string): boolean;
 }
@@ -27,7 +31,7 @@ export type ConversationMsg =
   /** A serialized event from the broker (or from the local Redis-down path). */
   | { type: "event"; payload: string };
 
-type Parsed = { type: string; user_id?: string; message?: { id: string } };
+type Parsed = { type: string; user_id?: string; message?: { id: string; seq: number } };
 
 export class ConversationActor extends Actor<ConversationMsg> {
   private unsubscribe: Unsubscribe | null = null;
@@ -74,12 +78,15 @@ export class ConversationActor extends Actor<ConversationMsg> {
   private fanOut(payload: string) {
     if (this.followers.size === 0) return;
     const event = JSON.parse(payload) as Parsed;
-    const messageId = event.type === "message" ? event.message?.id : undefined;
+    const message = event.type === "message" ? event.message : undefined;
     for (const f of this.followers.values()) {
-      // Typing goes to everyone but the typist; a sender already got its own message as the reply.
-      if (event.type === "typing" && f.userId === event.user_id) continue;
-      if (messageId !== undefined && f.consumeOwn(messageId)) continue;
-      f.sendRaw(payload);
+      // Typing and presence go to everyone but their user; a sender already got its own message as the reply.
+      if ((event.type === "typing" || event.type === "presence") && f.userId === event.user_id) continue;
+      if (message && f.consumeOwn(message.id)) continue;
+      if (message) f.sendMessage(this.conversationId, message.seq, payload);
+      // Presence is published to every conversation of its user: a socket sharing several hears it once.
+      else if (event.type === "presence") f.sendOnce(`presence:${event.user_id}`, payload);
+      else f.sendRaw(payload);
     }
   }
 

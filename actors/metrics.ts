@@ -21,12 +21,14 @@ export function exposeActorMetrics(s: Sources) {
 }
 
 function visit(node: Snapshot, path: string) {
-  // Keyed children (conversations) would explode cardinality: report their registry only.
+  // Keyed children (conversations) would explode cardinality: report their registry, and their restarts summed
+  // under "<registry>/*" (a gauge: the restarts of the conversation actors alive now).
   const name = path ? `${path}/${node.name}` : node.name;
   restarts.set({ actor: name }, node.restarts);
   depth.set({ actor: name }, node.mailboxDepth);
   running.set({ actor: name }, node.state === "running" ? 1 : 0);
   if (node.name !== "conversations") for (const c of node.children ?? []) visit(c, name);
+  else restarts.set({ actor: `${name}/*` }, (node.children ?? []).reduce((n, c) => n + c.restarts, 0));
 }
 
 (restarts as unknown as { collect: () => void }).collect = () => {

@@ -1,7 +1,8 @@
 /**
  * Builds the supervision tree of DESIGN §3 from config. The role decides which
  * branches run: `api` serves sockets (conversations, canary), `worker` runs
- * the judge (workers, reaper, runners), `all` both; every role persists.
+ * the judge (workers, reaper, runners) and file processing (file workers and
+ * their reaper), `all` both; every role persists.
  */
 import { Registry, Supervisor, type ChildSpec, type Snapshot } from "./kernel/index.ts";
 import { ConversationActor, conversationActorFactory, type ConversationMsg } from "./conversation.actor";
@@ -10,6 +11,7 @@ import { CanaryActor } from "./canary.actor";
 import { SqlRunnersActor } from "./sql-runners.actor";
 import { WorkerActor } from "./worker.actor";
 import { ReaperActor } from "./reaper.actor";
+import { fileChildren } from "./file-worker.actor";
 import { QUEUE, SubmissionJobs } from "../src/modules/problems/jobs";
 import { exposeActorMetrics } from "./metrics";
 import type { Config } from "../src/config";
@@ -56,6 +58,7 @@ export async function startActorSystem({ config, engine, db, extraChildren = [],
     { name: "persister", kind: "permanent", create: () => new PersisterActor(engine.outbox, db, { consumer: config.INSTANCE_ID, reclaimMs: config.PERSIST_RECLAIM_MS }) },
     { name: "canary", kind: "permanent", create: () => new CanaryActor(engine.broker, `huddle:canary:${config.INSTANCE_ID}`) },
     ...judgeChildren,
+    ...fileChildren(config, engine, db),
     ...extraChildren,
     // Last, so it stops first: sockets go before the stores they read from.
     { name: "conversations", kind: "permanent", create: newRegistry },

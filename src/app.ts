@@ -11,6 +11,7 @@ import type { Engine } from "./engine/types";
 import { errorsPlugin } from "./plugins/errors";
 import { metricsPlugin } from "./plugins/metrics";
 import { headersPlugin } from "./plugins/headers";
+import { inputGuardPlugin } from "./plugins/input-guard";
 import { openapiPlugin } from "./plugins/openapi";
 import { createRateLimit, DEFAULT_BUCKETS, scaledBuckets, type Bucket } from "./plugins/rate-limit";
 import { AuthService } from "./modules/auth/service";
@@ -29,6 +30,9 @@ import { roomsModule } from "./modules/rooms";
 import { webModule } from "./modules/web";
 import { ProblemsService } from "./modules/problems/service";
 import { problemsModule } from "./modules/problems";
+import { FilesService } from "./modules/files/service";
+import { filesModule, MULTIPART_OVERHEAD } from "./modules/files";
+import { createStorage } from "./modules/files/storage";
 
 export const VERSION: string = pkg.version;
 const WS_BUFFER_BYTES = 1024 * 1024;
@@ -89,7 +93,8 @@ export function createApp(deps: AppDeps) {
   })
     .use(errorsPlugin)
     .use(metricsPlugin)
-    .use(headersPlugin({ corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES }))
+    .use(headersPlugin({ corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES, maxUploadBytes: config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD }))
+    .use(inputGuardPlugin)
     .use(openapiPlugin(VERSION))
     .use(opsModule({ checks, version: VERSION, isDraining: deps.isDraining ?? (() => false) }))
     .use(authModule(new AuthService(database.db, tokens), tokens, limit))
@@ -97,6 +102,7 @@ export function createApp(deps: AppDeps) {
     .use(chatModule(chat, tokens, engine.presence))
     .use(roomsModule(new RoomsService(chat), chat, tokens))
     .use(problemsModule(new ProblemsService(database.db, engine, limit), tokens))
+    .use(filesModule(new FilesService(database.db, engine, createStorage(config), chat, config.MAX_UPLOAD_BYTES), tokens, limit))
     .use(webModule());
   if (hub) app = app.use(wsModule(hub, chat, tokens, { maxBufferedBytes: WS_BUFFER_BYTES }));
   for (const m of deps.modules ?? []) app = app.use(m(ctx));

@@ -39,6 +39,15 @@ export const ConfigSchema = t.Object({
   CONVERSATION_IDLE_MS: Int(60_000, 100, 3_600_000, "idle conversation actors stop after this"),
   RATE_LIMIT_SCALE: t.Number({ default: 1, exclusiveMinimum: 0, maximum: 1_000_000, description: "multiplies every rate-limit bucket (capacity and refill); for load tests" }),
   PERSIST_RECLAIM_MS: Int(30_000, 500, 3_600_000, "outbox entries unacknowledged this long (their instance died) are taken over"),
+  HUDDLE_TEST_HOOKS: t.Boolean({ default: false, description: "tests only: mounts POST /__test/crash (fault injection); refused with NODE_ENV=production" }),
+  MAX_UPLOAD_BYTES: Int(10_485_760, 1024, 100 * 1024 * 1024, "largest accepted file upload (uploads are held in memory while checked)"),
+  FILE_WORKER_CONCURRENCY: Int(1, 0, 16, "file worker actors processing uploads (0: this process processes none)"),
+  // S3-compatible storage for uploads when S3_BUCKET is set; otherwise DATA_DIR/files.
+  S3_BUCKET: t.Optional(t.String({ minLength: 1 })),
+  S3_ENDPOINT: t.Optional(t.String({ pattern: "^https?://" })),
+  S3_REGION: t.Optional(t.String({ minLength: 1 })),
+  S3_ACCESS_KEY_ID: t.Optional(t.String({ minLength: 1 })),
+  S3_SECRET_ACCESS_KEY: t.Optional(t.String({ minLength: 1 })),
 });
 export type Config = typeof ConfigSchema.static & { JWT_SECRET: string; INSTANCE_ID: string };
 
@@ -58,6 +67,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid ${name}=${JSON.stringify(raw[name] ?? "")}: ${first.message}`);
   }
   const cfg = converted as Config;
+  if (cfg.HUDDLE_TEST_HOOKS && cfg.NODE_ENV === "production") {
+    throw new ConfigError("HUDDLE_TEST_HOOKS=1 is refused when NODE_ENV=production: it lets any client crash actors");
+  }
   cfg.DATA_DIR = resolve(cfg.DATA_DIR);
   cfg.INSTANCE_ID ??= `${process.pid}-${randomBytes(3).toString("hex")}`;
   cfg.JWT_SECRET ??= devSecret(cfg);

@@ -11,6 +11,9 @@ import { startActorSystem, type ActorSystem } from "../actors/system";
 import { createApp, type AppDeps } from "./app";
 import { log } from "./lib/log";
 import { CLOSE } from "./modules/chat/connection";
+import { testHooksModule } from "./modules/testhooks";
+
+const DRAIN_MS = 500;
 
 export type Runtime = {
   app: ReturnType<typeof createApp>;
@@ -38,6 +41,8 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       { name: "pubsub", check: async () => system.canaryCheck() },
     ],
     ...opts.app,
+    // Fault injection for tests only (config.ts refuses it in production).
+    modules: [...(opts.app?.modules ?? []), ...(config.HUDDLE_TEST_HOOKS ? [() => testHooksModule(system, config)] : [])],
   });
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -45,6 +50,9 @@ export async function startRuntime(config: Config, opts: { database?: Database; 
       draining = true;
       const steps: [string, () => Promise<unknown>][] = [
         ["sockets", async () => app.hub?.closeAll(CLOSE.shutdown)],
+        // Keep serving briefly (answers now say Connection: close and /ready 503): requests already on
+        // their way are read and answered instead of meeting a closed keep-alive connection.
+        ["drain", async () => app.server && (await Bun.sleep(DRAIN_MS))],
         ["http", async () => app.server && (await app.stop(false))],
         ["actors", () => system.stop()],
         ["engine", () => engine.close()],
@@ -66,5 +74,9 @@ function actorHealth(system: ActorSystem) {
   const snap = system.snapshot();
   const down = (snap.children ?? []).filter((c) => c.kind === "permanent" && c.state !== "running").map((c) => `${c.name}:${c.state}`);
   if (down.length) throw new Error(`not running: ${down.join(", ")}`);
-  return { restarts: Object.fromEntries((snap.children ?? []).map((c) => [c.name, c.restarts])) };
+  const restarts: Record<string, number> = Object.fromEntries((snap.children ?? []).map((c) => [c.name, c.restarts]));
+  // Keyed children (one actor per conversation) are summed, like in /metrics.
+  const conversations = (snap.children ?? []).find((c) => c.name === "conversations");
+  if (conversations) restarts["conversations/*"] = (conversations.children ?? []).reduce((n, c) => n + c.restarts, 0);
+  return { restarts };
 }

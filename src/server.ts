@@ -6,15 +6,20 @@
 import type { Config } from "./config";
 import { log } from "./lib/log";
 import { startRuntime, type Runtime } from "./runtime";
+import { surviveDriverWriteAfterClose } from "./db/driver-guard";
+import { MULTIPART_OVERHEAD } from "./modules/files";
 
 export type RunningServer = { port: number; runtime: Runtime; stop: () => Promise<void> };
 
 export async function startServer(config: Config, opts: { installSignals?: boolean } = {}): Promise<RunningServer> {
   const runtime = await startRuntime(config);
-  runtime.app.listen({ port: config.PORT, hostname: config.HOST, maxRequestBodySize: config.MAX_BODY_BYTES });
+  // Uploads may be larger than other bodies; each route enforces its own limit (plugins/headers.ts, modules/files).
+  const maxRequestBodySize = Math.max(config.MAX_BODY_BYTES, config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD);
+  runtime.app.listen({ port: config.PORT, hostname: config.HOST, maxRequestBodySize });
   const port = runtime.app.server!.port!;
   log.info({ port, database: runtime.database.kind, engine: runtime.engine.kind, role: config.ROLE }, "huddle listening");
   if (opts.installSignals !== false) {
+    surviveDriverWriteAfterClose(() => runtime.database.replacePool?.());
     for (const sig of ["SIGTERM", "SIGINT"] as const) {
       process.once(sig, () => {
         log.info({ signal: sig }, "shutting down");

@@ -99,7 +99,17 @@ export interface Outbox {
   ack(ids: string[]): Promise<void>;
   /** Entries not yet acknowledged (delivered or not): the persistence backlog. */
   pending(): Promise<number>;
+  /**
+   * Messages of one conversation still waiting here (acknowledged to their
+   * sender, not yet in PostgreSQL) with seq > afterSeq, ascending, at most
+   * `max`. Looks at the oldest OUTBOX_SCAN_LIMIT entries only. Lets a replay
+   * fill what PostgreSQL does not have yet when the persister lags.
+   */
+  unpersisted(conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]>;
 }
+
+/** How many outbox entries `Outbox.unpersisted` examines at most. */
+export const OUTBOX_SCAN_LIMIT = 20_000;
 
 export type Unsubscribe = () => Promise<void>;
 

@@ -5,6 +5,7 @@
  */
 import { Elysia } from "elysia";
 import { AppError } from "../errors";
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from "../db/errors";
 import { log } from "../lib/log";
 
 type ValidationLike = { all?: { path?: string; message?: string; summary?: string }[]; message: string };
@@ -29,7 +30,10 @@ export const body = (code: string, message: string, details?: unknown) => ({
 
 export const errorsPlugin = new Elysia({ name: "errors" })
   .error({ AppError })
-  .onError({ as: "global" }, ({ code, error, set }) => {
+  .onError({ as: "global" }, ({ code, error: raised, set }) => {
+    // A custom body parser (file uploads) throws AppErrors; Elysia wraps them in a ParseError.
+    const cause = code === "PARSE" ? (raised as { cause?: unknown }).cause : undefined;
+    const error = cause instanceof AppError ? cause : raised;
     if (error instanceof AppError) {
       set.status = error.status;
       if (error.headers) Object.assign(set.headers, error.headers);
@@ -56,6 +60,13 @@ export const errorsPlugin = new Elysia({ name: "errors" })
         if (typeof status === "number" && status >= 400 && status < 500) {
           set.status = status;
           return body("bad_request", (error as Error).message || "bad request");
+        }
+        if (isDatabaseUnavailable(error)) {
+          // An outage, not a bug: say so and when to retry, like any other 503.
+          log.warn({ err: error }, "database unavailable");
+          set.status = 503;
+          set.headers["retry-after"] = "5";
+          return body("unavailable", DATABASE_UNAVAILABLE);
         }
         log.error({ err: error }, "unhandled error");
         set.status = 500;

@@ -4,6 +4,7 @@
  * (Swagger UI's boot call), so only /swagger gets 'unsafe-inline'.
  */
 import { Elysia } from "elysia";
+import { parseQuery } from "elysia/parse-query";
 import { PayloadTooLarge } from "../errors";
 import { bodyTooLarge } from "./metrics";
 
@@ -16,11 +17,6 @@ export const headersPlugin = (opts: { corsOrigins: string; maxBodyBytes: number;
     .onRequest(({ request, set }) => {
       const url = new URL(request.url);
       const limit = url.pathname === "/files/upload" ? (opts.maxUploadBytes ?? opts.maxBodyBytes) : opts.maxBodyBytes;
-      const len = Number(request.headers.get("content-length") ?? 0);
-      if (len > limit) {
-        bodyTooLarge.inc();
-        throw new PayloadTooLarge(limit);
-      }
       const h = set.headers;
       h["x-content-type-options"] = "nosniff";
       h["referrer-policy"] = "no-referrer";
@@ -37,5 +33,46 @@ export const headersPlugin = (opts: { corsOrigins: string; maxBodyBytes: number;
           return new Response(null, { status: 204, headers: h as Record<string, string> });
         }
       }
+      // After the headers above, so a browser on an allowed origin can read the 413 too.
+      const len = Number(request.headers.get("content-length") ?? 0);
+      if (len > limit) {
+        bodyTooLarge.inc();
+        throw new PayloadTooLarge(limit);
+      }
+    })
+    // A chunked body has no Content-Length for the check above: read it with the same cap before
+    // parsing (uploads have their own capped reader). Other bodies go to Elysia's parsers.
+    .onParse({ as: "global" }, async ({ request }) => {
+      if (!/chunked/i.test(request.headers.get("transfer-encoding") ?? "") || !request.body || new URL(request.url).pathname === "/files/upload") return;
+      const contentType = request.headers.get("content-type") ?? "";
+      const type = contentType.split(";")[0]!.trim().toLowerCase();
+      if (!PARSED_TYPES.has(type)) return;
+      const bytes = await readCapped(request.body, opts.maxBodyBytes);
+      const text = () => new TextDecoder().decode(bytes);
+      if (type === "application/json") return JSON.parse(text());
+      if (type === "application/x-www-form-urlencoded") return parseQuery(text());
+      if (type === "text/plain") return text();
+      if (type === "application/octet-stream") return bytes.buffer;
+      return Object.fromEntries(await new Response(bytes, { headers: { "content-type": contentType } }).formData());
     });
 };
+
+const PARSED_TYPES = new Set(["application/json", "application/x-www-form-urlencoded", "text/plain", "application/octet-stream", "multipart/form-data"]);
+
+async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => {});
+      bodyTooLarge.inc();
+      throw new PayloadTooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return new Uint8Array(Buffer.concat(chunks));
+}

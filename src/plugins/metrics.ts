@@ -8,6 +8,9 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
+// Bun's v8.getHeapSpaceStatistics() walks the heap: 80-400 ms of blocked event loop per scrape, which
+// would let anyone stall the server by polling the unauthenticated /metrics.
+for (const kind of ["total", "used", "available"]) registry.removeSingleMetric(`nodejs_heap_space_size_${kind}_bytes`);
 
 export const httpRequests = new Counter({
   name: "huddle_http_requests_total",

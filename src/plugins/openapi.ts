@@ -46,7 +46,7 @@ export const openapiPlugin = (version: string) =>
       },
     }))
     .get("/swagger/assets/:file", ({ params, set }) => {
-      const asset = ASSETS[params.file];
+      const asset = Object.hasOwn(ASSETS, params.file) ? ASSETS[params.file] : undefined;
       if (!asset) {
         set.status = 404;
         return { error: { code: "not_found", message: "no such asset" } };

@@ -48,3 +48,53 @@ describe("Connection backpressure", () => {
     expect(c.consumeOwn("m1")).toBe(false);
   });
 });
+
+describe("Connection ordering around resume and setup", () => {
+  const frame = (seq: number) => JSON.stringify({ type: "message", message: { conversation_id: "c", seq } });
+  const seqs = (sent: string[]) => sent.map((d) => JSON.parse(d)).filter((f) => f.type === "message").map((f) => f.message.seq);
+
+  test("live frames racing a replay wait for it, and the ones it repeats are dropped", () => {
+    const s = socket([]);
+    const c = new Connection("c1", "u1", s.raw, 1 << 20);
+    c.sendMessage("c", 10, frame(10)); // sent before the resume arrived: the client ignores it
+    c.beginReplay("c");
+    c.sendMessage("c", 11, frame(11));
+    c.sendMessage("c", 12, frame(12));
+    c.endReplay("c", { afterSeq: 8, messages: [9, 10, 11].map((seq) => ({ conversation_id: "c", seq })) });
+    c.sendMessage("c", 11, frame(11)); // a late copy of a replayed message
+    c.sendMessage("c", 13, frame(13));
+    expect(seqs(s.sent)).toEqual([10, 9, 10, 11, 12, 13]);
+    expect(s.sent.slice(1, 4).every((d) => JSON.parse(d).resumed === true)).toBe(true);
+  });
+
+  test("a failed resume releases the held frames as they are", () => {
+    const s = socket([]);
+    const c = new Connection("c1", "u1", s.raw, 1 << 20);
+    c.beginReplay("c");
+    c.sendMessage("c", 5, frame(5));
+    expect(s.sent).toEqual([]);
+    c.endReplay("c");
+    expect(seqs(s.sent)).toEqual([5]);
+  });
+
+  test("nothing goes out before ready, and ready goes first", () => {
+    const s = socket([]);
+    const c = new Connection("c1", "u1", s.raw, 1 << 20);
+    c.holdUntilReady();
+    c.sendMessage("c", 1, frame(1));
+    c.sendRaw(JSON.stringify({ type: "presence" }));
+    expect(s.sent).toEqual([]);
+    c.ready({ type: "ready" });
+    expect(s.sent.map((d) => JSON.parse(d).type)).toEqual(["ready", "message", "presence"]);
+  });
+
+  test("sendOnce drops a frame identical to the last one under its key", () => {
+    const s = socket([]);
+    const c = new Connection("c1", "u1", s.raw, 1 << 20);
+    c.sendOnce("presence:u2", "on");
+    c.sendOnce("presence:u2", "on");
+    c.sendOnce("presence:u3", "on");
+    c.sendOnce("presence:u2", "off");
+    expect(s.sent).toEqual(["on", "on", "off"]);
+  });
+});

@@ -1,5 +1,5 @@
 /** In-process outbox with the stream's delivery and ack semantics; see the port in ../types.ts. */
-import type { ChatMessage, Outbox, OutboxEntry } from "../types";
+import { OUTBOX_SCAN_LIMIT, type ChatMessage, type Outbox, type OutboxEntry } from "../types";
 import { Signal } from "./signal";
 
 const MAX_BLOCK_MS = 30_000;
@@ -75,6 +75,17 @@ export class MemoryOutbox implements Outbox {
 
   async pending(): Promise<number> {
     return this.entries.size;
+  }
+
+  async unpersisted(conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]> {
+    const out: ChatMessage[] = [];
+    let seen = 0;
+    for (const entry of this.entries.values()) {
+      if (++seen > OUTBOX_SCAN_LIMIT) break;
+      const m = JSON.parse(entry.json) as ChatMessage;
+      if (m.conversation_id === conversationId && m.seq > afterSeq) out.push(m);
+    }
+    return out.sort((a, b) => a.seq - b.seq).slice(0, max);
   }
 
   close(): void {

@@ -1,6 +1,6 @@
 /** Outbox on the `chat:persist` stream; see the port in ../types.ts for the guarantees. */
 import type Redis from "ioredis";
-import type { ChatMessage, Outbox, OutboxEntry } from "../types";
+import { OUTBOX_SCAN_LIMIT, type ChatMessage, type Outbox, type OutboxEntry } from "../types";
 import { throwFirstError } from "./chat";
 import { closeQuietly, guard, settle } from "./connection";
 import * as keys from "./keys";
@@ -102,6 +102,15 @@ export class RedisOutbox implements Outbox {
 
   async pending(): Promise<number> {
     return guard(this.conn, (c) => c.xlen(keys.chatPersist));
+  }
+
+  async unpersisted(conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]> {
+    const raw = (await guard(this.conn, (c) => c.xrange(keys.chatPersist, "-", "+", "COUNT", OUTBOX_SCAN_LIMIT))) as RawEntry[];
+    // Cheap string test first: only this conversation's entries are parsed.
+    const mark = `"conversation_id":${JSON.stringify(conversationId)}`;
+    const mine = raw.filter(([, fields]) => fields?.some((f) => f.includes(mark)));
+    return toEntries(mine).map((e) => e.message).filter((m) => m.conversation_id === conversationId && m.seq > afterSeq)
+      .sort((a, b) => a.seq - b.seq).slice(0, max);
   }
 
   close(): void {

@@ -14,12 +14,12 @@ export const authModule = (auth: AuthService, tokens: TokenService, limit: RateL
       return auth.register(body);
     }, { body: AuthModel.register, response: { 201: AuthModel.session }, detail: { summary: "Create an account" } })
     .post("/login", async ({ body, request, server }) => {
-      await loginLimits(limit, body.username, clientIp(request, server));
-      return auth.login(body.username, body.password);
+      await limit("login-ip", clientIp(request, server));
+      return auth.login(body.username, body.password, (account) => limit("login-account", account));
     }, { body: AuthModel.login, response: { 200: AuthModel.session }, detail: { summary: "Log in with username or email" } })
     .post("/token", async ({ body, request, server }) => {
-      await loginLimits(limit, body.username, clientIp(request, server));
-      return auth.login(body.username, body.password);
+      await limit("login-ip", clientIp(request, server));
+      return auth.login(body.username, body.password, (account) => limit("login-account", account));
     }, {
       body: AuthModel.tokenForm,
       parse: ["urlencoded", "json"],
@@ -35,14 +35,15 @@ export const authModule = (auth: AuthService, tokens: TokenService, limit: RateL
       set.status = 204;
     }, {
       auth: true,
+      // Elysia's parser for an optional body takes malformed JSON for "no body", which here means
+      // "revoke every session": parse strictly; only an empty body means none.
+      parse: async ({ request }) => {
+        const text = await request.text();
+        return text.trim() === "" ? {} : JSON.parse(text);
+      },
       body: t.Optional(t.Object({ refresh_token: t.Optional(t.String({ maxLength: 200 })) })),
       detail: { summary: "Revoke the given refresh token's family, or every session when none is given" },
     });
-
-async function loginLimits(limit: RateLimit, account: string, ip: string) {
-  await limit("login-ip", ip);
-  await limit("login-account", account.trim().toLowerCase().slice(0, 254));
-}
 
 export function clientIp(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
   return server?.requestIP(request)?.address ?? "local";

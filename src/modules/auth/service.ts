@@ -48,10 +48,15 @@ export class AuthService {
     }
   }
 
-  async login(usernameOrEmail: string, password: string): Promise<SessionT> {
+  /**
+   * `limitAccount` runs before the password check, keyed by the account's id (or the unknown name),
+   * so an account's username and email share one attempt budget.
+   */
+  async login(usernameOrEmail: string, password: string, limitAccount?: (account: string) => Promise<void>): Promise<SessionT> {
     const key = usernameOrEmail.trim().toLowerCase();
     const [user] = await this.db.select().from(users)
       .where(sql`lower(${users.username}) = ${key} or lower(${users.email}) = ${key}`).limit(1);
+    await limitAccount?.(user?.id ?? key.slice(0, 254));
     const ok = await Bun.password.verify(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) throw new Unauthorized("invalid username or password", "invalid_credentials");
     return this.issue(user, Bun.randomUUIDv7());

@@ -10,6 +10,7 @@ import { users } from "../../db/schema";
 import type { Broker, Presence, Unsubscribe } from "../../engine/types";
 import { userChannel } from "../../engine/redis/keys";
 import { log } from "../../lib/log";
+import { rateLimited } from "../../plugins/metrics";
 import type { ChatEvent, LocalDelivery } from "./events";
 import type { ChatService } from "./service";
 import { CLOSE, type Connection } from "./connection";
@@ -48,6 +49,7 @@ export class SocketHub implements LocalDelivery {
   async open(conn: Connection): Promise<boolean> {
     let mine = this.byUser.get(conn.userId);
     if (mine && mine.size >= this.opts.maxSocketsPerUser) {
+      rateLimited.inc({ scope: "sockets" });
       conn.close(CLOSE.tooManySockets);
       return false;
     }

@@ -48,15 +48,19 @@ export class ChatRepo {
   /** The direct conversation of a pair, created on first use; concurrent callers get the same one. */
   async ensureDirect(a: string, b: string): Promise<{ id: string; created: boolean }> {
     const key = directKey(a, b);
-    const inserted = await this.db.insert(conversations)
-      .values({ id: Bun.randomUUIDv7(), kind: "direct", directKey: key, isPrivate: true })
-      .onConflictDoNothing({ target: conversations.directKey })
-      .returning({ id: conversations.id });
-    const id = inserted[0]?.id ?? (await this.db.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, key)))[0]!.id;
-    await this.db.insert(conversationMembers)
-      .values([{ conversationId: id, userId: a }, { conversationId: id, userId: b }])
-      .onConflictDoNothing();
-    return { id, created: inserted.length > 0 };
+    // One transaction: when a member does not exist (FK violation) no memberless conversation
+    // stays behind for a later send to find and post into.
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx.insert(conversations)
+        .values({ id: Bun.randomUUIDv7(), kind: "direct", directKey: key, isPrivate: true })
+        .onConflictDoNothing({ target: conversations.directKey })
+        .returning({ id: conversations.id });
+      const id = inserted[0]?.id ?? (await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.directKey, key)))[0]!.id;
+      await tx.insert(conversationMembers)
+        .values([{ conversationId: id, userId: a }, { conversationId: id, userId: b }])
+        .onConflictDoNothing();
+      return { id, created: inserted.length > 0 };
+    });
   }
 
   async findDirect(a: string, b: string): Promise<string | null> {

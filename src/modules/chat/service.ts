@@ -9,6 +9,7 @@
  */
 import { BadRequest, NotFound } from "../../errors";
 import { EngineUnavailableError, SeqMissingError } from "../../engine/errors";
+import { isDatabaseUnavailable } from "../../db/errors";
 import type { ChatMessage, Engine, NewMessage } from "../../engine/types";
 import { chatChannel, userChannel } from "../../engine/redis/keys";
 import type { RateLimit } from "../../plugins/rate-limit";
@@ -38,7 +39,14 @@ export class ChatService {
     const key = `${conversationId}:${userId}`;
     const hit = this.memberCache.get(key);
     if (hit && hit.until > Date.now()) return hit.m;
-    const m = await this.repo.membership(conversationId, userId);
+    let m: Membership | null;
+    try {
+      m = await this.repo.membership(conversationId, userId);
+    } catch (err) {
+      // PostgreSQL unreachable: a membership seen before still holds, so sends keep flowing into Redis.
+      if (hit && isDatabaseUnavailable(err)) return hit.m;
+      throw err;
+    }
     if (!m) throw new NotFound("conversation");
     if (this.memberCache.size > 50_000) this.memberCache.clear();
     this.memberCache.set(key, { m, until: Date.now() + MEMBERSHIP_TTL_MS });
@@ -166,8 +174,24 @@ export class ChatService {
       const below = page.length ? page[0]!.seq : upper;
       const older = await this.repo.before(conversationId, below, limit - page.length);
       page = [...older, ...page];
+      // PostgreSQL lags the outbox under load: take what it lacks from there rather than return a holed page.
+      const top = page.at(-1)?.seq ?? 0;
+      if (page.length && top - page[0]!.seq + 1 !== page.length) {
+        const waiting = await this.unpersisted(conversationId, page[0]!.seq - 1, top - page[0]!.seq + 1);
+        page = consecutiveRun([...page, ...waiting], top - limit, limit, top);
+      }
     }
     return { conversation_id: conversationId, messages: page, has_more: page.length > 0 && page[0]!.seq > 1 };
+  }
+
+  /** The outbox's not-yet-persisted messages after `afterSeq` (none while Redis is unreachable). */
+  private async unpersisted(conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]> {
+    try {
+      return await this.engine.outbox.unpersisted(conversationId, afterSeq, max);
+    } catch (err) {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+      return [];
+    }
   }
 
   /** The Redis list, refilled from PostgreSQL when it is missing (after a flush or restart). */
@@ -190,10 +214,14 @@ export class ChatService {
     }
     if (cached.length && cached[0]!.seq <= afterSeq + 1) return cached.filter((m) => m.seq > afterSeq).slice(0, max);
     const fromDb = await this.repo.after(conversationId, afterSeq, max);
-    const last = fromDb.length ? fromDb[fromDb.length - 1]!.seq : afterSeq;
-    // Messages still in the outbox are in Redis but not yet in PostgreSQL.
-    const tail = cached.filter((m) => m.seq > last);
-    return [...fromDb, ...tail].slice(0, max);
+    // Messages still in the outbox are in Redis but not yet in PostgreSQL: the recent list
+    // has the newest 50, the outbox the rest (a lagging persister, a crashed instance's batch).
+    const known = [...fromDb, ...cached.filter((m) => m.seq > afterSeq)];
+    const run = consecutiveRun(known, afterSeq, max);
+    const newest = known.reduce((top, m) => Math.max(top, m.seq), afterSeq);
+    if (run.length === max || run.length === newest - afterSeq) return run;
+    // A replay must never skip a message: it stops at any hole still left.
+    return consecutiveRun([...known, ...(await this.unpersisted(conversationId, afterSeq, max))], afterSeq, max);
   }
 
   async markRead(userId: string, conversationId: string, seq: number) {
@@ -222,4 +250,19 @@ export class ChatService {
   async notifyUser(userId: string, event: UserEvent) {
     await this.engine.broker.publish(userChannel(userId), JSON.stringify(event));
   }
+}
+
+/**
+ * Consecutive seqs within (afterSeq, afterSeq + max], ascending and without a hole: from afterSeq + 1
+ * up to the first missing one, or, given `top`, from `top` down to the first missing one.
+ */
+function consecutiveRun(messages: ChatMessage[], afterSeq: number, max: number, top?: number): ChatMessage[] {
+  const bySeq = new Map(messages.map((m) => [m.seq, m]));
+  const run: ChatMessage[] = [];
+  if (top === undefined) {
+    for (let seq = afterSeq + 1; run.length < max && bySeq.has(seq); seq++) run.push(bySeq.get(seq)!);
+    return run;
+  }
+  for (let seq = top; seq > afterSeq && bySeq.has(seq); seq--) run.unshift(bySeq.get(seq)!);
+  return run;
 }

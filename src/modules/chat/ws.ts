@@ -7,8 +7,11 @@
 import { Elysia, t } from "elysia";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { AppError, Unauthorized } from "../../errors";
+import { DATABASE_UNAVAILABLE, isDatabaseUnavailable } from "../../db/errors";
 import { log } from "../../lib/log";
 import { bearerFrom } from "../../plugins/auth";
+import { hostileInput } from "../../plugins/input-guard";
+import { rateLimited } from "../../plugins/metrics";
 import type { TokenService } from "../auth/tokens";
 import { ClientFrame, type ClientFrameT } from "./model";
 import type { ChatService } from "./service";
@@ -33,6 +36,7 @@ function errorFrame(err: unknown, ref?: string | null) {
   if (err instanceof AppError) {
     return { type: "error", code: err.code, message: err.message, status: err.status, ...(err.details ? { details: err.details } : {}), ...(ref ? { ref } : {}) };
   }
+  if (isDatabaseUnavailable(err)) return { type: "error", code: "unavailable", message: DATABASE_UNAVAILABLE, status: 503, ...(ref ? { ref } : {}) };
   log.error({ err }, "ws frame failed");
   return { type: "error", code: "internal", message: "internal error", status: 500, ...(ref ? { ref } : {}) };
 }
@@ -60,9 +64,17 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
       case "read":
         return void (await chat.markRead(conn.userId, frame.conversation_id, frame.seq));
       case "resume": {
-        const missed = await chat.since(conn.userId, frame.conversation_id, frame.after_seq, RESUME_MAX);
+        // Live frames that race the replay are held back, so the socket sees each seq once, in order.
+        conn.beginReplay(frame.conversation_id);
+        let missed;
+        try {
+          missed = await chat.since(conn.userId, frame.conversation_id, frame.after_seq, RESUME_MAX);
+        } catch (err) {
+          conn.endReplay(frame.conversation_id);
+          throw err;
+        }
         hub.follow(conn, frame.conversation_id);
-        for (const message of missed) conn.send({ type: "message", message, resumed: true });
+        conn.endReplay(frame.conversation_id, { afterSeq: frame.after_seq, messages: missed });
         return;
       }
       case "ping":
@@ -87,10 +99,11 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
       conns.set(ws.id, conn);
       conn.expiryTimer = setTimeout(() => conn.close(CLOSE.tokenExpired), Math.max(0, claims.exp * 1000 - Date.now()));
       conn.expiryTimer.unref?.();
+      conn.holdUntilReady();
       try {
         if (!(await hub.open(conn))) return;
         const list = await chat.repo.lastSeqs(conn.userId);
-        conn.send({ type: "ready", user_id: conn.userId, conversations: list });
+        conn.ready({ type: "ready", user_id: conn.userId, conversations: list });
       } catch (err) {
         // Without its subscriptions the socket would silently miss messages: close it so the client retries.
         log.error({ err, user: conn.userId }, "socket setup failed");
@@ -108,6 +121,11 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
           chatMetrics.wsFrames.inc({ type: "invalid", outcome: "error" });
           return conn.send({ type: "error", code: "invalid_json", message: "frame is not valid JSON", status: 400 });
         }
+      }
+      const hostile = hostileInput(frame);
+      if (hostile) {
+        chatMetrics.wsFrames.inc({ type: "invalid", outcome: "error" });
+        return conn.send({ type: "error", code: "invalid_frame", status: 400, message: `invalid frame: ${hostile.field} ${hostile.message}` });
       }
       if (!frameCheck.Check(frame)) {
         const first = frameCheck.Errors(frame).First();
@@ -127,9 +145,14 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
           conn.send(errorFrame(err, (frame as { client_id?: string }).client_id));
         }
       }, MAX_QUEUED_FRAMES);
-      if (!ok) conn.send({ type: "error", code: "rate_limited", status: 429, message: `more than ${MAX_QUEUED_FRAMES} frames waiting; slow down` });
+      if (!ok) {
+        rateLimited.inc({ scope: "ws-queue" });
+        conn.send({ type: "error", code: "rate_limited", status: 429, message: `more than ${MAX_QUEUED_FRAMES} frames waiting; slow down` });
+      }
     },
-    close(ws) {
+    close(ws, code, reason) {
+      // Bun closed the socket for a frame above maxPayloadLength: the client sees 1009, this handler 1006.
+      if (code === 1009 || /too big/i.test(reason ?? "")) chatMetrics.wsFrames.inc({ type: "oversized", outcome: "closed" });
       const conn = conns.get(ws.id);
       if (!conn) return;
       conns.delete(ws.id);

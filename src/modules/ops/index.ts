@@ -27,6 +27,10 @@ async function runCheck(c: ReadyCheck): Promise<{ ok: boolean; error?: string; i
 
 export const opsModule = (opts: { checks: ReadyCheck[]; version: string; isDraining: () => boolean }) =>
   new Elysia({ tags: ["ops"] })
+    // While shutting down, every answer closes its connection, so clients open a new one elsewhere.
+    .onRequest(({ set }) => {
+      if (opts.isDraining()) set.headers.connection = "close";
+    })
     .get("/health", () => ({ status: "ok" as const, version: opts.version, uptime_s: Math.round(process.uptime()) }), {
       detail: { summary: "Liveness: the process answers" },
       response: { 200: t.Object({ status: t.Literal("ok"), version: t.String(), uptime_s: t.Integer() }) },

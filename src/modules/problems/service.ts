@@ -10,6 +10,7 @@ import { BadRequest, NotFound, ServiceUnavailable, TooManyRequests } from "../..
 import { EngineUnavailableError } from "../../engine/errors";
 import type { Engine } from "../../engine/types";
 import type { RateLimit } from "../../plugins/rate-limit";
+import { rateLimited } from "../../plugins/metrics";
 import { QUEUE, sampleQueueDepth, viewOf, type ResultView } from "./jobs";
 import { MAX_SQL_CHARS } from "./model";
 
@@ -52,7 +53,10 @@ export class ProblemsService {
     await this.limit("submit", userId);
     const [{ pending }] = await this.db.select({ pending: sql<number>`count(*)::int` }).from(submissions)
       .where(and(eq(submissions.userId, userId), inArray(submissions.status, ["queued", "processing"])));
-    if (Number(pending) >= MAX_PENDING_PER_USER) throw new TooManyRequests(5000, `queued submissions (at most ${MAX_PENDING_PER_USER} at once)`);
+    if (Number(pending) >= MAX_PENDING_PER_USER) {
+      rateLimited.inc({ scope: "pending-submissions" });
+      throw new TooManyRequests(5000, `queued submissions (at most ${MAX_PENDING_PER_USER} at once)`);
+    }
     const id = Bun.randomUUIDv7();
     await this.db.insert(submissions).values({ id, userId, problemId, sqlQuery, status: "queued" });
     try {

@@ -36,7 +36,7 @@ export function webModule(): AnyElysia {
   return new Elysia({ name: "web" })
     .get("/", ({ request }) => serve(page, request), hide)
     .get("/assets/:name", ({ params, request, set }) => {
-      const a = assets[params.name];
+      const a = Object.hasOwn(assets, params.name) ? assets[params.name] : undefined;
       if (!a) {
         set.status = 404;
         return { error: { code: "not_found", message: "asset not found" } };

@@ -198,6 +198,25 @@ export function engineContract(harness: EngineHarness): void {
       expect(entries.map((e) => e.message)).toEqual([message]);
       expect(Date.now() - started).toBeLessThan(1500);
     });
+
+    test("unpersisted lists one conversation's waiting messages after a seq, until they are acknowledged", async () => {
+      await engine.outbox.ensureGroup();
+      const [cid, other] = [uid(), uid()];
+      await engine.chat.seedSeq(cid, 0);
+      await engine.chat.seedSeq(other, 0);
+      const mine = [];
+      for (let i = 0; i < 4; i++) {
+        mine.push((await engine.chat.append(newMessage(cid, uid()))).message);
+        await engine.chat.append(newMessage(other, uid()));
+      }
+      expect(await engine.outbox.unpersisted(cid, 1, 10)).toEqual(mine.slice(1));
+      expect(await engine.outbox.unpersisted(cid, 0, 2)).toEqual(mine.slice(0, 2));
+      const delivered = await engine.outbox.read("p", 100, 100);
+      expect(await engine.outbox.unpersisted(cid, 0, 10)).toEqual(mine); // read but not acknowledged: still waiting
+      await engine.outbox.ack(delivered.filter((e) => e.message.conversation_id === cid && e.message.seq <= 2).map((e) => e.id));
+      expect(await engine.outbox.unpersisted(cid, 0, 10)).toEqual(mine.slice(2));
+      expect(await engine.outbox.unpersisted(uid(), 0, 10)).toEqual([]);
+    });
   });
 
   describe("broker", () => {
