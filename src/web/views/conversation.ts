@@ -11,6 +11,7 @@ import type { ChatClient } from "../chat/client";
 import type { Change } from "../chat/store";
 import { avatar } from "./avatar";
 import { MessageList } from "./messages";
+import { UploadTray } from "../lib/upload";
 import { backButton, type View } from "./common";
 
 const MAX_CONTENT = 4000;
@@ -28,14 +29,16 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   const typingLine = h("div", { class: "typing", "aria-live": "polite" });
   const input = h("textarea", { id: "composer-input", rows: 1, maxlength: MAX_CONTENT * 2, placeholder: "Write a message…", autocomplete: "off" });
   const counter = h("span", { class: "counter", "aria-live": "polite" });
+  // Files go into an existing conversation only (a draft has no id to upload into yet).
+  const uploads = id ? new UploadTray(client, id) : null;
   const form = h("form", { class: "composer", onsubmit: (e: Event) => (e.preventDefault(), submit()) },
     h("label", { class: "sr-only", for: "composer-input" }, "Message"),
-    input, counter,
+    uploads?.button, uploads?.input, input, counter,
     h("button", { type: "submit", class: "send", "aria-label": "Send message", title: "Send (Enter)" }, icon(ICONS.send)),
   );
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
     h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle)),
-    list.el, typingLine, form);
+    list.el, typingLine, uploads?.el, form);
 
   function renderHeader() {
     const c = id ? s.convs.get(id) : undefined;
@@ -169,6 +172,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     el,
     destroy() {
       unsubscribe();
+      uploads?.destroy();
+      list.destroy();
       document.removeEventListener("visibilitychange", markRead);
       if (s.active === id) s.active = null;
     },

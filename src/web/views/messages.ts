@@ -8,8 +8,9 @@ import { clock, dayKey, dayLabel, fullDate } from "../lib/format";
 import type { Message } from "../lib/types";
 import type { ChatClient } from "../chat/client";
 import type { Pending } from "../chat/store";
+import { Attachments } from "./attachment";
 
-type Item = { key: string; sender: string; at: string; content: string; seq: number | null; pending?: Pending };
+type Item = { key: string; sender: string; at: string; content: string; seq: number | null; type?: Message["message_type"]; pending?: Pending };
 
 const GROUP_MS = 5 * 60_000;
 
@@ -18,6 +19,8 @@ export class MessageList {
   private readonly top: HTMLElement;
   private readonly nodes = new Map<string, HTMLElement>();
   private readonly seen = h("div", { class: "seen" }, "Seen");
+  /** Blob URLs of this conversation's files, freed by destroy(). */
+  private readonly attachments = new Attachments();
   private error = "";
   /** Some sender names were still being looked up when drawn. */
   private unnamed = false;
@@ -43,7 +46,7 @@ export class MessageList {
   }
 
   private fromMessage(m: Message): Item {
-    return { key: `s:${m.seq}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq };
+    return { key: `s:${m.seq}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq, type: m.message_type };
   }
 
   /** Rebuilds the order; `mode` says how to keep the scroll position. */
@@ -97,7 +100,7 @@ export class MessageList {
     n = h("div", { class: `msg ${own ? "own" : "other"}`, "data-seq": it.seq },
       h("div", { class: "bubble" },
         !own && this.isRoom() ? h("div", { class: "sender" }, this.senderName(it.sender)) : null,
-        h("div", { class: "text" }, it.content),
+        it.type === "file" ? this.attachments.render(it.content) : h("div", { class: "text" }, it.content),
         h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at))),
       ),
     );
@@ -117,6 +120,10 @@ export class MessageList {
         h("button", { type: "button", class: "link", onclick: () => this.client.discard(p.client_id) }, "Discard"),
       ) : null,
     );
+  }
+
+  destroy() {
+    this.attachments.dispose();
   }
 
   showError(message: string) {

@@ -4,11 +4,12 @@
  */
 import { h, icon, ICONS } from "../lib/dom";
 import { listTime } from "../lib/format";
-import type { Conversation } from "../lib/types";
+import type { Conversation, Message } from "../lib/types";
 import type { ChatClient } from "../chat/client";
 import type { SocketStatus } from "../lib/socket";
 import { avatar } from "./avatar";
 import { logo } from "./common";
+import { parseFileContent } from "./attachment";
 
 const TABS = [
   { href: "#/", label: "Chats", icon: ICONS.chat, match: /^#\/(c|dm)?\/?/ },
@@ -38,7 +39,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
   function row(c: Conversation): HTMLElement {
     const name = c.kind === "room" ? (c.name ?? "room") : (c.peer?.display_name || c.peer?.username || "unknown");
     const last = c.last_message;
-    const preview = last ? `${last.sender_id === me.id ? "You: " : c.kind === "room" ? `${s.nameOf(last.sender_id)}: ` : ""}${last.content}` : c.kind === "room" ? "No messages yet" : "Say hello";
+    const preview = last ? `${last.sender_id === me.id ? "You: " : c.kind === "room" ? `${s.nameOf(last.sender_id)}: ` : ""}${lastText(last)}` : c.kind === "room" ? "No messages yet" : "Say hello";
     const current = location.hash === `#/c/${c.id}`;
     return h("li", null, h("a", { href: `#/c/${c.id}`, class: `conv${c.unread ? " unread" : ""}`, "aria-current": current ? "page" : null, "data-id": c.id },
       avatar(c.kind === "room" ? c.id : (c.peer?.id ?? c.id), name, { room: c.kind === "room", online: c.kind === "direct" ? !!c.peer?.online : undefined }),
@@ -80,4 +81,11 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
   renderList();
   renderTabs();
   return { el, onRoute: () => (renderTabs(), renderList()) };
+}
+
+/** A file message previews as its name, not the JSON the server stores. */
+function lastText(m: Message): string {
+  if (m.message_type !== "file") return m.content;
+  const f = parseFileContent(m.content);
+  return f ? `📎 ${f.name}` : m.content;
 }
