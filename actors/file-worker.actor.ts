@@ -1,15 +1,14 @@
 /**
- * A file worker: a claim loop (see ClaimLoopActor) on files:queue; the lease
- * is renewed while a file is processed (in a Bun Worker, so renewals are never
+ * One claim loop on files:queue, like the judge's WorkerActor: the lease is
+ * renewed while a file is processed (in a Bun Worker, so renewals are never
  * starved); a crash, a kill or a lost lease leaves the job to the reaper. A
  * failed attempt hands the job back at once (its lease is cut to now), so
  * the reaper retries it within a second and gives up after 3 attempts.
  * Stopping aborts the file in progress and hands it back the same way.
  */
-import type { ChildSpec } from "./kernel/index.ts";
-import { ClaimLoopActor, type ClaimLoopOptions, type JobOutcome } from "./claim-loop.actor";
+import { Actor, type ChildSpec } from "./kernel/index.ts";
 import { ReaperActor } from "./reaper.actor";
-import type { Job, JobQueue } from "../src/engine/types";
+import type { JobClaimer, JobQueue } from "../src/engine/types";
 import type { Config } from "../src/config";
 import type { Db } from "../src/db/client";
 import type { Engine } from "../src/engine/types";
@@ -20,21 +19,57 @@ import { workerProcessor, type Processor } from "../src/modules/files/processor"
 import { createStorage } from "../src/modules/files/storage";
 import { log } from "../src/lib/log";
 
-export type FileWorkerOptions = ClaimLoopOptions;
+export type FileWorkerOptions = { id: string; leaseMs: number; blockMs?: number };
 
-export class FileWorkerActor extends ClaimLoopActor {
-  constructor(queue: JobQueue, private readonly jobs: FileJobs, opts: FileWorkerOptions) {
-    super(queue, opts);
+export class FileWorkerActor extends Actor<never> {
+  private claimer: JobClaimer | null = null;
+  private loop?: Promise<void>;
+
+  constructor(private readonly queue: JobQueue, private readonly jobs: FileJobs, private readonly opts: FileWorkerOptions) {
+    super({ name: opts.id, mailbox: { capacity: 1, overflow: "reject" } });
   }
 
-  protected async work(job: Job): Promise<JobOutcome> {
-    try {
-      await this.jobs.run(job, this.signal);
-      return "complete";
-    } catch (err) {
-      log.warn({ err, worker: this.opts.id, file: job.id, attempt: job.attempt }, "file worker: attempt failed; handing the job back");
-      await this.jobs.retryLater(job.id, err).catch(() => {});
-      return "hand-back";
+  protected override onStart() {
+    this.claimer = this.queue.claimer(this.opts.id);
+    this.loop = this.run();
+  }
+
+  protected override async onStop() {
+    await this.claimer?.close().catch(() => {});
+    await this.loop;
+  }
+
+  /** Nothing to tell a worker: its work is the claim loop. */
+  protected handle() {}
+
+  private async run() {
+    let backoff = 100;
+    while (!this.signal.aborted) {
+      try {
+        const job = await this.claimer!.claim(this.opts.leaseMs, this.opts.blockMs ?? 2000);
+        if (!job) continue;
+        const renew = setInterval(() => {
+          void this.queue.extend(job.id, this.opts.id, this.opts.leaseMs).catch(() => {});
+        }, this.opts.leaseMs / 3);
+        let ok = false;
+        try {
+          await this.jobs.run(job, this.signal);
+          ok = true;
+        } catch (err) {
+          log.warn({ err, worker: this.opts.id, file: job.id, attempt: job.attempt }, "file worker: attempt failed; handing the job back");
+          await this.jobs.retryLater(job.id, err).catch(() => {});
+        } finally {
+          clearInterval(renew);
+        }
+        if (ok) await this.queue.complete(job.id, this.opts.id);
+        else await this.queue.extend(job.id, this.opts.id, 0);
+        backoff = 100;
+      } catch (err) {
+        if (this.signal.aborted) return;
+        log.warn({ err, worker: this.opts.id, retryInMs: backoff }, "file worker: claim failed; backing off");
+        await Bun.sleep(backoff + Math.random() * backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
     }
   }
 }
