@@ -4,7 +4,7 @@
  * `staleMs`: a subscriber connection that silently stopped delivering shows
  * up here before users notice missing messages.
  */
-import { Actor } from "./kernel/index.ts";
+import { Actor } from "./kernel/index";
 import type { Broker, Unsubscribe } from "../src/engine/types";
 
 type Msg = { type: "tick" } | { type: "echo"; sentAt: number };

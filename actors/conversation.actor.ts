@@ -1,45 +1,44 @@
 /**
- * One conversation on this instance: owns the `chat:{id}` subscription while
- * at least one local socket follows the conversation, and fans its events out
- * to those sockets. The subscription is released as soon as the last follower
- * leaves, and the actor passivates after CONVERSATION_IDLE_MS.
+ * One conversation on this instance: owns its channel subscription while at
+ * least one local follower (a socket) is there, and hands its events, one at
+ * a time and in arrival order, to the delivery the chat module provides. The
+ * subscription is released as soon as the last follower leaves, and the actor
+ * passivates after CONVERSATION_IDLE_MS.
  *
- * The follower set belongs to the socket hub (it outlives a crashed actor);
- * the actor only reads it, so a restart resubscribes for the same sockets.
+ * The follower set outlives a crashed actor (see conversationActorFactory),
+ * so a restart resubscribes for the same sockets. What a follower is and how
+ * an event reaches it (own echoes, typing exclusion, replays) is the chat
+ * module's business: this actor knows followers only by id.
  */
-import { Actor } from "./kernel/index.ts";
-import type { Broker, Unsubscribe } from "../src/engine/types";
-import { chatChannel } from "../src/engine/redis/keys";
+import { Actor } from "./kernel";
+import type { Unsubscribe } from "../src/engine/types";
 
-/** What the actor needs from a socket. */
 export interface Follower {
   readonly id: string;
-  readonly userId: string;
-  /** Sends a serialized frame; the socket handles backpressure itself. */
-  sendRaw(frame: string): void;
-  /** Sends a serialized message frame; the socket may hold it back or drop it while it replays (resume). */
-  sendMessage(conversationId: string, seq: number, frame: string): void;
-  /** Sends a frame unless the last one sent under `key` was the same (an event that reached it on several channels). */
-  sendOnce(key: string, frame: string): void;
-  /** True (once) when the message with this id is this socket's own send, answered directly. */
-  consumeOwn(messageId: string): boolean;
 }
 
-export type ConversationMsg =
-  | { type: "follow"; follower: Follower }
+/** Fans one serialized event out to the conversation's local followers. Owned by the chat module. */
+export interface ConversationDelivery<F extends Follower> {
+  deliver(conversationId: string, payload: string, followers: ReadonlyMap<string, F>): void;
+}
+
+/** Subscribes to one conversation's events (the broker channel `chat:{id}`). */
+export type ConversationSource = (conversationId: string, handler: (payload: string) => void) => Promise<Unsubscribe>;
+
+export type ConversationMsg<F extends Follower> =
+  | { type: "follow"; follower: F }
   | { type: "unfollow"; followerId: string }
   /** A serialized event from the broker (or from the local Redis-down path). */
   | { type: "event"; payload: string };
 
-type Parsed = { type: string; user_id?: string; message?: { id: string; seq: number } };
-
-export class ConversationActor extends Actor<ConversationMsg> {
+export class ConversationActor<F extends Follower> extends Actor<ConversationMsg<F>> {
   private unsubscribe: Unsubscribe | null = null;
 
   constructor(
     readonly conversationId: string,
-    private readonly followers: Map<string, Follower>,
-    private readonly broker: Broker,
+    private readonly followers: Map<string, F>,
+    private readonly source: ConversationSource,
+    private readonly delivery: ConversationDelivery<F>,
     idleMs: number,
     /** Lets the owner of the follower sets drop this conversation's empty set. */
     private readonly onEmpty?: () => void,
@@ -60,7 +59,7 @@ export class ConversationActor extends Actor<ConversationMsg> {
     return this.followers.size === 0;
   }
 
-  protected async handle(msg: ConversationMsg) {
+  protected async handle(msg: ConversationMsg<F>) {
     switch (msg.type) {
       case "follow":
         this.followers.set(msg.follower.id, msg.follower);
@@ -71,28 +70,13 @@ export class ConversationActor extends Actor<ConversationMsg> {
         if (this.followers.size === 0) await this.release();
         return;
       case "event":
-        return this.fanOut(msg.payload);
-    }
-  }
-
-  private fanOut(payload: string) {
-    if (this.followers.size === 0) return;
-    const event = JSON.parse(payload) as Parsed;
-    const message = event.type === "message" ? event.message : undefined;
-    for (const f of this.followers.values()) {
-      // Typing and presence go to everyone but their user; a sender already got its own message as the reply.
-      if ((event.type === "typing" || event.type === "presence") && f.userId === event.user_id) continue;
-      if (message && f.consumeOwn(message.id)) continue;
-      if (message) f.sendMessage(this.conversationId, message.seq, payload);
-      // Presence is published to every conversation of its user: a socket sharing several hears it once.
-      else if (event.type === "presence") f.sendOnce(`presence:${event.user_id}`, payload);
-      else f.sendRaw(payload);
+        if (this.followers.size > 0) this.delivery.deliver(this.conversationId, msg.payload, this.followers);
     }
   }
 
   private async subscribe() {
     // tell() from the broker callback: events are handled in order, one at a time, by this actor.
-    this.unsubscribe = await this.broker.subscribe(chatChannel(this.conversationId), (payload) => {
+    this.unsubscribe = await this.source(this.conversationId, (payload) => {
       if (this.accepting) this.tell({ type: "event", payload });
     });
   }
@@ -108,13 +92,13 @@ export class ConversationActor extends Actor<ConversationMsg> {
  * Follower sets by conversation, kept outside the actors so a restarted actor
  * serves the same sockets. Empty sets are dropped when their actor stops.
  */
-export function conversationActorFactory(broker: Broker, idleMs: number) {
-  const sets = new Map<string, Map<string, Follower>>();
+export function conversationActorFactory<F extends Follower>(source: ConversationSource, delivery: ConversationDelivery<F>, idleMs: number) {
+  const sets = new Map<string, Map<string, F>>();
   return (conversationId: string) => {
     let set = sets.get(conversationId);
     if (!set) sets.set(conversationId, (set = new Map()));
     const mine = set;
-    return new ConversationActor(conversationId, mine, broker, idleMs, () => {
+    return new ConversationActor<F>(conversationId, mine, source, delivery, idleMs, () => {
       if (mine.size === 0 && sets.get(conversationId) === mine) sets.delete(conversationId);
     });
   };

@@ -1,86 +1,156 @@
 /**
- * Builds the supervision tree of DESIGN §3 from config. The role decides which
- * branches run: `api` serves sockets (conversations, canary), `worker` runs
- * the judge (workers, reaper, runners) and file processing (file workers and
- * their reaper), `all` both; every role persists.
+ * Builds the supervision tree (DESIGN §3) from what the composition root
+ * hands over: ports and plain handler interfaces, never feature modules or
+ * config. Which branches exist is the root's decision (the role):
+ *
+ * root (one_for_one)
+ *  |- persister        permanent  outbox -> BatchWriter
+ *  |- canary           permanent  pub/sub round trip for /ready
+ *  |- judge            rest_for_one: sql-runners, then the judge claim loops
+ *  |- reaper           permanent  expired leases of problems:queue
+ *  |- file-reaper, file-worker-*  the files queue (same claim loop, another handler)
+ *  '- conversations    registry of conversation actors (last: stops first)
  */
-import { Registry, Supervisor, type ChildSpec, type Snapshot } from "./kernel/index.ts";
-import { ConversationActor, conversationActorFactory, type ConversationMsg } from "./conversation.actor";
-import { PersisterActor } from "./persister.actor";
+import { Registry, Supervisor, type ChildSpec, type Snapshot } from "./kernel";
+import { conversationActorFactory, type ConversationActor, type ConversationDelivery, type ConversationSource, type Follower } from "./conversation.actor";
+import { PersisterActor, type BatchWriter } from "./persister.actor";
 import { CanaryActor } from "./canary.actor";
-import { SqlRunnersActor } from "./sql-runners.actor";
-import { WorkerActor } from "./worker.actor";
-import { ReaperActor } from "./reaper.actor";
-import { fileChildren } from "./file-worker.actor";
-import { QUEUE, SubmissionJobs } from "../src/modules/problems/jobs";
-import { exposeActorMetrics } from "./metrics";
-import type { Config } from "../src/config";
-import type { Db } from "../src/db/client";
-import type { Engine } from "../src/engine/types";
+import { SqlRunnersActor, type RunnerPoolLike } from "./sql-runners.actor";
+import { ClaimLoopActor, type JobHandler } from "./claim-loop.actor";
+import { ReaperActor, type DeadJobHandler } from "./reaper.actor";
+import type { Broker, Job, JobQueue, Outbox } from "../src/engine/types";
+import type { Sandbox } from "../src/sandbox/types";
 
-export type ActorSystem = {
+/** One queue's workers and reaper. */
+export type QueueBranch = {
+  queue: JobQueue;
+  handler: JobHandler & DeadJobHandler;
+  concurrency: number;
+  leaseMs: number;
+  maxAttempts: number;
+  handBackOnFailure?: boolean;
+};
+
+/** The judge: a runner pool, then claim loops that run jobs on it. */
+export type JudgeBranch = Omit<QueueBranch, "handler"> & {
+  openRunners: () => Promise<RunnerPoolLike>;
+  jobs: { run(job: Job, sandbox: Sandbox): Promise<void> } & DeadJobHandler;
+};
+
+export type SystemSpec<F extends Follower> = {
+  instanceId: string;
+  conversations: { source: ConversationSource; delivery: ConversationDelivery<F>; idleMs: number };
+  persister: { outbox: Outbox; writer: BatchWriter; reclaimMs: number };
+  canary: { broker: Broker; channel: string };
+  judge?: JudgeBranch;
+  files?: QueueBranch;
+  onEscalate?: (err: Error) => void;
+};
+
+export type ActorSystem<F extends Follower> = {
   root: Supervisor;
   /** Routes to the current conversations registry (a restarted registry is a new instance). */
-  conversations: { tell(conversationId: string, msg: ConversationMsg): void };
-  persister(): PersisterActor | undefined;
+  conversations: {
+    follow(conversationId: string, follower: F): void;
+    unfollow(conversationId: string, followerId: string): void;
+    event(conversationId: string, payload: string): void;
+  };
   /** Readiness: throws when the canary's pub/sub round trip is stale. */
   canaryCheck(): unknown;
+  /** Connections or Workers replaced by the SQL runners. */
+  runnerRestarts(): number;
+  /** Fault injection (test hooks): crashes one actor; its name, or null when no such actor runs. */
+  crash(target: "conversation" | "worker" | "runner", id?: string): string | null;
   snapshot(): Snapshot;
   stop(): Promise<void>;
 };
 
-export type SystemDeps = { config: Config; engine: Engine; db: Db; extraChildren?: ChildSpec[]; onEscalate?: (err: Error) => void };
+type Crashable = { readonly state: string; crash(error: unknown): void };
 
-export async function startActorSystem({ config, engine, db, extraChildren = [], onEscalate }: SystemDeps): Promise<ActorSystem> {
+export async function startActorSystem<F extends Follower>(spec: SystemSpec<F>): Promise<ActorSystem<F>> {
+  const { conversations: conv } = spec;
   // One factory for every registry incarnation: it holds the follower sets, which outlive restarts.
-  const createConversation = conversationActorFactory(engine.broker, config.CONVERSATION_IDLE_MS);
-  const newRegistry = () => new Registry<string, ConversationActor>({
-    name: "conversations",
-    create: createConversation,
-    idleMs: config.CONVERSATION_IDLE_MS,
-    kind: "transient",
-  });
-  const judging = config.ROLE !== "api" && config.WORKER_CONCURRENCY > 0;
-  const jobs = new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS);
-  const queue = engine.queue(QUEUE);
-  const runners = () => root.child<SqlRunnersActor>("sql-runners")?.pool;
-  // A lease comfortably longer than one job, renewed every third of it while the job runs.
-  const leaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
-  const judgeChildren: ChildSpec[] = !judging ? [] : [
-    { name: "sql-runners", kind: "permanent", create: () => new SqlRunnersActor(config, db) },
-    { name: "reaper", kind: "permanent", create: () => new ReaperActor(queue, jobs) },
-    ...Array.from({ length: config.WORKER_CONCURRENCY }, (_, i): ChildSpec => {
-      const id = `worker-${config.INSTANCE_ID}-${i}`;
-      return { name: id, kind: "permanent", create: () => new WorkerActor(queue, jobs, runners, { id, leaseMs }) };
-    }),
-  ];
+  const createConversation = conversationActorFactory(conv.source, conv.delivery, conv.idleMs);
+  const newRegistry = () => new Registry<string, ConversationActor<F>>({ name: "conversations", create: createConversation, idleMs: conv.idleMs, kind: "transient" });
+  const workerName = (i: number | string) => `worker-${spec.instanceId}-${i}`;
   const children: ChildSpec[] = [
-    { name: "persister", kind: "permanent", create: () => new PersisterActor(engine.outbox, db, { consumer: config.INSTANCE_ID, reclaimMs: config.PERSIST_RECLAIM_MS }) },
-    { name: "canary", kind: "permanent", create: () => new CanaryActor(engine.broker, `huddle:canary:${config.INSTANCE_ID}`) },
-    ...judgeChildren,
-    ...fileChildren(config, engine, db),
-    ...extraChildren,
+    { name: "persister", kind: "permanent", create: () => new PersisterActor(spec.persister.outbox, spec.persister.writer, { consumer: spec.instanceId, reclaimMs: spec.persister.reclaimMs }) },
+    { name: "canary", kind: "permanent", create: () => new CanaryActor(spec.canary.broker, spec.canary.channel) },
+    ...(spec.judge ? judgeChildren(spec.judge, workerName) : []),
+    ...(spec.files ? queueChildren(spec.files, "file-reaper", (i) => `file-worker-${spec.instanceId}-${i}`) : []),
     // Last, so it stops first: sockets go before the stores they read from.
     { name: "conversations", kind: "permanent", create: newRegistry },
   ];
-  const root = new Supervisor({ name: "root", children, restart: { intensity: 10, periodMs: 60_000 }, ...(onEscalate ? { onEscalate } : {}) });
+  const root = new Supervisor({ name: "root", children, restart: { intensity: 10, periodMs: 60_000 }, ...(spec.onEscalate ? { onEscalate: spec.onEscalate } : {}) });
   await root.start();
-  exposeActorMetrics({
-    snapshot: () => root.snapshot(),
-    runnerRestarts: () => (runners()?.stats().restarts ?? []).reduce((a, b) => a + b, 0),
-  });
+  const registry = () => root.child<Registry<string, ConversationActor<F>>>("conversations");
+  const runners = () => root.child<Supervisor>("judge")?.child<SqlRunnersActor>("sql-runners");
   return {
     root,
     conversations: {
-      tell: (conversationId, msg) => root.child<Registry<string, ConversationActor>>("conversations")?.tell(conversationId, msg),
+      follow: (id, follower) => registry()?.tell(id, { type: "follow", follower }),
+      unfollow: (id, followerId) => registry()?.tell(id, { type: "unfollow", followerId }),
+      event: (id, payload) => registry()?.tell(id, { type: "event", payload }),
     },
-    persister: () => root.child<PersisterActor>("persister"),
     canaryCheck: () => {
       const canary = root.child<CanaryActor>("canary");
       if (!canary) throw new Error("canary not running");
       return canary.check(10_000);
     },
+    runnerRestarts: () => (runners()?.pool?.stats().restarts ?? []).reduce((a, b) => a + b, 0),
+    crash: (target, id) => {
+      const judge = root.child<Supervisor>("judge");
+      const [name, actor] =
+        target === "conversation" ? [`conversations/${id}`, registry()?.peek(id ?? "")]
+        : target === "worker" ? [workerName(id ?? 0), judge?.child(workerName(id ?? 0))]
+        : ["sql-runners", judge?.child("sql-runners")];
+      const crashable = actor as unknown as Crashable | undefined;
+      if (!crashable || crashable.state !== "running") return null;
+      crashable.crash(new Error(`fault injected through /__test/crash (${name})`));
+      return name;
+    },
     snapshot: () => root.snapshot(),
     stop: () => root.stop("shutdown"),
   };
+}
+
+/** The runner pool first, then the claim loops (rest_for_one: a new pool restarts them); the reaper beside them. */
+function judgeChildren(branch: JudgeBranch, workerName: (i: number) => string): ChildSpec[] {
+  let judge: Supervisor;
+  const runners = () => judge.child<SqlRunnersActor>("sql-runners");
+  const handler: JobHandler = {
+    ready: async () => {
+      const actor = runners();
+      if (!actor) throw new Error("the SQL runners are restarting");
+      await actor.ready();
+    },
+    run: (job) => {
+      const pool = runners()?.pool;
+      if (!pool) throw new Error("the SQL runners are restarting");
+      return branch.jobs.run(job, pool);
+    },
+  };
+  const loops = Array.from({ length: branch.concurrency }, (_, i): ChildSpec => ({
+    name: workerName(i), kind: "permanent", create: () => new ClaimLoopActor(branch.queue, handler, { id: workerName(i), leaseMs: branch.leaseMs }),
+  }));
+  return [
+    {
+      name: "judge", kind: "permanent",
+      create: () => (judge = new Supervisor({
+        name: "judge", strategy: "rest_for_one", restart: { intensity: 10, periodMs: 60_000 },
+        children: [{ name: "sql-runners", kind: "permanent", create: () => new SqlRunnersActor(branch.openRunners) }, ...loops],
+      })),
+    },
+    { name: "reaper", kind: "permanent", create: () => new ReaperActor(branch.queue, branch.jobs, { name: "reaper", maxAttempts: branch.maxAttempts }) },
+  ];
+}
+
+function queueChildren(branch: QueueBranch, reaperName: string, workerName: (i: number) => string): ChildSpec[] {
+  const loop = (i: number) => ({ id: workerName(i), leaseMs: branch.leaseMs, handBackOnFailure: branch.handBackOnFailure ?? false });
+  return [
+    { name: reaperName, kind: "permanent", create: () => new ReaperActor(branch.queue, branch.handler, { name: reaperName, maxAttempts: branch.maxAttempts }) },
+    ...Array.from({ length: branch.concurrency }, (_, i): ChildSpec => ({
+      name: workerName(i), kind: "permanent", create: () => new ClaimLoopActor(branch.queue, branch.handler, loop(i)),
+    })),
+  ];
 }

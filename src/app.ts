@@ -1,85 +1,64 @@
 /**
- * createApp(deps) -> Elysia. The composition of plugins and feature modules;
- * main.ts and the tests both build the server through here, so tests exercise
+ * createApp(deps) -> Elysia: plugins and feature modules over services that
+ * the composition root (src/root.ts) built; nothing is constructed here. The
+ * server and the tests both get their app through the root, so tests exercise
  * exactly what production serves.
  */
 import { Elysia, type AnyElysia } from "elysia";
 import pkg from "../package.json";
-import type { Config } from "./config";
-import type { Database } from "./db/client";
-import type { Engine } from "./engine/types";
 import { errorsPlugin } from "./plugins/errors";
 import { metricsPlugin } from "./plugins/metrics";
 import { headersPlugin } from "./plugins/headers";
 import { inputGuardPlugin } from "./plugins/input-guard";
 import { openapiPlugin } from "./plugins/openapi";
-import { createRateLimit, DEFAULT_BUCKETS, scaledBuckets, type Bucket } from "./plugins/rate-limit";
-import { AuthService } from "./modules/auth/service";
-import { TokenService } from "./modules/auth/tokens";
+import type { RateLimit } from "./plugins/rate-limit";
+import type { AuthService } from "./modules/auth/service";
+import type { TokenService } from "./modules/auth/tokens";
 import { authModule } from "./modules/auth";
-import { UsersService } from "./modules/users/service";
+import type { UsersService } from "./modules/users/service";
 import { usersModule } from "./modules/users";
 import { opsModule, type ReadyCheck } from "./modules/ops";
-import { ChatRepo } from "./modules/chat/repo";
-import { ChatService } from "./modules/chat/service";
+import type { ChatService } from "./modules/chat/service";
 import { chatModule } from "./modules/chat";
-import { SocketHub, type ConversationRefs } from "./modules/chat/hub";
+import type { SocketHub } from "./modules/chat/hub";
 import { wsModule } from "./modules/chat/ws";
-import { RoomsService } from "./modules/rooms/service";
+import type { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
 import { webModule } from "./modules/web";
-import { ProblemsService } from "./modules/problems/service";
+import type { ProblemsService } from "./modules/problems/service";
 import { problemsModule } from "./modules/problems";
-import { FilesService } from "./modules/files/service";
+import type { FilesService } from "./modules/files/service";
 import { filesModule, MULTIPART_OVERHEAD } from "./modules/files";
-import { createStorage } from "./modules/files/storage";
 
 export const VERSION: string = pkg.version;
 const WS_BUFFER_BYTES = 1024 * 1024;
 
-export type AppDeps = {
-  config: Config;
-  database: Database;
-  engine: Engine;
-  /** The running actor system; without it there are no sockets (HTTP-only tests). */
-  actors?: { conversations: ConversationRefs };
-  /** Extra readiness checks (actor tree, canary) added by main. */
-  checks?: ReadyCheck[];
-  isDraining?: () => boolean;
-  buckets?: Record<string, Bucket>;
-  /** Feature modules built by the composition root (chat, problems, web). */
-  modules?: ((ctx: AppContext) => AnyElysia)[];
-};
-
-export type AppContext = {
-  config: Config;
-  database: Database;
-  engine: Engine;
+/** The services the routes call; built once by the composition root (src/root.ts). */
+export type AppServices = {
   tokens: TokenService;
-  limit: ReturnType<typeof createRateLimit>;
+  limit: RateLimit;
+  auth: AuthService;
+  users: UsersService;
   chat: ChatService;
-  hub?: SocketHub;
+  rooms: RoomsService;
+  problems: ProblemsService;
+  files: FilesService;
 };
 
-export function createApp(deps: AppDeps) {
-  const { config, database, engine } = deps;
-  const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC);
-  const limit = createRateLimit(engine.rateLimiter, deps.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
-  const chat = new ChatService(new ChatRepo(database.db), engine, limit);
-  const hub = deps.actors
-    ? new SocketHub(deps.actors.conversations, engine.broker, engine.presence, chat, {
-      presenceTtlSec: config.PRESENCE_TTL_SEC,
-      maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
-    })
-    : undefined;
-  if (hub) chat.attachLocalDelivery(hub);
-  const ctx: AppContext = { config, database, engine, tokens, limit, chat, hub };
-  const checks: ReadyCheck[] = [
-    { name: "database", check: () => database.ping() },
-    ...(engine.kind === "redis" ? [{ name: "redis", check: () => engine.ping() }] : []),
-    ...(deps.checks ?? []),
-  ];
+export type AppDeps<S extends AppServices = AppServices> = {
+  services: S;
+  http: { corsOrigins: string; maxBodyBytes: number; maxUploadBytes: number };
+  /** Readiness checks (database, Redis, actor tree, canary). */
+  checks: ReadyCheck[];
+  /** The sockets of this instance; without it there is no /chat/subscribe (HTTP-only tests). */
+  hub?: SocketHub;
+  isDraining?: () => boolean;
+  /** Extra modules mounted last (test hooks). */
+  modules?: ((services: S) => AnyElysia)[];
+};
 
+export function createApp<S extends AppServices>(deps: AppDeps<S>) {
+  const { services: s, http, hub } = deps;
   let app: AnyElysia = new Elysia({
     websocket: {
       // Frames above 64 KiB close the socket (1009); a client message is at most ~16 KiB of content.
@@ -93,19 +72,19 @@ export function createApp(deps: AppDeps) {
   })
     .use(errorsPlugin)
     .use(metricsPlugin)
-    .use(headersPlugin({ corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES, maxUploadBytes: config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD }))
+    .use(headersPlugin({ corsOrigins: http.corsOrigins, maxBodyBytes: http.maxBodyBytes, maxUploadBytes: http.maxUploadBytes + MULTIPART_OVERHEAD }))
     .use(inputGuardPlugin)
     .use(openapiPlugin(VERSION))
-    .use(opsModule({ checks, version: VERSION, isDraining: deps.isDraining ?? (() => false) }))
-    .use(authModule(new AuthService(database.db, tokens), tokens, limit))
-    .use(usersModule(new UsersService(database.db, engine.presence), tokens))
-    .use(chatModule(chat, tokens, engine.presence))
-    .use(roomsModule(new RoomsService(chat), chat, tokens))
-    .use(problemsModule(new ProblemsService(database.db, engine, limit), tokens))
-    .use(filesModule(new FilesService(database.db, engine, createStorage(config), chat, config.MAX_UPLOAD_BYTES), tokens, limit))
+    .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false) }))
+    .use(authModule(s.auth, s.tokens, s.limit))
+    .use(usersModule(s.users, s.tokens))
+    .use(chatModule(s.chat, s.tokens))
+    .use(roomsModule(s.rooms, s.chat, s.tokens))
+    .use(problemsModule(s.problems, s.tokens))
+    .use(filesModule(s.files, s.tokens, s.limit))
     .use(webModule());
-  if (hub) app = app.use(wsModule(hub, chat, tokens, { maxBufferedBytes: WS_BUFFER_BYTES }));
-  for (const m of deps.modules ?? []) app = app.use(m(ctx));
+  if (hub) app = app.use(wsModule(hub, s.chat, s.tokens, { maxBufferedBytes: WS_BUFFER_BYTES }));
+  for (const m of deps.modules ?? []) app = app.use(m(s));
   return Object.assign(app, { hub });
 }
 

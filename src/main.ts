@@ -1,13 +1,12 @@
 /**
- * Entry point and composition root: `huddle [serve|migrate|problems import DIR] [--role all|api|worker]`.
- * Everything is wired here and nowhere else; modules get what they need passed in.
+ * Entry point: `huddle [serve|migrate|problems import DIR] [--role all|api|worker]`.
+ * Parses the command line and the environment, then hands over to the
+ * composition root (src/root.ts), which builds everything; server.ts listens.
  */
-import { loadConfig, ConfigError, type Config } from "./config";
+import { loadConfig, ConfigError } from "./config";
 import { configureLog, log } from "./lib/log";
-import { openDatabase } from "./db/client";
-import { migrate } from "./db/migrate";
 import { startServer } from "./server";
-import { importPackCommand } from "./commands";
+import { importPackCommand, migrateCommand } from "./root";
 
 
 const USAGE = `usage: huddle [serve | migrate | problems import DIR] [--role all|api|worker] [--port N]
@@ -37,23 +36,13 @@ function parseArgs(argv: string[]): { command: string[]; env: Record<string, str
   return { command: command.length ? command : ["serve"], env };
 }
 
-async function runMigrate(config: Config) {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 1 });
-  try {
-    const n = await migrate(database.db);
-    console.log(`migrations up to date (${n} known) on ${database.kind}`);
-  } finally {
-    await database.close();
-  }
-}
-
 async function main() {
   const { command, env } = parseArgs(process.argv.slice(2));
   const config = loadConfig({ ...process.env, ...env });
   configureLog(config.LOG_LEVEL, { instance: config.INSTANCE_ID });
   const [verb, ...rest] = command;
   if (verb === "serve") return void (await startServer(config));
-  if (verb === "migrate") return runMigrate(config);
+  if (verb === "migrate") return migrateCommand(config);
   if (verb === "problems" && rest[0] === "import" && rest[1]) return importPackCommand(config, rest[1]);
 
   throw new ConfigError(`unknown command "${command.join(" ")}"\n${USAGE}`);

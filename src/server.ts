@@ -1,11 +1,11 @@
 /**
- * The serving process: a runtime listening on PORT. SIGTERM/SIGINT: stop
+ * The serving process: the composition root's runtime listening on PORT. SIGTERM/SIGINT: stop
  * accepting, close sockets with a reason, let in-flight requests finish, stop
  * the actors (they flush and hand back work), close stores, exit 0.
  */
 import type { Config } from "./config";
 import { log } from "./lib/log";
-import { startRuntime, type Runtime } from "./runtime";
+import { startRuntime, type Runtime } from "./root";
 import { surviveDriverWriteAfterClose } from "./db/driver-guard";
 import { MULTIPART_OVERHEAD } from "./modules/files";
 

@@ -20,11 +20,11 @@
  *   for the very message being handled, which never finishes.
  * - Messages sent before `start()` queue up and are handled once running.
  */
-import { ActorStoppedError, AskTimeoutError, MailboxFullError, describeError } from "./errors.ts";
-import { kernelLog } from "./log.ts";
-import { Mailbox, type MailboxOptions } from "./mailbox.ts";
-import type { ActorRef, Child, Exit, ExitListener, LifecycleState, Snapshot } from "./types.ts";
-import { ExitWatchers } from "./watchers.ts";
+import { ActorStoppedError, AskTimeoutError, MailboxFullError, describeError } from "./errors";
+import { kernelLog } from "./log";
+import { Mailbox, type MailboxOptions } from "./mailbox";
+import type { ActorRef, Child, Exit, ExitListener, LifecycleState, Snapshot } from "./types";
+import { ExitWatchers } from "./watchers";
 
 export interface ActorOptions {
   name: string;

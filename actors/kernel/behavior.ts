@@ -4,8 +4,8 @@
  * `Actor` (this is a thin subclass); `self` gives the handler `stop`, `crash`,
  * `tell` to itself and the abort `signal`.
  */
-import { Actor, type ActorOptions } from "./actor.ts";
-import type { Exit } from "./types.ts";
+import { Actor, type ActorOptions } from "./actor";
+import type { Exit } from "./types";
 
 export interface Behavior<M> extends ActorOptions {
   handle(message: M, self: FunctionActor<M>): unknown;

@@ -1,11 +1,11 @@
 /**
- * The actor kernel: mailboxes drained one message at a time, one-for-one
- * supervision with backoff and intensity, keyed registries with passivation.
+ * The actor kernel: mailboxes drained one message at a time, one_for_one or
+ * rest_for_one supervision with backoff and intensity, keyed registries with passivation.
  * Pure TypeScript: no Elysia, Redis or SQL. See each file's header for its
  * guarantees.
  */
-export { Actor, type ActorOptions } from "./actor.ts";
-export { actorOf, FunctionActor, type Behavior } from "./behavior.ts";
+export { Actor, type ActorOptions } from "./actor";
+export { actorOf, FunctionActor, type Behavior } from "./behavior";
 export {
   ActorStoppedError,
   AskTimeoutError,
@@ -13,17 +13,18 @@ export {
   KernelError,
   MailboxFullError,
   describeError,
-} from "./errors.ts";
-export { kernelLog, setKernelLogger, type KernelLogger } from "./log.ts";
-export { DEFAULT_MAILBOX_CAPACITY, Mailbox, type MailboxOptions, type OverflowPolicy } from "./mailbox.ts";
-export { Registry, type MessageOf, type RegistryOptions } from "./registry.ts";
-export { DEFAULT_RESTART_POLICY, backoffDelay, type RestartPolicy } from "./restart.ts";
+} from "./errors";
+export { kernelLog, setKernelLogger, type KernelLogger } from "./log";
+export { DEFAULT_MAILBOX_CAPACITY, Mailbox, type MailboxOptions, type OverflowPolicy } from "./mailbox";
+export { Registry, type MessageOf, type RegistryOptions } from "./registry";
+export { DEFAULT_RESTART_POLICY, backoffDelay, type RestartPolicy } from "./restart";
+export type { SupervisionStrategy } from "./rest-for-one";
 export {
   Supervisor,
   exitProcessOnEscalate,
   type ChildSlot,
   type ChildSpec,
   type SupervisorOptions,
-} from "./supervisor.ts";
-export type { ActorRef, Child, ChildKind, Exit, ExitListener, LifecycleState, Snapshot } from "./types.ts";
-export { isActorRef } from "./types.ts";
+} from "./supervisor";
+export type { ActorRef, Child, ChildKind, Exit, ExitListener, LifecycleState, Snapshot } from "./types";
+export { isActorRef } from "./types";

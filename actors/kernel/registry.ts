@@ -19,12 +19,12 @@
  * - Hold keys, not actor instances: an instance is gone after passivation.
  * - On stop, all actors stop in parallel (keyed children have no order).
  */
-import type { Actor } from "./actor.ts";
-import { ActorStoppedError } from "./errors.ts";
-import type { RestartPolicy } from "./restart.ts";
-import { Supervisor, type ChildSlot, type ChildSpec } from "./supervisor.ts";
-import type { ActorRef, Child } from "./types.ts";
-import type { EscalationError } from "./errors.ts";
+import type { Actor } from "./actor";
+import { ActorStoppedError } from "./errors";
+import type { RestartPolicy } from "./restart";
+import { Supervisor, type ChildSlot, type ChildSpec } from "./supervisor";
+import type { ActorRef, Child } from "./types";
+import type { EscalationError } from "./errors";
 
 export type MessageOf<A> = A extends ActorRef<infer M> ? M : never;
 

@@ -1,13 +1,23 @@
 /**
- * Supervisor: one-for-one supervision with OTP restart kinds.
+ * Supervisor: OTP-style supervision (one_for_one or rest_for_one) with OTP
+ * restart kinds.
  *
  * Guarantees:
  * - Children start one after another in spec order (dynamic ones when added)
  *   and stop one after another in reverse order. A restarted child keeps its
  *   place in that order.
- * - When a child exits, only that child is considered: permanent restarts
- *   always, transient only after a crash, temporary never. A child that is not
+ * - When a child exits, its kind decides: permanent restarts always,
+ *   transient only after a crash, temporary never. A child that is not
  *   restarted is removed. A start that fails counts as a crash.
+ * - `strategy` decides which other children a restart takes along.
+ *   "one_for_one" (default): none. "rest_for_one": every child after the
+ *   failed one in start order is stopped (reverse order) before the backoff,
+ *   then the failed child and those later ones start again in order; temporary
+ *   later children are removed instead. Their stops are not restarts: they do
+ *   not count against the intensity or their own `restarts`, and do not
+ *   trigger restarts of their own. A pending restart of a later child is
+ *   folded into the sequence. A child that is not restarted leaves the later
+ *   ones alone. See rest-for-one.ts.
  * - Restarts wait an exponential, jittered backoff (see restart.ts). The
  *   replacement is built by `create()` right away, so messages sent through
  *   `ref(name)` during the backoff queue in its mailbox instead of failing.
@@ -18,10 +28,12 @@
  *   as a crashed child. A supervisor nobody watches is the root: it calls
  *   `onEscalate` (default: log the failing child, `process.exit(1)`).
  * - Exits of children the supervisor is stopping itself are not restarts.
+ * - Snapshots show "restarting" for every child waiting to be (re)started.
  */
-import { ActorStoppedError, EscalationError, describeError } from "./errors.ts";
-import { kernelLog } from "./log.ts";
-import { backoffDelay, recordInWindow, resolvePolicy, type RestartPolicy } from "./restart.ts";
+import { ActorStoppedError, EscalationError, describeError } from "./errors";
+import { kernelLog } from "./log";
+import { STRATEGIES, restartRestForOne, type RestForOneHost, type SupervisionStrategy } from "./rest-for-one";
+import { backoffDelay, recordInWindow, resolvePolicy, type RestartPolicy } from "./restart";
 import {
   isActorRef,
   type ActorRef,
@@ -31,8 +43,8 @@ import {
   type ExitListener,
   type LifecycleState,
   type Snapshot,
-} from "./types.ts";
-import { ExitWatchers } from "./watchers.ts";
+} from "./types";
+import { ExitWatchers } from "./watchers";
 
 export interface ChildSpec {
   name: string;
@@ -45,6 +57,8 @@ export interface SupervisorOptions {
   name: string;
   children?: ChildSpec[];
   restart?: Partial<RestartPolicy>;
+  /** Which children a restart takes along (OTP meaning). Default "one_for_one": only the failed one. */
+  strategy?: SupervisionStrategy;
   /** Root only: what to do when this supervisor gives up. Default: log one line and exit(1). */
   onEscalate?: (error: EscalationError) => void;
 }
@@ -59,6 +73,10 @@ export interface ChildSlot {
   timer?: ReturnType<typeof setTimeout>;
   /** Being stopped or replaced on purpose: its exit is not a restart. */
   removing: boolean;
+  /** rest_for_one: token of the restart sequence this slot waits in (shown as "restarting"). */
+  pending?: object;
+  /** rest_for_one: the stop of this slot's replaced instance, while it runs. */
+  stopping?: Promise<void>;
 }
 
 export function exitProcessOnEscalate(error: EscalationError): void {
@@ -72,6 +90,9 @@ export class Supervisor implements Child {
   protected readonly policy: RestartPolicy;
   protected readonly slots = new Map<string, ChildSlot>();
   private readonly onEscalate: (error: EscalationError) => void;
+  private readonly strategy: SupervisionStrategy;
+  /** Instances launch() has taken; rest_for_one stops only these and keeps fresh replacements. */
+  private readonly launched = new WeakSet<Child>();
   private currentState: LifecycleState = "starting";
   private readonly restartTimes: number[] = [];
   private readonly exitedChildren = new WeakSet<Child>();
@@ -87,6 +108,8 @@ export class Supervisor implements Child {
     this.watchers = new ExitWatchers(options.name);
     this.policy = resolvePolicy(options.restart);
     this.onEscalate = options.onEscalate ?? exitProcessOnEscalate;
+    this.strategy = options.strategy ?? "one_for_one";
+    if (!STRATEGIES.includes(this.strategy)) throw new RangeError(`unknown supervisor strategy "${this.strategy}"`);
     for (const spec of options.children ?? []) this.addSlot(spec);
   }
 
@@ -199,6 +222,7 @@ export class Supervisor implements Child {
       if (this.isCurrent(slot) && this.live) this.afterExit(slot, { kind: "crash", error });
       return;
     }
+    this.launched.add(child);
     if (after) await after;
     try {
       await child.start();
@@ -212,15 +236,19 @@ export class Supervisor implements Child {
   protected retire(slot: ChildSlot, reason: string): Promise<void> {
     slot.removing = true;
     if (this.isCurrent(slot)) this.slots.delete(slot.spec.name);
-    const done = this.stopSlot(slot, reason);
-    this.retiring.add(done);
-    void done.then(() => this.retiring.delete(done));
-    return done;
+    return this.track(this.stopSlot(slot, reason));
   }
 
   /** Reverse start order, one at a time. Registry overrides this to stop in parallel. */
   protected async stopChildren(reason: string): Promise<void> {
     for (const slot of [...this.slots.values()].reverse()) await this.stopSlot(slot, reason);
+  }
+
+  /** Adds a background stop to what `stop()` waits for. */
+  private track(done: Promise<void>): Promise<void> {
+    this.retiring.add(done);
+    void done.then(() => this.retiring.delete(done));
+    return done;
   }
 
   protected async stopSlot(slot: ChildSlot, reason: string): Promise<void> {
@@ -240,7 +268,7 @@ export class Supervisor implements Child {
   private async startInitialChildren(): Promise<void> {
     for (const slot of [...this.slots.values()]) {
       if (!this.live) return;
-      if (this.isCurrent(slot) && !slot.instance && !slot.timer) await this.launch(slot);
+      if (this.isCurrent(slot) && !slot.instance && !slot.timer && !slot.pending) await this.launch(slot);
     }
     if (this.currentState === "starting") this.currentState = "running";
   }
@@ -249,6 +277,8 @@ export class Supervisor implements Child {
     if (this.exitedChildren.has(child)) return;
     this.exitedChildren.add(child);
     if (!this.isCurrent(slot) || slot.instance !== child || slot.removing || !this.live) return;
+    // rest_for_one: a later child a restart sequence is about to stop anyway; not a restart.
+    if (slot.pending && this.launched.has(child)) return;
     this.afterExit(slot, exit);
   }
 
@@ -277,6 +307,10 @@ export class Supervisor implements Child {
       // launch() builds it again when the timer fires, and counts that failure
     }
     kernelLog(`[kernel] ${this.name}/${name} ${what}; restart #${slot.restarts} in ${delay} ms`, error);
+    if (this.strategy === "rest_for_one") {
+      void restartRestForOne(this.restForOneHost(), slot, delay);
+      return;
+    }
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
       if (this.live && this.isCurrent(slot)) void this.launch(slot);
@@ -291,6 +325,7 @@ export class Supervisor implements Child {
     for (const slot of this.slots.values()) {
       if (slot.timer) clearTimeout(slot.timer);
       slot.timer = undefined;
+      slot.pending = undefined; // abandons any rest_for_one sequence (they also check `live`)
     }
     this.termination = this.runTermination(exit);
     return this.termination;
@@ -310,9 +345,27 @@ export class Supervisor implements Child {
     }
   }
 
+  /** Closures over this supervisor's internals, so rest-for-one.ts needs nothing widened. */
+  private restForOneHost(): RestForOneHost {
+    return {
+      name: this.name,
+      live: () => this.live,
+      order: () => [...this.slots.values()],
+      isCurrent: (slot) => this.isCurrent(slot),
+      started: (child) => this.launched.has(child),
+      instantiate: (slot) => this.instantiate(slot),
+      launch: (slot) => this.launch(slot),
+      retire: (slot, reason) => this.retire(slot, reason),
+      stopReplaced: (slot, child, reason) =>
+        this.track(
+          child.stop(reason).catch((error) => kernelLog(`[kernel] ${this.name}/${slot.spec.name}: stop failed`, error)),
+        ),
+    };
+  }
+
   private slotSnapshot(slot: ChildSlot): Snapshot {
     const own = slot.instance?.snapshot();
-    const state = slot.timer || !own ? "restarting" : own.state;
+    const state = slot.timer || slot.pending || !own ? "restarting" : own.state;
     return { ...(own ?? { mailboxDepth: 0 }), name: slot.spec.name, kind: slot.spec.kind, restarts: slot.restarts, state };
   }
 }

@@ -3,8 +3,8 @@
  * exit exactly once, including listeners added after it happened, and a
  * throwing listener cannot stop the others from hearing it.
  */
-import { kernelLog } from "./log.ts";
-import type { Exit, ExitListener } from "./types.ts";
+import { kernelLog } from "./log";
+import type { Exit, ExitListener } from "./types";
 
 export class ExitWatchers {
   private listeners: ExitListener[] = [];

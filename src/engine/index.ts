@@ -8,6 +8,7 @@ import type { Engine } from "./types";
 
 export * from "./errors";
 export * from "./types";
+export * from "./names";
 
 export type EngineOptions = {
   /** No URL -> memory engine. */

@@ -9,21 +9,10 @@
  * offline queue) and works again once Redis is back. JSON shapes are
  * snake_case, exactly as the HTTP API returns them.
  */
+import type { MessageSchema } from "./message";
 
-export type MessageType = "text" | "file" | "system";
-
-export type ChatMessage = {
-  id: string;
-  conversation_id: string;
-  seq: number;
-  sender_id: string;
-  receiver_id: string | null;
-  content: string;
-  message_type: MessageType;
-  client_id: string | null;
-  /** ISO 8601 */
-  timestamp: string;
-};
+export type ChatMessage = typeof MessageSchema.static;
+export type MessageType = ChatMessage["message_type"];
 
 /** A message before it has a seq; `id` (UUIDv7) and `timestamp` are chosen by the caller. */
 export type NewMessage = Omit<ChatMessage, "seq">;
@@ -198,17 +187,28 @@ export interface JobQueue {
    */
   complete(jobId: string, workerId: string, result?: { json: string; ttlSec: number }): Promise<boolean>;
   /**
+   * Hands a job leased to `workerId` back to the front of the queue with the
+   * same attempt (a worker that stops is not a failed attempt). False, and
+   * nothing changed, when the lease is no longer this worker's.
+   */
+  release(job: Job, workerId: string): Promise<boolean>;
+  /**
    * Reaper step. Jobs whose lease deadline is <= `now` go back to the front of
-   * the queue with attempt + 1, or, when their attempt already reached
-   * `maxAttempts`, are removed and returned in `dead`. Jobs stranded in the
-   * holding list (a worker died between taking and leasing) go back
-   * unchanged once seen there for `strandedAfterMs` (default 5 s) of `now`.
+   * the queue with attempt + 1. Jobs whose attempt already reached
+   * `maxAttempts` are returned in `dead` and stay where they are (expired,
+   * leased to nobody alive) until `discard` removes them: the caller records
+   * their terminal state first, so a failure in between never loses a job
+   * (the next sweep returns it again). Jobs stranded in the holding list (a
+   * worker died between taking and leasing) go back unchanged once seen there
+   * for `strandedAfterMs` (default 5 s) of `now`.
    */
   requeueExpired(
     now: number,
     maxAttempts: number,
     opts?: { strandedAfterMs?: number },
   ): Promise<{ requeued: string[]; dead: Job[] }>;
+  /** Removes a dead job returned by `requeueExpired` if its lease is still expired at `now`; false otherwise. */
+  discard(jobId: string, now: number): Promise<boolean>;
 }
 
 /** Cached job results (`problems:result:{job_id}`). */

@@ -5,7 +5,7 @@
  * mean for their type: numeric 9 = 9.0 = 9.00, a timestamp is the same instant
  * whatever its fractional zeros or UTC offset, NULL equals only NULL.
  */
-import type { Cell, Column } from "../../actors/sql-runner/types.ts";
+import type { Cell, Column } from "../sandbox/types";
 
 export interface ResultSet {
   columns: Column[];

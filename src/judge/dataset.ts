@@ -12,9 +12,9 @@
  * - refused otherwise (functions, DO, COPY TO/PROGRAM/file, other schemas,
  *   dangerous function calls), because datasets run with admin rights.
  */
-import type { DatasetStep } from "../../actors/sql-runner/types.ts";
-import { splitDump } from "./dump.ts";
-import { firstDangerousCall, nameParts, parserReady, parseStatements, SqlParseError, walk, type AstNode } from "./pg-ast.ts";
+import type { DatasetStep } from "../sandbox/types";
+import { splitDump } from "./dump";
+import { firstDangerousCall, nameParts, parserReady, parseStatements, SqlParseError, walk, type AstNode } from "./pg-ast";
 
 export class DatasetError extends Error {
   constructor(message: string, readonly line: number) {

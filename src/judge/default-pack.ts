@@ -5,7 +5,7 @@
  */
 import packJson from "./packs/default/pack.json";
 import dataset from "./packs/default/dataset.sql" with { type: "text" };
-import { validatePack, type LoadedPack } from "./pack.ts";
+import { validatePack, type LoadedPack } from "./pack";
 
 export function defaultPack(): LoadedPack {
   return { pack: validatePack(structuredClone(packJson)), dataset };

@@ -7,7 +7,7 @@
  * check turns the obvious attacks into a clear `forbidden` verdict instead of
  * a permission error, and refuses what the parser shows to be more than a query.
  */
-import { firstDangerousCall, parseStatements, parserReady, SqlParseError, walk } from "./pg-ast.ts";
+import { firstDangerousCall, parseStatements, parserReady, SqlParseError, walk } from "./pg-ast";
 
 export type GuardResult =
   | { ok: true }

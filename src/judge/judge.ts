@@ -3,13 +3,13 @@
  * pack (dataset + reference solutions -> expected results), on any Sandbox:
  * the runner pool, or a backend's single runner in tests.
  */
-import type { Cell, Column, RunLimits, Sandbox } from "../../actors/sql-runner/types.ts";
-import { PackLoadError } from "../../actors/sql-runner/types.ts";
-import { compareResults, type ResultSet } from "./compare.ts";
-import { DatasetError, prepareDataset } from "./dataset.ts";
-import { DumpSyntaxError } from "./dump.ts";
-import { guardQuery } from "./guard.ts";
-import { PackError, type LoadedPack, type Problem } from "./pack.ts";
+import type { Cell, Column, RunLimits, Sandbox } from "../sandbox/types";
+import { PackLoadError } from "../sandbox/types";
+import { compareResults, type ResultSet } from "./compare";
+import { DatasetError, prepareDataset } from "./dataset";
+import { DumpSyntaxError } from "./dump";
+import { guardQuery } from "./guard";
+import { PackError, type LoadedPack, type Problem } from "./pack";
 
 export type Verdict =
   | "accepted"

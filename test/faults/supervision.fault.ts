@@ -107,11 +107,12 @@ describe.skipIf(!ok)("fault: actors crash and are restarted by their supervisors
     // What operators see.
     const restarts = (await restartsInReady())!;
     expect(restarts).toMatchObject({ [worker]: 3, "worker-sup1-1": 0, "sql-runners": 1, persister: 0, canary: 0, reaper: 0, "conversations/*": 1 });
-    for (const [actor, n] of [[`root/${worker}`, 3], ["root/worker-sup1-1", 0], ["root/sql-runners", 1], ["root/persister", 0], ["root/canary", 0]] as const) {
+    // The judge's loops sit after the runner pool under a rest_for_one supervisor: restarted with it, counted only when they fail.
+    for (const [actor, n] of [[`root/judge/${worker}`, 3], ["root/judge/worker-sup1-1", 0], ["root/judge/sql-runners", 1], ["root/judge", 0], ["root/persister", 0], ["root/canary", 0]] as const) {
       expect(await metric(server.base, "huddle_actor_restarts", { actor })).toBe(n);
       expect(await metric(server.base, "huddle_actor_running", { actor })).toBe(1);
     }
-    const delays = [...server.output().matchAll(new RegExp(`root/${worker} crashed; restart #(\\d) in (\\d+) ms`, "g"))].map((m) => Number(m[2]));
+    const delays = [...server.output().matchAll(new RegExp(`judge/${worker} crashed; restart #(\\d) in (\\d+) ms`, "g"))].map((m) => Number(m[2]));
     expect(delays).toHaveLength(3);
     expect(delays[1]!).toBeGreaterThanOrEqual(delays[0]!);
     expect(delays[2]!).toBeGreaterThanOrEqual(delays[1]!);

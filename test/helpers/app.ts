@@ -1,9 +1,11 @@
 /**
- * Builds the real app (createApp) over a real database and engine for tests
- * that go through `app.handle`. Each file gets its own database: a fresh
- * PostgreSQL database, or an in-memory PGlite shared by the file's tests.
+ * Builds the real app over a real database and engine for tests that go
+ * through `app.handle`, with the composition root's own builders (services,
+ * then the app; no actors or sockets). Each file gets its own database: a
+ * fresh PostgreSQL database, or an in-memory PGlite shared by the file's tests.
  */
-import { createApp, type AppDeps } from "../../src/app";
+import { buildApp, buildServices, type Services } from "../../src/root";
+import type { Bucket } from "../../src/plugins/rate-limit";
 import { loadConfig, type Config } from "../../src/config";
 import { openDatabase, type Database } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
@@ -15,7 +17,8 @@ import { createTestDatabase } from "./services";
 export type Driver = "postgres" | "pglite";
 
 export type TestApp = {
-  app: ReturnType<typeof createApp>;
+  app: ReturnType<typeof buildApp>;
+  services: Services;
   config: Config;
   database: Database;
   engine: Engine;
@@ -52,15 +55,16 @@ export async function openTestDatabase(driver: Driver): Promise<{ database: Data
   return { database, drop: () => database.close() };
 }
 
-export async function buildTestApp(driver: Driver, opts: { redisUrl?: string; config?: Record<string, string>; deps?: Partial<AppDeps> } = {}): Promise<TestApp> {
+export async function buildTestApp(driver: Driver, opts: { redisUrl?: string; config?: Record<string, string>; buckets?: Record<string, Bucket> } = {}): Promise<TestApp> {
   const config = testConfig(opts.config);
   const { database, drop } = await openTestDatabase(driver);
   const engine = await createEngine({ redisUrl: opts.redisUrl });
   // Generous buckets so suites can register many users; rate limits have their own tests.
-  const buckets = Object.fromEntries(Object.entries(DEFAULT_BUCKETS).map(([k, b]) => [k, { capacity: 10_000, refillPerSec: 10_000 }]));
-  const app = createApp({ config, database, engine, buckets, ...opts.deps });
+  const buckets = opts.buckets ?? Object.fromEntries(Object.keys(DEFAULT_BUCKETS).map((k) => [k, { capacity: 10_000, refillPerSec: 10_000 }]));
+  const services = buildServices(config, { database, engine }, { buckets });
+  const app = buildApp(services);
   return {
-    app, config, database, engine,
+    app, services, config, database, engine,
     close: async () => {
       await engine.close();
       await drop();

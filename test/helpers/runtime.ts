@@ -5,8 +5,7 @@
  * and persisters of different test databases must not share it.
  */
 import Redis from "ioredis";
-import { startRuntime, type Runtime } from "../../src/runtime";
-import type { AppDeps } from "../../src/app";
+import { startRuntime, type Given, type Runtime } from "../../src/root";
 import { createEngine } from "../../src/engine";
 import { DEFAULT_BUCKETS } from "../../src/plugins/rate-limit";
 import { openTestDatabase, testConfig, type Driver } from "./app";
@@ -17,7 +16,7 @@ export type TestRuntime = Runtime & { port: number; base: string; wsBase: string
 export const generousBuckets = () =>
   Object.fromEntries(Object.keys(DEFAULT_BUCKETS).map((k) => [k, { capacity: 10_000, refillPerSec: 10_000 }]));
 
-export async function buildTestRuntime(driver: Driver, opts: { redisDb?: number; listen?: boolean; config?: Record<string, string>; buckets?: Record<string, { capacity: number; refillPerSec: number }>; modules?: AppDeps["modules"] } = {}): Promise<TestRuntime> {
+export async function buildTestRuntime(driver: Driver, opts: { redisDb?: number; listen?: boolean; config?: Record<string, string>; buckets?: Record<string, { capacity: number; refillPerSec: number }>; modules?: Given["modules"]; fileProcessor?: Given["fileProcessor"]; engineInstance?: string } = {}): Promise<TestRuntime> {
   const redisUrl = opts.redisDb !== undefined ? redisDbUrl(opts.redisDb) : undefined;
   if (redisUrl) {
     const r = new Redis(redisUrl);
@@ -26,8 +25,13 @@ export async function buildTestRuntime(driver: Driver, opts: { redisDb?: number;
   }
   const config = testConfig({ ...(redisUrl ? { REDIS_URL: redisUrl } : {}), CONVERSATION_IDLE_MS: "500", ...opts.config });
   const { database, drop } = await openTestDatabase(driver);
-  const engine = await createEngine({ redisUrl });
-  const rt = await startRuntime(config, { database, engine, app: { buckets: opts.buckets ?? generousBuckets(), ...(opts.modules ? { modules: opts.modules } : {}) } });
+  // A named engine instance lets a test find (and kill) its Redis connections in CLIENT LIST.
+  const engine = await createEngine({ redisUrl, ...(opts.engineInstance ? { instance: opts.engineInstance, maxBackoffMs: 100 } : {}) });
+  const rt = await startRuntime(config, {
+    database, engine, buckets: opts.buckets ?? generousBuckets(),
+    ...(opts.modules ? { modules: opts.modules } : {}),
+    ...(opts.fileProcessor ? { fileProcessor: opts.fileProcessor } : {}),
+  });
   let port = 0;
   if (opts.listen) {
     rt.app.listen({ port: 0, hostname: "127.0.0.1" });

@@ -8,7 +8,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call } from "../helpers/app";
 import { buildTestRuntime, TestSocket, type TestRuntime } from "../helpers/runtime";
-import { SubmissionJobs } from "../../src/modules/problems/jobs";
 import { buildFixture, PROBLEM_ID, signJwt, now, type Fixture } from "./fixture";
 
 describe("data isolation between users (HTTP lists and live sockets)", () => {
@@ -138,7 +137,7 @@ describe("data isolation between users (HTTP lists and live sockets)", () => {
     const sub = await call(rt.app, "POST", "/problems/submit", { token: f.owner.access_token, body: { problem_id: PROBLEM_ID, sql_query: "select 2" } });
     expect(sub.status).toBe(202);
     // The judge is off in this runtime: finish the job the way the reaper does, through the real publish path.
-    await new SubmissionJobs(rt.database.db, rt.engine, 1000).giveUp(sub.json.job_id);
+    await rt.services.submissions.giveUp({ id: sub.json.job_id });
     const result = await owner.next((x) => x.type === "problem.result" && x.job_id === sub.json.job_id);
     expect(result.status).toBe("failed");
     await settle();

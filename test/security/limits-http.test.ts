@@ -8,14 +8,13 @@
  */
 import { describe, expect, test } from "bun:test";
 import { buildTestApp, call, registerUser, type TestApp } from "../helpers/app";
-import { SubmissionJobs } from "../../src/modules/problems/jobs";
 import type { Bucket } from "../../src/plugins/rate-limit";
 import { countRows, expectErrorShape, metric, PROBLEM_ID, seedProblem } from "./fixture";
 
 const SLOW = 0.0001; // a bucket that does not refill during a test
 
 async function withApp(buckets: Record<string, Bucket>, run: (t: TestApp) => Promise<void>, config: Record<string, string> = {}) {
-  const t = await buildTestApp("pglite", { deps: { buckets }, config });
+  const t = await buildTestApp("pglite", { buckets, config });
   try {
     await run(t);
   } finally {
@@ -137,7 +136,7 @@ describe("abuse limits over HTTP", () => {
       expect(await countRows(t.database, "submissions")).toBe(5);
       expect(await metric(t.app, "huddle_rate_limited_total", { scope: "pending-submissions" })).toBe(before + 1);
       // One finishes: there is room for one more.
-      await new SubmissionJobs(t.database.db, t.engine, 1000).giveUp(jobs[0]!);
+      await t.services.submissions.giveUp({ id: jobs[0]! });
       expect((await call(t.app, "POST", "/problems/submit", { token: a.access_token, body: { problem_id: PROBLEM_ID, sql_query: "select 7" } })).status).toBe(202);
     });
   }, 30_000);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
-import { createApp } from "../../src/app";
+import { buildApp, buildServices } from "../../src/root";
 import { createEngine, type Engine } from "../../src/engine";
 import { buildTestApp, call, registerUser, type TestApp } from "../helpers/app";
 import { postgresAvailable, redisAvailable, redisDbUrl } from "../helpers/services";
@@ -23,15 +23,16 @@ const BUCKETS = {
 describe.skipIf(!ok)("rate limits across instances (PostgreSQL + Redis db 13)", () => {
   let a: TestApp;
   let engineB: Engine;
-  let b: ReturnType<typeof createApp>;
+  let b: ReturnType<typeof buildApp>;
   let redis: Redis;
 
   beforeAll(async () => {
     redis = new Redis(REDIS);
     await redis.flushdb();
-    a = await buildTestApp("postgres", { redisUrl: REDIS, deps: { buckets: BUCKETS } });
+    a = await buildTestApp("postgres", { redisUrl: REDIS, buckets: BUCKETS });
     engineB = await createEngine({ redisUrl: REDIS });
-    b = createApp({ config: a.config, database: a.database, engine: engineB, buckets: BUCKETS });
+    // A second instance: its own engine (connections) over the same Redis and database.
+    b = buildApp(buildServices(a.config, { database: a.database, engine: engineB }, { buckets: BUCKETS }));
   }, 30_000);
   afterAll(async () => {
     await engineB?.close();

@@ -1,6 +1,6 @@
 /** In-process ChatStore; see the port in ../types.ts for the guarantees. */
 import { SeqMissingError } from "../errors";
-import { IDEMPOTENCY_TTL_SEC, chatChannel } from "../redis/keys";
+import { IDEMPOTENCY_TTL_SEC, chatChannel } from "../names";
 import { RECENT_LIMIT, type ChatMessage, type ChatStore, type NewMessage } from "../types";
 import type { MemoryBroker } from "./broker";
 import { ExpiringMap } from "./misc";

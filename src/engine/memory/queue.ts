@@ -66,18 +66,35 @@ export class MemoryJobQueue implements JobQueue {
     return true;
   }
 
+  async release(job: Job, workerId: string): Promise<boolean> {
+    const lease = this.leases.get(job.id);
+    if (!lease || lease.worker !== workerId) return false;
+    this.leases.delete(job.id);
+    this.waiting.push(copyJob(lease.job));
+    this.pushed.notifyAll();
+    return true;
+  }
+
+  async discard(jobId: string, now: number): Promise<boolean> {
+    const lease = this.leases.get(jobId);
+    if (!lease || lease.deadline > now) return false;
+    this.leases.delete(jobId);
+    return true;
+  }
+
   async requeueExpired(now: number, maxAttempts: number): Promise<{ requeued: string[]; dead: Job[] }> {
     const requeued: string[] = [];
     const dead: Job[] = [];
     for (const [id, lease] of this.leases) {
       if (lease.deadline > now) continue;
-      this.leases.delete(id);
+      // A dead job stays leased (expired) until the caller recorded its end and calls discard().
       if (lease.job.attempt >= maxAttempts) {
         dead.push(copyJob(lease.job));
-      } else {
-        this.waiting.push({ ...lease.job, attempt: lease.job.attempt + 1 });
-        requeued.push(id);
+        continue;
       }
+      this.leases.delete(id);
+      this.waiting.push({ ...lease.job, attempt: lease.job.attempt + 1 });
+      requeued.push(id);
     }
     if (requeued.length > 0) this.pushed.notifyAll();
     return { requeued, dead };

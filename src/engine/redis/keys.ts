@@ -47,7 +47,7 @@ export const persistGroup = "persister";
  */
 export const chatIdempotency = (conversationId: string, senderId: string, clientId: string) =>
   `chat:${conversationId}:client:${senderId}:${clientId}`;
-export const IDEMPOTENCY_TTL_SEC = 24 * 60 * 60;
+export { IDEMPOTENCY_TTL_SEC } from "../names";
 
 /** Sorted set, job_id scored by lease deadline (ms). Writer: claim script, extend, complete, reaper. Reader: reaper. Expiry: none. */
 export const jobLeases = (queue: string) => `${queue}:leases`;
@@ -61,10 +61,6 @@ export const jobHoldingSeen = (queue: string) => `${queue}:claiming:seen`;
 /** Hash {tokens, ts}: token bucket. Writer/reader: rate-limit script. Expiry: the time to refill completely, refreshed on every take. */
 export const rateLimit = (scope: string, id: string) => `ratelimit:${scope}:${id}`;
 
-// ---- Pub/Sub channels (global across logical DBs) ---------------------------
+// ---- Pub/Sub channels (global across logical DBs): shared with the memory engine, see ../names.ts
 
-/** Events of one conversation: {"type":"message"|"typing"|"read"|"edit",...}. Publisher: append script, chat service. Subscriber: conversation actors. */
-export const chatChannel = (conversationId: string) => `chat:${conversationId}`;
-
-/** Events for one user: new conversation, problem.result, presence. Publisher: services, workers. Subscriber: the instance holding the user's sockets. */
-export const userChannel = (userId: string) => `user:${userId}`;
+export { chatChannel, userChannel, catalogChannel } from "../names";

@@ -65,3 +65,13 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('RPUSH', KEYS[3], ARGV[1])
 return 1
 `);
+
+// KEYS: processing, leases, queue. ARGV: worker, id, job element (same attempt).
+// A stopping worker hands its job back to the right end, so it is claimed next.
+export const RELEASE = new LuaScript(`
+if redis.call('HGET', KEYS[1], 'worker') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('RPUSH', KEYS[3], ARGV[3])
+return 1
+`);

@@ -12,7 +12,7 @@ import type { Job, JobClaimer, JobQueue } from "../types";
 import { closeQuietly, guard, settle } from "./connection";
 import * as keys from "./keys";
 import { MAX_BLOCK_MS } from "./outbox";
-import { COMPLETE, EXTEND, LEASE, RECOVER, REQUEUE } from "./queue-scripts";
+import { COMPLETE, EXTEND, LEASE, RECOVER, RELEASE, REQUEUE } from "./queue-scripts";
 
 const REAP_BATCH = 1000;
 export const DEFAULT_STRANDED_AFTER_MS = 5_000;
@@ -69,6 +69,19 @@ export class RedisJobQueue implements JobQueue {
     return (await guard(this.conn, (c) => COMPLETE.run(c, k, args))) === 1;
   }
 
+  async release(job: Job, workerId: string): Promise<boolean> {
+    const k = [keys.jobProcessing(this.name, job.id), keys.jobLeases(this.name), keys.jobQueue(this.name)];
+    return (await guard(this.conn, (c) => RELEASE.run(c, k, [workerId, job.id, encodeJob(job)]))) === 1;
+  }
+
+  async discard(jobId: string, now: number): Promise<boolean> {
+    const processing = keys.jobProcessing(this.name, jobId);
+    const h = await guard(this.conn, (c) => c.hgetall(processing));
+    if (!h.worker) return false;
+    const args = [jobId, now, h.worker, h.attempt!, ""];
+    return (await guard(this.conn, (c) => REQUEUE.run(c, [processing, keys.jobLeases(this.name), keys.jobQueue(this.name)], args))) === 1;
+  }
+
   async requeueExpired(now: number, maxAttempts: number, opts: { strandedAfterMs?: number } = {}) {
     const requeued: string[] = [];
     const dead: Job[] = [];
@@ -83,12 +96,13 @@ export class RedisJobQueue implements JobQueue {
         continue;
       }
       const job: Job = { id, data: safeParse(h.data), attempt: Number(h.attempt), enqueued_at: Number(h.enqueued_at) };
-      const isDead = job.attempt >= maxAttempts;
-      const next = isDead ? "" : encodeJob({ ...job, attempt: job.attempt + 1 });
-      const args = [id, now, h.worker, h.attempt!, next];
-      if ((await guard(this.conn, (c) => REQUEUE.run(c, [processing, leases, queue], args))) !== 1) continue;
-      if (isDead) dead.push(job);
-      else requeued.push(id);
+      // A dead job stays put until the caller recorded its end and calls discard().
+      if (job.attempt >= maxAttempts) {
+        dead.push(job);
+        continue;
+      }
+      const args = [id, now, h.worker, h.attempt!, encodeJob({ ...job, attempt: job.attempt + 1 })];
+      if ((await guard(this.conn, (c) => REQUEUE.run(c, [processing, leases, queue], args))) === 1) requeued.push(id);
     }
     await this.recoverStranded(now, opts.strandedAfterMs ?? DEFAULT_STRANDED_AFTER_MS, requeued);
     return { requeued, dead };

@@ -7,6 +7,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { refreshTokens, users } from "../../db/schema";
 import { Conflict, Unauthorized } from "../../errors";
+import { uniqueViolation } from "../../db/errors";
 import { selfUser } from "../users/present";
 import type { AuthModel, SessionT } from "./model";
 import { hashToken, type TokenService } from "./tokens";
@@ -20,12 +21,6 @@ export const hashPassword = (password: string) =>
 // Verifying against a fixed hash when the user does not exist keeps the
 // response time the same, so timing does not reveal which usernames exist.
 const DUMMY_HASH = Bun.password.hashSync("not-a-real-password-0000", { algorithm: "argon2id", memoryCost: 19456, timeCost: 2 });
-
-function isUniqueViolation(err: unknown): string | null {
-  const e = err as { code?: string; constraint_name?: string; constraint?: string; cause?: unknown };
-  if (e?.code === "23505") return e.constraint_name ?? e.constraint ?? "unique";
-  return e?.cause ? isUniqueViolation(e.cause) : null;
-}
 
 export class AuthService {
   constructor(private readonly db: Db, private readonly tokens: TokenService) {}
@@ -41,7 +36,7 @@ export class AuthService {
       }).returning();
       return this.issue(user!, Bun.randomUUIDv7());
     } catch (err) {
-      const constraint = isUniqueViolation(err);
+      const constraint = uniqueViolation(err);
       if (!constraint) throw err;
       const field = constraint.includes("email") ? "email" : "username";
       throw new Conflict(`${field} is already taken`, { field });

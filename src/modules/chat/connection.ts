@@ -3,7 +3,6 @@
  * its own sends (so the broker's echo is not delivered twice), and a send that
  * closes the socket instead of buffering without bound for a slow reader.
  */
-import type { Follower } from "../../../actors/conversation.actor";
 
 export type RawSocket = {
   send(data: string): number;
@@ -23,7 +22,8 @@ const MAX_OWN = 1_000;
 /** Live frames one conversation may hold back during a replay; more closes the socket (reconnect and resume). */
 const MAX_HELD = 5_000;
 
-export class Connection implements Follower {
+/** A follower of conversation actors (by id) and the target of the chat fan-out (fanout.ts). */
+export class Connection {
   readonly follows = new Set<string>();
   private readonly own = new Set<string>();
   /** Conversations being replayed (resume): their live message frames wait here so the replay goes first. */

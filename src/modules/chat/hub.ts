@@ -2,13 +2,13 @@
  * The sockets of this instance. For every connected user it holds one
  * `user:{id}` subscription (new conversations, problem results) and keeps the
  * presence key alive; each followed conversation is handed to that
- * conversation's actor, which owns the `chat:{id}` subscription.
+ * conversation's actor, which owns the `chat:{id}` subscription. After the
+ * broker's subscriber connection comes back (events were missed meanwhile),
+ * every socket gets a fresh `ready` frame, and the client resumes by seq
+ * wherever it is behind.
  */
-import { eq } from "drizzle-orm";
-import type { ConversationMsg } from "../../../actors/conversation.actor";
-import { users } from "../../db/schema";
 import type { Broker, Presence, Unsubscribe } from "../../engine/types";
-import { userChannel } from "../../engine/redis/keys";
+import { userChannel } from "../../engine/names";
 import { log } from "../../lib/log";
 import { rateLimited } from "../../plugins/metrics";
 import type { ChatEvent, LocalDelivery } from "./events";
@@ -16,7 +16,15 @@ import type { ChatService } from "./service";
 import { CLOSE, type Connection } from "./connection";
 import { chatMetrics } from "./metrics";
 
-export type ConversationRefs = { tell(conversationId: string, msg: ConversationMsg): void };
+/** The conversation actors of this instance, as the composition root hands them to the hub. */
+export type ConversationRoutes = {
+  follow(conversationId: string, follower: Connection): void;
+  unfollow(conversationId: string, followerId: string): void;
+  event(conversationId: string, payload: string): void;
+};
+
+/** Where users.last_active is written (the users module). */
+export type LastActiveSink = { touchLastActive(userId: string, at: Date): Promise<void> };
 
 export type HubOptions = { presenceTtlSec: number; maxSocketsPerUser: number };
 
@@ -27,16 +35,40 @@ export class SocketHub implements LocalDelivery {
   private readonly userSubs = new Map<string, Promise<Unsubscribe | null>>();
   private readonly lastActiveWritten = new Map<string, number>();
   private heartbeat?: ReturnType<typeof setInterval>;
+  private readonly stopResync: () => void;
 
   constructor(
-    private readonly conversations: ConversationRefs,
+    private readonly conversations: ConversationRoutes,
     private readonly broker: Broker,
     private readonly presence: Presence,
     private readonly chat: ChatService,
+    private readonly users: LastActiveSink,
     private readonly opts: HubOptions,
   ) {
     this.heartbeat = setInterval(() => void this.refreshPresence(), Math.max(1000, (opts.presenceTtlSec * 1000) / 3));
     this.heartbeat.unref?.();
+    this.stopResync = broker.onReconnect(() => void this.resyncAll());
+  }
+
+  /** What a socket hears first: its conversations with their last seqs, so it can resume where it is behind. */
+  async readyFrame(userId: string, resync = false) {
+    return { type: "ready", user_id: userId, conversations: await this.chat.lastSeqs(userId), ...(resync ? { resync: true } : {}) };
+  }
+
+  /** Events published while the subscriber connection was down never arrive: every socket is told to resume. */
+  async resyncAll() {
+    const users = [...this.byUser.entries()];
+    log.info({ users: users.length }, "subscriber reconnected; sockets told to resume");
+    await Promise.all(users.map(async ([userId, conns]) => {
+      try {
+        const frame = await this.readyFrame(userId, true);
+        for (const conn of conns) conn.send(frame);
+      } catch (err) {
+        // Without the list the client cannot know it is behind: close so it reconnects and resumes.
+        log.warn({ err, userId }, "resync failed; closing the user's sockets");
+        for (const conn of [...conns]) conn.close(CLOSE.setupFailed);
+      }
+    }));
   }
 
   get socketCount() {
@@ -59,7 +91,7 @@ export class SocketHub implements LocalDelivery {
     chatMetrics.sockets.inc();
     if (first) this.userSubs.set(conn.userId, this.subscribeUser(conn.userId));
     await this.userSubs.get(conn.userId);
-    const ids = await this.chat.repo.conversationIdsOf(conn.userId);
+    const ids = await this.chat.conversationIdsOf(conn.userId);
     for (const id of ids) this.follow(conn, id);
     if (first) void this.announce(conn.userId, true, ids);
     return true;
@@ -69,36 +101,37 @@ export class SocketHub implements LocalDelivery {
     const mine = this.byUser.get(conn.userId);
     if (!mine?.delete(conn)) return;
     chatMetrics.sockets.dec();
-    for (const id of conn.follows) this.conversations.tell(id, { type: "unfollow", followerId: conn.id });
+    for (const id of conn.follows) this.conversations.unfollow(id, conn.id);
     conn.follows.clear();
     if (mine.size > 0) return;
     this.byUser.delete(conn.userId);
     const sub = this.userSubs.get(conn.userId);
     this.userSubs.delete(conn.userId);
     void sub?.then((unsubscribe) => unsubscribe?.()).catch(() => {});
-    void this.chat.repo.conversationIdsOf(conn.userId).then((ids) => this.announce(conn.userId, false, ids)).catch(() => {});
+    void this.chat.conversationIdsOf(conn.userId).then((ids) => this.announce(conn.userId, false, ids)).catch(() => {});
   }
 
   follow(conn: Connection, conversationId: string) {
     if (conn.closed || conn.follows.has(conversationId)) return;
     conn.follows.add(conversationId);
-    this.conversations.tell(conversationId, { type: "follow", follower: conn });
+    this.conversations.follow(conversationId, conn);
   }
 
   unfollow(conn: Connection, conversationId: string) {
     if (!conn.follows.delete(conversationId)) return;
-    this.conversations.tell(conversationId, { type: "unfollow", followerId: conn.id });
+    this.conversations.unfollow(conversationId, conn.id);
   }
 
   /** Redis-down path (see LocalDelivery). */
   toConversation(conversationId: string, event: ChatEvent) {
-    this.conversations.tell(conversationId, { type: "event", payload: JSON.stringify(event) });
+    this.conversations.event(conversationId, JSON.stringify(event));
   }
 
   /** Closes every socket with a reason (shutdown). */
   closeAll(how: { code: number; reason: string }) {
     for (const set of [...this.byUser.values()]) for (const conn of [...set]) conn.close(how);
     clearInterval(this.heartbeat);
+    this.stopResync();
   }
 
   private async subscribeUser(userId: string): Promise<Unsubscribe | null> {
@@ -156,7 +189,7 @@ export class SocketHub implements LocalDelivery {
     this.lastActiveWritten.set(userId, at.getTime());
     if (!this.byUser.has(userId)) this.lastActiveWritten.delete(userId);
     try {
-      await this.chat.repo.db.update(users).set({ lastActive: at }).where(eq(users.id, userId));
+      await this.users.touchLastActive(userId, at);
     } catch (err) {
       log.debug({ err }, "last_active update failed");
     }

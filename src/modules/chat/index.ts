@@ -1,13 +1,11 @@
 import { Elysia, t } from "elysia";
 import { authPlugin } from "../../plugins/auth";
 import { BadRequest, NotFound } from "../../errors";
-import type { Presence } from "../../engine/types";
 import type { TokenService } from "../auth/tokens";
 import { ChatModel } from "./model";
 import type { ChatService } from "./service";
-import { listConversations } from "./list";
 
-export const chatModule = (chat: ChatService, tokens: TokenService, presence: Presence) =>
+export const chatModule = (chat: ChatService, tokens: TokenService) =>
   new Elysia({ prefix: "/chat", tags: ["chat"] })
     .use(authPlugin(tokens))
     .post("/send", async ({ userId, body, set }) => {
@@ -25,7 +23,7 @@ export const chatModule = (chat: ChatService, tokens: TokenService, presence: Pr
       if (!!query.with === !!query.conversation_id) {
         throw new BadRequest("give exactly one of `with` or `conversation_id`", [{ field: "with", message: "exactly one of with/conversation_id" }]);
       }
-      const cid = query.conversation_id ?? (await chat.repo.findDirect(userId, query.with!));
+      const cid = query.conversation_id ?? (await chat.directWith(userId, query.with!));
       if (!cid) throw new NotFound("conversation");
       return chat.history(userId, cid, query.before_seq, query.limit ?? 50);
     }, {
@@ -34,7 +32,7 @@ export const chatModule = (chat: ChatService, tokens: TokenService, presence: Pr
       response: { 200: ChatModel.history },
       detail: { summary: "History, ascending by seq; page backwards with before_seq" },
     })
-    .get("/conversations", async ({ userId }) => ({ conversations: await listConversations(chat.repo, presence, userId) }), {
+    .get("/conversations", async ({ userId }) => ({ conversations: await chat.listConversations(userId) }), {
       auth: true,
       response: { 200: t.Object({ conversations: t.Array(ChatModel.conversation) }) },
       detail: { summary: "My conversations with last message, unread count and presence, by last activity" },

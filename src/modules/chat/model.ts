@@ -1,4 +1,5 @@
 import { t } from "elysia";
+import { MessageSchema } from "../../engine/message";
 
 export const MAX_CONTENT = 4000;
 
@@ -7,17 +8,8 @@ const ClientId = t.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_.
 // Length is checked again after trimming in the service (whitespace-only content is refused).
 const Content = t.String({ minLength: 1, maxLength: MAX_CONTENT * 2, description: `1..${MAX_CONTENT} characters after trimming` });
 
-export const Message = t.Object({
-  id: t.String(),
-  conversation_id: t.String(),
-  seq: t.Integer(),
-  sender_id: t.String(),
-  receiver_id: t.Union([t.String(), t.Null()]),
-  content: t.String(),
-  message_type: t.Union([t.Literal("text"), t.Literal("file"), t.Literal("system")]),
-  client_id: t.Union([t.String(), t.Null()]),
-  timestamp: t.String(),
-});
+/** The message schema lives with the ports (one source for engine, API and frames). */
+export const Message = MessageSchema;
 
 export const ChatModel = {
   send: t.Object({
@@ -55,7 +47,8 @@ export const ChatModel = {
 
 /** Frames a client may send over /chat/subscribe. */
 export const ClientFrame = t.Union([
-  t.Object({ type: t.Literal("send"), to: t.Optional(Uuid("user id")), conversation_id: t.Optional(Uuid("conversation id")), content: Content, client_id: t.Optional(ClientId) }, { additionalProperties: false }),
+  // The same fields as POST /chat/send, plus the frame type.
+  t.Object({ type: t.Literal("send"), ...ChatModel.send.properties }, { additionalProperties: false }),
   t.Object({ type: t.Literal("typing"), conversation_id: Uuid("conversation id") }, { additionalProperties: false }),
   t.Object({ type: t.Literal("read"), conversation_id: Uuid("conversation id"), seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
   t.Object({ type: t.Literal("resume"), conversation_id: Uuid("conversation id"), after_seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),

@@ -9,14 +9,15 @@
  */
 import { BadRequest, NotFound } from "../../errors";
 import { EngineUnavailableError, SeqMissingError } from "../../engine/errors";
-import { isDatabaseUnavailable } from "../../db/errors";
+import { isDatabaseUnavailable, isForeignKeyViolation } from "../../db/errors";
 import type { ChatMessage, Engine, NewMessage } from "../../engine/types";
-import { chatChannel, userChannel } from "../../engine/redis/keys";
+import { chatChannel, userChannel } from "../../engine/names";
 import type { RateLimit } from "../../plugins/rate-limit";
 import { log } from "../../lib/log";
 import type { ChatEvent, LocalDelivery, UserEvent } from "./events";
 import { MAX_CONTENT, type SendInput } from "./model";
-import { ChatRepo, type Membership } from "./repo";
+import type { ChatRepo, Membership } from "./repo";
+import { listConversations } from "./list";
 import { chatMetrics } from "./metrics";
 
 const MEMBERSHIP_TTL_MS = 5_000;
@@ -27,9 +28,29 @@ export class ChatService {
   /** Conversations written straight to PostgreSQL: Redis' counter may be behind when it comes back. */
   private readonly writtenWithoutRedis = new Set<string>();
 
-  constructor(readonly repo: ChatRepo, private readonly engine: Engine, private readonly limit: RateLimit) {}
+  constructor(private readonly repo: ChatRepo, private readonly engine: Engine, private readonly limit: RateLimit) {}
 
-  /** The socket layer registers itself so the Redis-down path can still reach local sockets. */
+  /** Ids of the user's conversations (PostgreSQL). */
+  conversationIdsOf(userId: string): Promise<string[]> {
+    return this.repo.conversationIdsOf(userId);
+  }
+
+  /** Per conversation of the user: its last seq and the user's read marker (the `ready` frame). */
+  lastSeqs(userId: string) {
+    return this.repo.lastSeqs(userId);
+  }
+
+  /** The direct conversation between two users, if it exists. */
+  directWith(userId: string, peerId: string): Promise<string | null> {
+    return this.repo.findDirect(userId, peerId);
+  }
+
+  /** The user's conversations with last message, unread count and the peer's presence. */
+  listConversations(userId: string) {
+    return listConversations(this.repo, this.engine.presence, userId);
+  }
+
+  /** The socket layer registers itself (through the composition root) so the Redis-down path can still reach local sockets. */
   attachLocalDelivery(local: LocalDelivery) {
     this.local = local;
   }
@@ -78,7 +99,7 @@ export class ChatService {
     try {
       res = await this.repo.ensureDirect(userId, peerId);
     } catch (err) {
-      if ((err as { code?: string; cause?: { code?: string } }).code === "23503" || (err as { cause?: { code?: string } }).cause?.code === "23503") {
+      if (isForeignKeyViolation(err)) {
         throw new NotFound("user");
       }
       throw err;
@@ -107,13 +128,16 @@ export class ChatService {
     }
   }
 
-  /** `opts.id` lets a socket know its own message's id before the broker echoes it back. */
-  async send(userId: string, input: SendInput, opts: { id?: string; messageType?: NewMessage["message_type"] } = {}): Promise<{ message: ChatMessage; duplicate: boolean }> {
+  /**
+   * `opts.id` lets a socket know its own message's id before the broker echoes it back. `opts.unlimited`
+   * is for messages the server posts on a user's behalf (a processed file): the upload was limited already.
+   */
+  async send(userId: string, input: SendInput, opts: { id?: string; messageType?: NewMessage["message_type"]; unlimited?: boolean } = {}): Promise<{ message: ChatMessage; duplicate: boolean }> {
     const content = input.content.trim();
     if (content.length === 0 || content.length > MAX_CONTENT) {
       throw new BadRequest(`content must be 1..${MAX_CONTENT} characters after trimming`, [{ field: "content", message: `length ${content.length}` }]);
     }
-    await this.limit("send", userId);
+    if (!opts.unlimited) await this.limit("send", userId);
     const { conversationId, receiverId } = await this.resolveTarget(userId, input);
     const draft: NewMessage = {
       id: opts.id ?? Bun.randomUUIDv7(),

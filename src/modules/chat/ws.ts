@@ -102,8 +102,7 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
       conn.holdUntilReady();
       try {
         if (!(await hub.open(conn))) return;
-        const list = await chat.repo.lastSeqs(conn.userId);
-        conn.ready({ type: "ready", user_id: conn.userId, conversations: list });
+        conn.ready(await hub.readyFrame(conn.userId));
       } catch (err) {
         // Without its subscriptions the socket would silently miss messages: close it so the client retries.
         log.error({ err, user: conn.userId }, "socket setup failed");

@@ -10,7 +10,7 @@ import { Counter, Histogram } from "prom-client";
 import type { Db } from "../../db/client";
 import { files } from "../../db/schema";
 import type { Engine, Job } from "../../engine/types";
-import { userChannel } from "../../engine/redis/keys";
+import { userChannel } from "../../engine/names";
 import { NotFound } from "../../errors";
 import { log } from "../../lib/log";
 import { registry } from "../../plugins/metrics";
@@ -21,7 +21,8 @@ import { isImage, kindOf } from "./sniff";
 import { thumbnailKey, type FileStorage } from "./storage";
 
 export const FILES_QUEUE = "files";
-export const MAX_ATTEMPTS = 3;
+/** Processing attempts of one upload before it ends as failed (the files queue's own limit). */
+export const FILE_MAX_ATTEMPTS = 3;
 /** Renewed every third of it while a job runs; the processing runs in a Worker, so renewals are never starved. */
 export const FILE_LEASE_MS = 15_000;
 
@@ -39,6 +40,7 @@ export class FileJobs {
     private readonly storage: FileStorage,
     private readonly chat: ChatService,
     private readonly processor: Processor,
+    private readonly maxAttempts = FILE_MAX_ATTEMPTS,
   ) {}
 
   /**
@@ -81,16 +83,17 @@ export class FileJobs {
   }
 
   /** An attempt failed but may be retried: the file waits again, with the reason kept for the final error. */
-  async retryLater(jobId: string, err: unknown): Promise<void> {
+  async failed(job: Pick<Job, "id">, err: unknown): Promise<void> {
+    log.warn({ err, file: job.id }, "file processing attempt failed; handing the job back");
     await this.db.update(files).set({ status: "pending", error: String((err as Error)?.message ?? err) })
-      .where(and(eq(files.id, jobId), inArray(files.status, OPEN)));
+      .where(and(eq(files.id, job.id), inArray(files.status, OPEN)));
   }
 
-  /** The reaper's end for a job that used up its attempts. */
-  async giveUp(jobId: string): Promise<void> {
-    const [row] = await this.db.select().from(files).where(eq(files.id, jobId));
-    if (row?.status === "completed") return this.announce(row).catch((err) => log.warn({ err, file: jobId }, "file message could not be posted"));
-    if (row) await this.fail(row, `processing failed ${MAX_ATTEMPTS} times (${row.error ?? "the worker crashed or timed out"})`);
+  /** The reaper's end for a job that used up its attempts; throws (and the reaper retries) while PostgreSQL is down. */
+  async giveUp(job: Pick<Job, "id">): Promise<void> {
+    const [row] = await this.db.select().from(files).where(eq(files.id, job.id));
+    if (row?.status === "completed") return this.announce(row).catch((err) => log.warn({ err, file: job.id }, "file message could not be posted"));
+    if (row) await this.fail(row, `processing failed ${this.maxAttempts} times (${row.error ?? "the worker crashed or timed out"})`);
   }
 
   private async fail(row: FileRow, error: string): Promise<void> {
@@ -106,7 +109,7 @@ export class FileJobs {
   /** Posts the `file` message through the normal send path, so every member's sockets get it live. */
   private async announce(row: FileRow): Promise<void> {
     try {
-      await this.chat.send(row.uploaderId, { conversation_id: row.conversationId, content: messageContent(row), client_id: `file:${row.id}` }, { messageType: "file" });
+      await this.chat.send(row.uploaderId, { conversation_id: row.conversationId, content: messageContent(row), client_id: `file:${row.id}` }, { messageType: "file", unlimited: true });
     } catch (err) {
       if (!(err instanceof NotFound)) throw err;
       log.info({ file: row.id }, "uploader left the conversation before the file was processed; no message posted");

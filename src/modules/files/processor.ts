@@ -18,7 +18,7 @@ export class FileRejected extends Error {
 /**
  * From source the script sits next to this file. In the compiled binary it is
  * an extra entrypoint (scripts/build.ts) found by its path from the project
- * root, as for the SQL runner's Worker (actors/sql-runner/pglite-client.ts).
+ * root, as for the SQL runner's Worker (src/sandbox/pglite-client.ts).
  */
 export const PROCESS_WORKER_URL: URL | string = import.meta.url.includes("/$bunfs/")
   ? "./src/modules/files/process.worker.ts"

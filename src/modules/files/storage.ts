@@ -8,7 +8,6 @@
 import { mkdir, rename, rm, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { Config } from "../../config";
 
 export interface FileStorage {
   readonly kind: "fs" | "s3";
@@ -105,12 +104,13 @@ export class S3Storage implements FileStorage {
   }
 }
 
-export function createStorage(config: Config): FileStorage {
-  if (config.S3_BUCKET) {
-    return new S3Storage({
-      bucket: config.S3_BUCKET, endpoint: config.S3_ENDPOINT, region: config.S3_REGION,
-      accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-    });
-  }
-  return new FsStorage(join(config.DATA_DIR, "files"));
+export type StorageSettings = {
+  /** Files go to `<dataDir>/files` unless an S3 bucket is given. */
+  dataDir: string;
+  s3?: { bucket: string; endpoint?: string; region?: string; accessKeyId?: string; secretAccessKey?: string };
+};
+
+export function createStorage(settings: StorageSettings): FileStorage {
+  if (settings.s3) return new S3Storage(settings.s3);
+  return new FsStorage(join(settings.dataDir, "files"));
 }

@@ -9,15 +9,19 @@ import { Counter, Gauge, Histogram } from "prom-client";
 import type { Db } from "../../db/client";
 import { packs, problems, submissions } from "../../db/schema";
 import type { Engine, Job } from "../../engine/types";
-import { userChannel } from "../../engine/redis/keys";
+import { catalogChannel, userChannel } from "../../engine/names";
 import { registry } from "../../plugins/metrics";
 import { judge, type JudgeResult } from "../../judge/judge";
 import type { ExpectedResult } from "../../judge/judge";
-import type { Sandbox } from "../../../actors/sql-runner/types";
+import type { Sandbox } from "../../sandbox/types";
+import type { ProblemsModel } from "./model";
 
 export const QUEUE = "problems";
 export const RESULT_TTL_SEC = 300;
-export const MAX_ATTEMPTS = 3;
+/** Runs of one submission (first run + requeues after lost leases) before it ends as internal_error. */
+export const JUDGE_MAX_ATTEMPTS = 3;
+/** Cached expected results are dropped on an import notice, and in any case after this long (a notice missed while Redis was down). */
+const PROBLEM_CACHE_MS = 60_000;
 
 export const judgeMetrics = {
   verdicts: new Counter({ name: "huddle_judge_jobs_total", help: "Finished SQL jobs by verdict", labelNames: ["verdict"] as const, registers: [registry] }),
@@ -39,11 +43,8 @@ export function sampleQueueDepth(source: () => Promise<number>) {
   }
 };
 
-export type ResultView = {
-  job_id: string; problem_id: string; status: "queued" | "processing" | "completed" | "failed"; verdict: string | null;
-  rows_returned: number | null; columns: { name: string; type: string }[]; rows: (string | null)[][]; duration_ms: number | null;
-  error: string | null; sqlstate: string | null; position: number | null; created_at: string; finished_at: string | null;
-};
+/** What GET /problems/result/{id} answers, cached and published: the model's schema is the one source. */
+export type ResultView = typeof ProblemsModel.result.static;
 
 type SubmissionRow = typeof submissions.$inferSelect;
 
@@ -58,9 +59,17 @@ export function viewOf(s: SubmissionRow): ResultView {
 }
 
 export class SubmissionJobs {
-  private readonly problemCache = new Map<string, { schema: string; ordered: boolean; expected: ExpectedResult }>();
+  private readonly problemCache = new Map<string, { schema: string; ordered: boolean; expected: ExpectedResult; until: number }>();
 
   constructor(private readonly db: Db, private readonly engine: Engine, private readonly sqlTimeoutMs: number) {}
+
+  /**
+   * Drops cached expected results whenever a pack is imported (by this or any
+   * other instance, or by `huddle problems import`). Returns the unsubscribe.
+   */
+  watchImports(): Promise<() => Promise<void>> {
+    return this.engine.broker.subscribe(catalogChannel, () => this.problemCache.clear());
+  }
 
   /** Judges a claimed job; returns once the submission is terminal (by this call or an earlier one). */
   async run(job: Job, sandbox: Pick<Sandbox, "run">): Promise<void> {
@@ -77,10 +86,10 @@ export class SubmissionJobs {
     await this.finish(sub, result);
   }
 
-  /** The reaper's end for a job that used up its attempts. */
-  async giveUp(jobId: string): Promise<void> {
-    const [sub] = await this.db.select().from(submissions).where(eq(submissions.id, jobId));
-    if (sub) await this.finish(sub, failure(`the job failed ${MAX_ATTEMPTS} times (worker crashed or timed out)`));
+  /** The reaper's end for a job that used up its attempts; throws (and the reaper retries) while PostgreSQL is down. */
+  async giveUp(job: Pick<Job, "id">): Promise<void> {
+    const [sub] = await this.db.select().from(submissions).where(eq(submissions.id, job.id));
+    if (sub) await this.finish(sub, failure(`the job failed ${JUDGE_MAX_ATTEMPTS} times (worker crashed or timed out)`));
   }
 
   private async finish(sub: SubmissionRow, result: JudgeResult) {
@@ -99,11 +108,11 @@ export class SubmissionJobs {
 
   private async problem(id: string) {
     const hit = this.problemCache.get(id);
-    if (hit) return hit;
+    if (hit && hit.until > Date.now()) return hit;
     const [row] = await this.db.select({ schema: packs.schema, ordered: problems.ordered, expected: problems.expected })
       .from(problems).innerJoin(packs, eq(packs.id, problems.packId)).where(eq(problems.id, id));
     if (!row) return null;
-    const p = { schema: row.schema, ordered: row.ordered, expected: row.expected as ExpectedResult };
+    const p = { schema: row.schema, ordered: row.ordered, expected: row.expected as ExpectedResult, until: Date.now() + PROBLEM_CACHE_MS };
     this.problemCache.set(id, p);
     return p;
   }

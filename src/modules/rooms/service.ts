@@ -6,6 +6,8 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { conversationMembers, conversations, users } from "../../db/schema";
 import { Conflict, Forbidden, NotFound } from "../../errors";
+import { isForeignKeyViolation } from "../../db/errors";
+import type { Db } from "../../db/client";
 import type { ChatService } from "../chat/service";
 import { rowsOf } from "../chat/repo";
 import type { CreateRoom } from "./model";
@@ -17,16 +19,8 @@ const present = (r: RoomRow) => ({
   member_count: Number(r.member_count), is_member: r.is_member, created_at: new Date(r.created_at).toISOString(),
 });
 
-const isFkViolation = (err: unknown): boolean => {
-  const e = err as { code?: string; cause?: unknown };
-  return e?.code === "23503" || (!!e?.cause && isFkViolation(e.cause));
-};
-
 export class RoomsService {
-  constructor(private readonly chat: ChatService) {}
-  private get db() {
-    return this.chat.repo.db;
-  }
+  constructor(private readonly db: Db, private readonly chat: ChatService) {}
 
   async create(ownerId: string, input: CreateRoom) {
     const id = Bun.randomUUIDv7();
@@ -42,7 +36,7 @@ export class RoomsService {
         ]);
       });
     } catch (err) {
-      if (isFkViolation(err)) throw new NotFound("user");
+      if (isForeignKeyViolation(err)) throw new NotFound("user");
       throw err;
     }
     await this.chat.joined(id, [ownerId, ...others], "room");

@@ -9,28 +9,17 @@
  * Hidden from the OpenAPI document; no authentication (never expose it).
  */
 import { Elysia, t } from "elysia";
-import type { Child, Registry } from "../../../actors/kernel/index.ts";
-import type { ActorSystem } from "../../../actors/system";
-import type { Config } from "../../config";
 import { NotFound } from "../../errors";
 
-type Crashable = Child & { readonly state: string; crash(error: unknown): void };
+/** Crashes one actor like an uncaught error in it would; its name, or null when none such is running. */
+export type CrashActor = (target: "conversation" | "worker" | "runner", id?: string) => string | null;
 
-export const testHooksModule = (system: ActorSystem, config: Config) =>
+export const testHooksModule = (crash: CrashActor) =>
   new Elysia({ prefix: "/__test", detail: { hide: true } })
     .post("/crash", ({ body }) => {
-      let name: string;
-      let target: Crashable | undefined;
-      if (body.target === "conversation") {
-        name = `conversations/${body.id}`;
-        target = system.root.child<Registry<string, never>>("conversations")?.peek(body.id ?? "") as Crashable | undefined;
-      } else {
-        name = body.target === "worker" ? `worker-${config.INSTANCE_ID}-${body.id ?? 0}` : "sql-runners";
-        target = system.root.child<Crashable>(name);
-      }
-      if (!target || target.state !== "running") throw new NotFound(`running actor ${name}`);
-      target.crash(new Error(`fault injected through /__test/crash (${name})`));
-      return { crashed: name };
+      const crashed = crash(body.target, body.id);
+      if (!crashed) throw new NotFound(`running ${body.target} actor${body.id ? ` ${body.id}` : ""}`);
+      return { crashed };
     }, {
       body: t.Object({ target: t.Union([t.Literal("conversation"), t.Literal("worker"), t.Literal("runner")]), id: t.Optional(t.String({ maxLength: 64 })) }),
     });

@@ -12,6 +12,11 @@ type Patch = typeof UsersModel.patchMe.static;
 export class UsersService {
   constructor(private readonly db: Db, private readonly presence: Presence) {}
 
+  /** users.last_active, written by the socket hub on connect, disconnect and at most every 30 s. */
+  async touchLastActive(userId: string, at: Date): Promise<void> {
+    await this.db.update(users).set({ lastActive: at }).where(eq(users.id, userId));
+  }
+
   async me(userId: string) {
     const [u] = await this.db.select().from(users).where(eq(users.id, userId)).limit(1);
     if (!u) throw new Unauthorized("account no longer exists");

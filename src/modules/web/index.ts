@@ -4,7 +4,7 @@
  * in the binary as strings; gzip copies and ETags are computed once at start.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import { webBundle } from "./bundle.macro.ts" with { type: "macro" };
+import { webBundle } from "./bundle.macro" with { type: "macro" };
 
 type Asset = { body: string; gzip: Uint8Array<ArrayBuffer>; type: string; etag: string; cache: string };
 

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { SeqMissingError, type ChatMessage, type Engine, type NewMessage } from "../../../src/engine";
-import { chatChannel } from "../../../src/engine/redis/keys";
+import { chatChannel } from "../../../src/engine/names";
 import { queueContract } from "./queue.contract";
 
 export type EngineHarness = {

@@ -85,7 +85,30 @@ export function queueContract(current: () => Engine): void {
       expect(requeued).toEqual([]);
       expect(dead).toMatchObject([{ id: j, attempt: 2, data: { n: 1 } }]);
       expect(await q.depth()).toBe(0);
+      // Until the caller recorded its end and discarded it, a dead job is returned again: never lost in between.
+      expect((await q.requeueExpired(Date.now() + 5_000, 2)).dead.map((d) => d.id)).toEqual([j]);
+      expect(await q.discard(j, Date.now() + 5_000)).toBe(true);
+      expect(await q.discard(j, Date.now() + 5_000)).toBe(false);
       expect(await q.requeueExpired(Date.now() + 10_000, 2)).toEqual({ requeued: [], dead: [] });
+    });
+
+    test("release hands a job back with the same attempt, only for the worker holding it", async () => {
+      const q = current().queue(`q${uid()}`);
+      const first = uid();
+      const second = uid();
+      await q.push(first, { n: 1 });
+      await q.push(second, { n: 2 });
+      const w1 = q.claimer("w1");
+      const job = (await w1.claim(60_000, 0))!;
+      expect(job.id).toBe(first);
+      expect(await q.release(job, "someone-else")).toBe(false);
+      expect(await q.release(job, "w1")).toBe(true);
+      expect(await q.release(job, "w1")).toBe(false);
+      // Back at the front of the line, attempt unchanged, lease gone (the reaper has nothing to requeue).
+      const w2 = q.claimer("w2");
+      expect(await w2.claim(60_000, 0)).toMatchObject({ id: first, attempt: 1, data: { n: 1 } });
+      expect(await q.requeueExpired(Date.now() + 120_000, 3)).toEqual({ requeued: [first], dead: [] });
+      await Promise.all([w1.close(), w2.close()]);
     });
 
     test("a blocked claim wakes on push; closing a claimer ends its pending claim with null", async () => {

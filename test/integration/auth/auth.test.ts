@@ -156,7 +156,7 @@ for (const driver of ["postgres", "pglite"] as Driver[]) {
 
 describe("auth rate limits", () => {
   test("login is limited per account with 429 and Retry-After", async () => {
-    const t = await buildTestApp("pglite", { deps: { buckets: { "login-account": { capacity: 3, refillPerSec: 0.01 } } } });
+    const t = await buildTestApp("pglite", { buckets: { "login-account": { capacity: 3, refillPerSec: 0.01 } } });
     try {
       const s = await registerUser(t.app);
       const statuses: number[] = [];

@@ -1,21 +1,20 @@
 /**
  * Retries of a file job, with a processor that fails on purpose (the real
- * queue, reaper, database and chat path; only the image work is replaced):
- * a transient failure is retried and the file announced once; three failed
- * attempts end the file as failed, with the reason, and post nothing.
+ * queue, reaper, claim loop, database and chat path; only the image work is
+ * replaced): a transient failure is retried and the file announced once;
+ * three failed attempts end the file as failed, with the reason, and post
+ * nothing; the files queue's own attempt limit is the one that counts; a
+ * worker stopped mid-job hands the job back without using up an attempt.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildTestApp, call, registerUser, type TestApp } from "../../helpers/app";
-import { FileWorkerActor } from "../../../actors/file-worker.actor";
+import { ClaimLoopActor } from "../../../actors/claim-loop.actor";
 import { ReaperActor } from "../../../actors/reaper.actor";
-import { ChatRepo } from "../../../src/modules/chat/repo";
-import { ChatService } from "../../../src/modules/chat/service";
-import { FILES_QUEUE, FileJobs } from "../../../src/modules/files/jobs";
+import { FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "../../../src/modules/files/jobs";
 import type { Processor } from "../../../src/modules/files/processor";
-import { createStorage } from "../../../src/modules/files/storage";
 import * as fx from "./fixtures";
 
 describe("file job attempts", () => {
@@ -36,11 +35,15 @@ describe("file job attempts", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** A file worker and a fast reaper around `processor`, for the duration of `fn`. */
-  async function withWorker(processor: Processor, fn: () => Promise<void>) {
+  /** A file claim loop and a fast reaper around `processor`, for the duration of `fn` (as the root wires them). */
+  async function withWorker(processor: Processor, fn: () => Promise<void>, maxAttempts = FILE_MAX_ATTEMPTS) {
     const queue = t.engine.queue(FILES_QUEUE);
-    const jobs = new FileJobs(t.database.db, t.engine, createStorage(t.config), new ChatService(new ChatRepo(t.database.db), t.engine, async () => {}), processor);
-    const actors = [new ReaperActor(queue, jobs, 100, "file-reaper"), new FileWorkerActor(queue, jobs, { id: "fw-test", leaseMs: 5000, blockMs: 200 })];
+    const s = t.services;
+    const jobs = new FileJobs(t.database.db, t.engine, s.storage, s.chat, processor, maxAttempts);
+    const actors = [
+      new ReaperActor(queue, jobs, { name: "file-reaper", maxAttempts, everyMs: 100 }),
+      new ClaimLoopActor(queue, jobs, { id: "fw-test", leaseMs: 5000, blockMs: 200, handBackOnFailure: true }),
+    ];
     for (const a of actors) await a.start();
     try {
       await fn();
@@ -102,5 +105,46 @@ describe("file job attempts", () => {
     expect(await fileMessages(id)).toHaveLength(0);
     expect(await t.engine.queue(FILES_QUEUE).depth()).toBe(0);
     expect((await call(t.app, "GET", `/files/${id}`, { token: alice.access_token })).status).toBe(404);
+  }, 30_000);
+
+  test("the files queue's own attempt limit counts (not the judge's): two attempts, then failed", async () => {
+    let calls = 0;
+    const broken: Processor = async () => {
+      calls++;
+      throw new Error("codec exploded");
+    };
+    const id = await uploadPng();
+    await withWorker(broken, async () => {
+      const status = await waitTerminal(id);
+      expect(status.status).toBe("failed");
+      expect(status.error).toBe("processing failed 2 times (codec exploded)");
+    }, 2);
+    expect(calls).toBe(2);
+  }, 30_000);
+
+  test("stopping a worker mid-job hands the job back without using up an attempt", async () => {
+    let started!: () => void;
+    const running = new Promise<void>((r) => (started = r));
+    // Waits until the stop aborts it, like a long image job interrupted by a shutdown.
+    const slow: Processor = (_kind, _bytes, signal) => new Promise((_, reject) => {
+      started();
+      signal?.addEventListener("abort", () => reject(new Error("aborted by stop")), { once: true });
+    });
+    const id = await uploadPng();
+    await withWorker(slow, async () => {
+      await running;
+    });
+    // Back in the queue with attempt 1, and the file is still waiting, not failed.
+    const claimer = t.engine.queue(FILES_QUEUE).claimer("inspect");
+    const job = await claimer.claim(60_000, 1000);
+    expect(job).toMatchObject({ id, attempt: 1 });
+    await t.engine.queue(FILES_QUEUE).release(job!, "inspect");
+    await claimer.close();
+    expect((await call(t.app, "GET", `/files/${id}/status`, { token: alice.access_token })).json.status).not.toBe("failed");
+    let calls = 0;
+    await withWorker(async () => (calls++, {}), async () => {
+      expect((await waitTerminal(id)).status).toBe("completed");
+    });
+    expect(calls).toBe(1);
   }, 30_000);
 });

@@ -17,7 +17,7 @@ describe("upload refusals before the body", () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "huddle-limits-"));
     const buckets = { ...Object.fromEntries(Object.keys(DEFAULT_BUCKETS).map((k) => [k, { capacity: 1000, refillPerSec: 1000 }])), upload: { capacity: 1, refillPerSec: 1 / 60 } };
-    t = await buildTestApp("pglite", { config: { DATA_DIR: dataDir }, deps: { buckets } });
+    t = await buildTestApp("pglite", { config: { DATA_DIR: dataDir }, buckets });
   }, 60_000);
   afterAll(async () => {
     await t?.close();

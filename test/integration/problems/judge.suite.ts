@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, registerUser } from "../../helpers/app";
 import { TestSocket, type TestRuntime } from "../../helpers/runtime";
 import { defaultPack } from "../../../src/judge/default-pack";
+import { syncPack } from "../../../src/modules/problems/catalog";
+import type { Supervisor } from "../../../actors/kernel";
+import type { SqlRunnersActor } from "../../../actors/sql-runners.actor";
 
 export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
   describe(`SQL judge (${name})`, () => {
@@ -91,5 +94,27 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
       expect((await submit({ problem_id: easy.id })).status).toBe(400);
       expect((await call(rt.app, "GET", "/problems/result/not-a-uuid", { token: u.access_token })).status).toBe(400);
     }, 30_000);
+
+    test("a re-imported pack is judged against its new expected results at once (no stale cache)", async () => {
+      const u = await registerUser(rt.app);
+      const judgeOnce = async (sql: string) => {
+        const sub = await call(rt.app, "POST", "/problems/submit", { token: u.access_token, body: { problem_id: easy.id, sql_query: sql } });
+        expect(sub.status).toBe(202);
+        return (await waitResult(u.access_token, sub.json.job_id)).verdict;
+      };
+      expect(await judgeOnce(easy.solution)).toBe("accepted"); // the judge has now cached the expected result
+      const runners = rt.system.root.child<Supervisor>("judge")!.child<SqlRunnersActor>("sql-runners")!;
+      const pool = await runners.ready();
+      const changed = defaultPack();
+      changed.pack.problems[0]!.solution = "select 42 as answer";
+      try {
+        expect(await syncPack(rt.database.db, pool, changed, { force: true, broker: rt.engine.broker })).toBe("imported");
+        await Bun.sleep(100); // the import notice travels through the broker
+        expect(await judgeOnce(easy.solution)).toBe("wrong_answer");
+        expect(await judgeOnce("select 42 as answer")).toBe("accepted");
+      } finally {
+        await syncPack(rt.database.db, pool, defaultPack(), { force: true, broker: rt.engine.broker });
+      }
+    }, 90_000);
   });
 }

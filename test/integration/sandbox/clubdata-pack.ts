@@ -2,7 +2,7 @@
  * A test pack over the shared clubdata dump (never copied into the repo: read
  * from ../shared/datasets). The solutions are ours.
  */
-import type { LoadedPack } from "../../../src/judge/pack.ts";
+import type { LoadedPack } from "../../../src/judge/pack";
 
 export const CLUBDATA_PATH = new URL("../../../../shared/datasets/clubdata.sql", import.meta.url);
 

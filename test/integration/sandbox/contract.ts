@@ -5,14 +5,14 @@
  * runner, so every "next job" runs on the runner the attack just used.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { RunnerPool } from "../../../actors/sql-runner/pool.ts";
-import { PoolBusyError } from "../../../actors/sql-runner/pool.ts";
-import type { RunLimits, RunOutcome } from "../../../actors/sql-runner/types.ts";
-import { defaultPack } from "../../../src/judge/default-pack.ts";
-import { importPack, judge, type ImportedPack } from "../../../src/judge/judge.ts";
-import { PackError } from "../../../src/judge/pack.ts";
-import { CLUBDATA_COUNTS, clubdataPack } from "./clubdata-pack.ts";
-import { attacks } from "./attacks.ts";
+import type { RunnerPool } from "../../../src/sandbox/pool";
+import { PoolBusyError } from "../../../src/sandbox/pool";
+import type { RunLimits, RunOutcome } from "../../../src/sandbox/types";
+import { defaultPack } from "../../../src/judge/default-pack";
+import { importPack, judge, type ImportedPack } from "../../../src/judge/judge";
+import { PackError } from "../../../src/judge/pack";
+import { CLUBDATA_COUNTS, clubdataPack } from "./clubdata-pack";
+import { attacks } from "./attacks";
 
 export const LIMITS: RunLimits = { timeoutMs: 1500, maxRows: 1000 };
 

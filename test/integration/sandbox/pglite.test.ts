@@ -3,10 +3,10 @@
  * runner Worker started from it (replaced after each timeout).
  */
 import { describe, expect, test } from "bun:test";
-import { WorkerClient, WorkerGoneError } from "../../../actors/sql-runner/pglite-client.ts";
-import { PgliteSandboxBackend } from "../../../actors/sql-runner/pglite-sandbox.ts";
-import { RunnerPool } from "../../../actors/sql-runner/pool.ts";
-import { LIMITS, sandboxContract } from "./contract.ts";
+import { WorkerClient, WorkerGoneError } from "../../../src/sandbox/pglite-client";
+import { PgliteSandboxBackend } from "../../../src/sandbox/pglite-sandbox";
+import { RunnerPool } from "../../../src/sandbox/pool";
+import { LIMITS, sandboxContract } from "./contract";
 
 sandboxContract("pglite sandbox", async () => {
   const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 2000 }), { size: 1, queueTimeoutMs: 500 });

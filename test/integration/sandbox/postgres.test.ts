@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { PostgresSandboxBackend } from "../../../actors/sql-runner/postgres-sandbox.ts";
-import { dropPostgresSandbox, resolveSandboxConfig } from "../../../actors/sql-runner/postgres-setup.ts";
-import { RunnerPool } from "../../../actors/sql-runner/pool.ts";
-import { createTestDatabase, DATABASE_URL, postgresAvailable } from "../../helpers/services.ts";
-import { LIMITS, sandboxContract } from "./contract.ts";
+import { PostgresSandboxBackend } from "../../../src/sandbox/postgres-sandbox";
+import { dropPostgresSandbox, resolveSandboxConfig } from "../../../src/sandbox/postgres-setup";
+import { RunnerPool } from "../../../src/sandbox/pool";
+import { createTestDatabase, DATABASE_URL, postgresAvailable } from "../../helpers/services";
+import { LIMITS, sandboxContract } from "./contract";
 
 const ok = await postgresAvailable();
 const suffix = Bun.randomUUIDv7().replaceAll("-", "").slice(-10);

@@ -3,10 +3,6 @@ import { imageSize, sniff } from "../../../src/modules/files/sniff";
 import { stripGif, stripWebp } from "../../../src/modules/files/strip";
 import { displayName } from "../../../src/modules/files/service";
 import { contentDisposition } from "../../../src/modules/files";
-import { fileChildren } from "../../../actors/file-worker.actor";
-import { testConfig } from "../../helpers/app";
-import { createMemoryEngine } from "../../../src/engine/memory";
-import type { Db } from "../../../src/db/client";
 import * as fx from "../../integration/files/fixtures";
 
 describe("type sniffing decides from the bytes", () => {
@@ -67,15 +63,5 @@ describe("names and headers", () => {
   test("Content-Disposition: ASCII fallback without quotes, RFC 5987 filename* for the real name", () => {
     expect(contentDisposition("attachment", 'a"b\\c ü€.txt')).toBe(`attachment; filename="a_b_c __.txt"; filename*=UTF-8''a%22b%5Cc%20%C3%BC%E2%82%AC.txt`);
     expect(contentDisposition("inline", "it's (1)*.png")).toBe(`inline; filename="it's (1)*.png"; filename*=UTF-8''it%27s%20%281%29%2A.png`);
-  });
-});
-
-describe("file actors by role", () => {
-  const children = (env: Record<string, string>) => fileChildren(testConfig(env), createMemoryEngine(), {} as Db).map((c) => c.name);
-  test("api processes run no file workers; 0 disables them; otherwise a reaper and N workers", () => {
-    expect(children({ ROLE: "api", FILE_WORKER_CONCURRENCY: "2" })).toEqual([]);
-    expect(children({ ROLE: "all", FILE_WORKER_CONCURRENCY: "0" })).toEqual([]);
-    const names = children({ ROLE: "worker", FILE_WORKER_CONCURRENCY: "2", INSTANCE_ID: "i1" });
-    expect(names).toEqual(["file-reaper", "file-worker-i1-0", "file-worker-i1-1"]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { canonicalNumber, canonicalTime, compareResults, type ResultSet } from "../../../src/judge/compare.ts";
+import { canonicalNumber, canonicalTime, compareResults, type ResultSet } from "../../../src/judge/compare";
 
 const result = (types: string[], rows: (string | null)[][]): ResultSet => ({
   columns: types.map((type, i) => ({ name: `c${i}`, type })),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DatasetError, prepareDataset } from "../../../src/judge/dataset.ts";
+import { DatasetError, prepareDataset } from "../../../src/judge/dataset";
 
 describe("prepareDataset", () => {
   test("pg_dump noise is neutralised and listed, table and data statements are kept", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { DumpSyntaxError, splitDump } from "../../../src/judge/dump.ts";
+import { DumpSyntaxError, splitDump } from "../../../src/judge/dump";
 
 const sqlOf = (text: string) => splitDump(text).map((s) => (s.kind === "sql" ? s.sql : s.kind === "copy" ? `COPY:${s.sql}` : `META:${s.text}`));
 

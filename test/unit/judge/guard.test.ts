@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { guardQuery } from "../../../src/judge/guard.ts";
+import { guardQuery } from "../../../src/judge/guard";
 
 async function verdictOf(sql: string): Promise<string> {
   const r = await guardQuery(sql);

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultPack } from "../../../src/judge/default-pack.ts";
-import { loadPackDir, PackError, validatePack } from "../../../src/judge/pack.ts";
+import { defaultPack } from "../../../src/judge/default-pack";
+import { loadPackDir, PackError, validatePack } from "../../../src/judge/pack";
 
 const problem = (over: Record<string, unknown> = {}) => ({
   id: "p-one", title: "One", difficulty: "easy", statement: "Do it.", solution: "select 1", ordered: false, ...over,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { resolveSandboxConfig, sandboxSetupSql } from "../../../actors/sql-runner/postgres-setup.ts";
-import { jobPrologue } from "../../../actors/sql-runner/session.ts";
+import { resolveSandboxConfig, sandboxSetupSql } from "../../../src/sandbox/postgres-setup";
+import { jobPrologue } from "../../../src/sandbox/session";
 
 describe("postgres sandbox configuration", () => {
   test("defaults: huddle_sandbox database, huddle_sandbox_runner role, runner URL without a password", () => {

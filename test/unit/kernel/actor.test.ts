@@ -6,8 +6,8 @@ import {
   AskTimeoutError,
   MailboxFullError,
   type Exit,
-} from "../../../actors/kernel/index.ts";
-import { gate, sleep, waitFor } from "./helpers.ts";
+} from "../../../actors/kernel/index";
+import { gate, sleep, waitFor } from "./helpers";
 
 type Msg = { op: "work"; id: number; ms?: number } | { op: "fail"; why: string } | { op: "echo"; value: unknown };
 

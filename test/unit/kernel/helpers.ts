@@ -1,5 +1,5 @@
 /** Small timing helpers for the kernel tests; everything is bounded. */
-import type { EscalationError } from "../../../actors/kernel/index.ts";
+import type { EscalationError } from "../../../actors/kernel/index";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { Mailbox, backoffDelay, DEFAULT_RESTART_POLICY } from "../../../actors/kernel/index.ts";
-import { recordInWindow, resolvePolicy } from "../../../actors/kernel/restart.ts";
+import { Mailbox, backoffDelay, DEFAULT_RESTART_POLICY } from "../../../actors/kernel/index";
+import { recordInWindow, resolvePolicy } from "../../../actors/kernel/restart";
 
 describe("Mailbox", () => {
   test("keeps FIFO order and refuses past capacity under 'reject'", () => {

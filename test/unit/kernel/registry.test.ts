@@ -6,8 +6,8 @@ import {
   Supervisor,
   type Exit,
   type RestartPolicy,
-} from "../../../actors/kernel/index.ts";
-import { escalations, gate, sleep, waitFor } from "./helpers.ts";
+} from "../../../actors/kernel/index";
+import { escalations, gate, sleep, waitFor } from "./helpers";
 
 type Msg = { text: string } | "fail";
 

@@ -3,11 +3,12 @@ import {
   actorOf,
   EscalationError,
   Supervisor,
+  type Child,
   type ChildKind,
   type ChildSpec,
   type RestartPolicy,
-} from "../../../actors/kernel/index.ts";
-import { escalations, sleep, waitFor } from "./helpers.ts";
+} from "../../../actors/kernel/index";
+import { escalations, gate, sleep, waitFor } from "./helpers";
 
 type Cmd = "fail" | "quit" | { echo: unknown };
 
@@ -224,5 +225,251 @@ describe("Supervisor lifecycle", () => {
     await root.stop();
     await sleep(60);
     expect(startsOf(log, "x")).toBe(1);
+  });
+});
+
+describe("Supervisor strategy rest_for_one", () => {
+  // jitter 0.5 with a fixed random of 0.5: every delay is 3/4 of nominal, deterministically.
+  const seeded: Partial<RestartPolicy> = { baseMs: 40, maxMs: 40, jitter: 0.5, random: () => 0.5, intensity: 50, periodMs: 5000 };
+  const names = ["A", "B", "C", "D"];
+  const instances = (root: Supervisor) => names.map((name) => root.child(name));
+  const afterCrash = (log: string[]) => log.slice(names.length);
+  /** Like `worker`, but onStop takes `ms` and logs when it has finished. */
+  const slowStopper = (name: string, log: string[], ms: number): ChildSpec => ({
+    name,
+    kind: "permanent",
+    create: () =>
+      actorOf<Cmd>({
+        name,
+        onStart: () => void log.push(`start ${name}`),
+        onStop: async () => {
+          await sleep(ms);
+          log.push(`stop ${name}`);
+        },
+        handle: (cmd) => {
+          if (cmd === "fail") throw new Error(`${name} failed`);
+          return cmd === "quit" ? undefined : cmd.echo;
+        },
+      }),
+  });
+
+  test("a crash of B in [A,B,C,D] stops D then C, then restarts B, C, D in order; A is untouched", async () => {
+    const log: string[] = [];
+    const { seen, onEscalate } = escalations();
+    const root = new Supervisor({
+      name: "root",
+      strategy: "rest_for_one",
+      // One crash plus two collateral restarts would exceed intensity 1 if C and D counted.
+      // A 150 ms backoff leaves the snapshot below ample time even on a loaded machine.
+      restart: { ...seeded, baseMs: 200, maxMs: 200, intensity: 1 },
+      onEscalate,
+      // D takes longer to stop than the backoff: B must still wait for it.
+      children: [...["A", "B", "C"].map((name) => spec(name, "permanent", log)), slowStopper("D", log, 80)],
+    });
+    await root.start();
+    const before = instances(root);
+    root.ref<Cmd>("B").tell("fail");
+    await waitFor(() => log.includes("stop C"), "later children stopped");
+    // Waiting out the backoff: B, C and D all show as restarting; only B counts a restart.
+    expect(root.snapshot().children?.map(({ name, state, restarts }) => ({ name, state, restarts }))).toEqual([
+      { name: "A", state: "running", restarts: 0 },
+      { name: "B", state: "restarting", restarts: 1 },
+      { name: "C", state: "restarting", restarts: 0 },
+      { name: "D", state: "restarting", restarts: 0 },
+    ]);
+    const queued = root.ref<Cmd>("D").ask({ echo: "queued for D" }, 1000);
+    await waitFor(() => startsOf(log, "D") === 2, "D started again");
+    expect(afterCrash(log)).toEqual(["stop B", "stop D", "stop C", "start B", "start C", "start D"]);
+    const after = instances(root);
+    expect(after[0]).toBe(before[0] as (typeof after)[number]);
+    for (const i of [1, 2, 3]) expect(after[i]).not.toBe(before[i] as (typeof after)[number]);
+    expect(await queued).toBe("queued for D");
+    for (const name of names) expect(await root.ref<Cmd>(name).ask({ echo: name }, 500)).toBe(name);
+    expect(root.snapshot().children?.every((child) => child.state === "running")).toBe(true);
+    expect(seen).toEqual([]);
+    await root.stop();
+  });
+
+  test("a crash of the last child restarts only that child", async () => {
+    const log: string[] = [];
+    const root = new Supervisor({
+      name: "root",
+      strategy: "rest_for_one",
+      restart: seeded,
+      onEscalate: escalations().onEscalate,
+      children: names.map((name) => spec(name, "permanent", log)),
+    });
+    await root.start();
+    const before = instances(root);
+    root.ref<Cmd>("D").tell("fail");
+    await waitFor(() => startsOf(log, "D") === 2, "D restarted");
+    await sleep(20);
+    expect(afterCrash(log)).toEqual(["stop D", "start D"]);
+    const after = instances(root);
+    for (const i of [0, 1, 2]) expect(after[i]).toBe(before[i] as (typeof after)[number]);
+    expect(after[3]).not.toBe(before[3] as (typeof after)[number]);
+    await root.stop();
+  });
+
+  for (const strategy of [undefined, "one_for_one"] as const) {
+    test(`strategy ${strategy ?? "omitted"} (one_for_one) restarts only the crashed child`, async () => {
+      const log: string[] = [];
+      const root = new Supervisor({
+        name: "root",
+        ...(strategy ? { strategy } : {}),
+        restart: seeded,
+        onEscalate: escalations().onEscalate,
+        children: names.map((name) => spec(name, "permanent", log)),
+      });
+      await root.start();
+      const before = instances(root);
+      root.ref<Cmd>("B").tell("fail");
+      await waitFor(() => startsOf(log, "B") === 2, "B restarted");
+      await sleep(60); // longer than a backoff: nothing else happens
+      expect(afterCrash(log)).toEqual(["stop B", "start B"]);
+      const after = instances(root);
+      for (const i of [0, 2, 3]) expect(after[i]).toBe(before[i] as (typeof after)[number]);
+      expect(after[1]).not.toBe(before[1] as (typeof after)[number]);
+      await root.stop();
+    });
+  }
+
+  test("temporary later children are removed, transient and permanent ones restarted", async () => {
+    const log: string[] = [];
+    const root = new Supervisor({
+      name: "root",
+      strategy: "rest_for_one",
+      restart: seeded,
+      onEscalate: escalations().onEscalate,
+      children: [
+        spec("A", "permanent", log),
+        spec("B", "permanent", log),
+        spec("C", "transient", log),
+        spec("T", "temporary", log),
+        spec("D", "permanent", log),
+      ],
+    });
+    await root.start();
+    root.ref<Cmd>("B").tell("fail");
+    await waitFor(() => startsOf(log, "D") === 2, "D started again");
+    await sleep(20);
+    expect(log.slice(5)).toEqual(["stop B", "stop D", "stop T", "stop C", "start B", "start C", "start D"]);
+    expect(root.child("T")).toBeUndefined();
+    expect(root.snapshot().children?.map((child) => child.name)).toEqual(["A", "B", "C", "D"]);
+    await root.stop();
+  });
+
+  test("a child that is not restarted leaves the later children alone", async () => {
+    const log: string[] = [];
+    const root = new Supervisor({
+      name: "root",
+      strategy: "rest_for_one",
+      restart: seeded,
+      onEscalate: escalations().onEscalate,
+      children: [spec("A", "permanent", log), spec("B", "transient", log), spec("C", "permanent", log)],
+    });
+    await root.start();
+    const c = root.child("C");
+    root.ref<Cmd>("B").tell("quit");
+    await waitFor(() => log.includes("stop B"), "B exit");
+    await sleep(60);
+    expect(log.slice(3)).toEqual(["stop B"]);
+    expect(root.child("C")).toBe(c as Child);
+    expect(root.snapshot().children?.map((child) => child.name)).toEqual(["A", "C"]);
+    await root.stop();
+  });
+
+  test("exceeding the intensity still escalates, naming the failing child", async () => {
+    const log: string[] = [];
+    const { seen, onEscalate } = escalations();
+    const root = new Supervisor({
+      name: "root",
+      strategy: "rest_for_one",
+      restart: { ...seeded, baseMs: 2, maxMs: 5, intensity: 2 },
+      onEscalate,
+      children: [
+        spec("A", "permanent", log),
+        spec("B", "permanent", log, () => startsOf(log, "B") > 1), // starts once, then never again
+        spec("C", "permanent", log),
+      ],
+    });
+    await root.start();
+    root.ref<Cmd>("B").tell("fail");
+    await waitFor(() => seen.length === 1, "escalation");
+    const error = seen[0] as EscalationError;
+    expect(error).toBeInstanceOf(EscalationError);
+    expect([error.supervisor, error.child]).toEqual(["root", "B"]);
+    expect((error.cause as Error).message).toBe("B cannot start");
+    expect(root.state).toBe("failed");
+    // Crash, two failed restarts (the third crash exceeds 2); C is stopped once and never
+    // started in between, since B never came back. A stops last, when the root gives up.
+    expect(log.slice(3)).toEqual(["stop B", "stop C", "start B", "stop B", "start B", "stop B", "stop A"]);
+  });
+
+  test("an unknown strategy is refused", () => {
+    expect(() => new Supervisor({ name: "root", strategy: "one_for_all" as never })).toThrow(RangeError);
+  });
+});
+
+describe("Supervisor strategy rest_for_one, overlapping events", () => {
+  const seeded: Partial<RestartPolicy> = { baseMs: 20, maxMs: 20, jitter: 0.5, random: () => 0, intensity: 1, periodMs: 5000 };
+
+  test("a later child crashing on its own while waiting to be stopped is not a restart", async () => {
+    const log: string[] = [];
+    const { seen, onEscalate } = escalations();
+    const stopping = gate();
+    const root = new Supervisor({
+      name: "root",
+      strategy: "rest_for_one",
+      restart: seeded, // intensity 1: B's crash plus C's would escalate if C's counted
+      onEscalate,
+      children: [
+        spec("B", "permanent", log),
+        spec("C", "permanent", log),
+        {
+          name: "D",
+          kind: "permanent",
+          create: () =>
+            actorOf<Cmd>({
+              name: "D",
+              onStart: () => void log.push("start D"),
+              onStop: async () => {
+                log.push("stopping D");
+                await stopping.promise;
+              },
+              handle: () => undefined,
+            }),
+        },
+      ],
+    });
+    await root.start();
+    root.ref<Cmd>("B").tell("fail");
+    await waitFor(() => log.includes("stopping D"), "D stopping");
+    root.ref<Cmd>("C").tell("fail"); // C crashes before the sequence reaches it
+    await waitFor(() => log.includes("stop C"), "C crashed");
+    await sleep(40); // two backoffs: nothing may restart while D is still stopping
+    expect(log.slice(3)).toEqual(["stop B", "stopping D", "stop C"]);
+    stopping.open();
+    await waitFor(() => log.filter((line) => line === "start D").length === 2, "D started again");
+    expect(log.slice(3)).toEqual(["stop B", "stopping D", "stop C", "start B", "start C", "start D"]);
+    expect(seen).toEqual([]);
+    expect(root.snapshot().children?.map((child) => child.restarts)).toEqual([1, 0, 0]);
+    await root.stop();
+  });
+
+  test("a child failing during the initial start: the later children start only after it", async () => {
+    const log: string[] = [];
+    const root = new Supervisor({
+      name: "root",
+      strategy: "rest_for_one",
+      restart: seeded,
+      onEscalate: escalations().onEscalate,
+      children: [spec("A", "permanent", log), spec("B", "permanent", log, () => startsOf(log, "B") === 1), spec("C", "permanent", log)],
+    });
+    await root.start();
+    await waitFor(() => startsOf(log, "C") === 1, "C started");
+    await sleep(30);
+    expect(log).toEqual(["start A", "start B", "stop B", "start B", "start C"]);
+    await root.stop();
   });
 });

@@ -6,10 +6,10 @@
  * (PGlite has no statement_timeout it honours, and a Worker stuck in WASM can
  * only be killed) and a fresh one is started from the snapshot.
  */
-import { pgliteAssets } from "../../src/db/pglite.ts";
-import { PGLITE_WORKER_URL, RemoteError, WorkerClient, type PgliteAssets } from "./pglite-client.ts";
-import { PgliteRunner, type PgliteRunnerHost } from "./pglite-runner.ts";
-import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types.ts";
+import { pgliteAssets } from "../db/pglite";
+import { PGLITE_WORKER_URL, RemoteError, WorkerClient, type PgliteAssets } from "./pglite-client";
+import { PgliteRunner, type PgliteRunnerHost } from "./pglite-runner";
+import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
 export interface PgliteSandboxOptions {
   /** Compiled WASM modules and file-system bundle; default: src/db/pglite.ts's, embedded in a compiled binary. */

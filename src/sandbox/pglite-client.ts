@@ -3,19 +3,19 @@
  * call is rejected when the Worker dies (crash, terminate, close), so nothing
  * waits forever on a Worker that is gone.
  */
-import type { PgliteAssets } from "../../src/db/pglite.ts";
-import type { PackLoad, PackLoadResult, RunLimits, RunOutcome } from "./types.ts";
+import type { PgliteAssets } from "../db/pglite";
+import type { PackLoad, PackLoadResult, RunLimits, RunOutcome } from "./types";
 
 /**
  * The worker script. From source it sits next to this file. In a
  * `bun build --compile` binary it must be an extra entrypoint
- * (`bun build --compile src/main.ts actors/sql-runner/pglite.worker.ts`, as
+ * (`bun build --compile src/main.ts src/sandbox/pglite.worker.ts`, as
  * scripts/build.ts does), and is then found by its path relative to the
  * entrypoints' common root, the project root; `import.meta.url` there is the
  * binary itself, so a URL relative to it would miss (tried with Bun 1.4.5).
  */
 export const PGLITE_WORKER_URL: URL | string = import.meta.url.includes("/$bunfs/")
-  ? "./actors/sql-runner/pglite.worker.ts"
+  ? "./src/sandbox/pglite.worker.ts"
   : new URL("./pglite.worker.ts", import.meta.url);
 
 /** Compiled once in the main thread and handed to every Worker, so no Worker compiles the WASM again. */

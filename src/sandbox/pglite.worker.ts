@@ -14,9 +14,9 @@
  * fresh one from the snapshot.
  */
 import { PGlite, protocol } from "@electric-sql/pglite";
-import type { WireError, WorkerRequest } from "./pglite-client.ts";
-import { assertIdent, cappedOutcome, jobPrologue, revokeFromPublicSql, outputSettings, sqlErrorOutcome, typeName } from "./session.ts";
-import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types.ts";
+import type { WireError, WorkerRequest } from "./pglite-client";
+import { assertIdent, cappedOutcome, jobPrologue, revokeFromPublicSql, outputSettings, sqlErrorOutcome, typeName } from "./session";
+import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
 
 declare const self: Worker;
 

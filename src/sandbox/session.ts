@@ -2,7 +2,7 @@
  * What both backends do the same way: the per-job transaction prologue, type
  * names, identifier checks and the shape of a failed outcome.
  */
-import type { Cell, Column, FailVerdict, RunLimits, RunOutcome } from "./types.ts";
+import type { Cell, Column, FailVerdict, RunLimits, RunOutcome } from "./types";
 
 const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 

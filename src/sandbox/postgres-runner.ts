@@ -12,8 +12,8 @@
  * connection replaced.
  */
 import postgres from "postgres";
-import { cappedOutcome, elapsedSince, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session.ts";
-import type { Cell, RunLimits, RunOutcome, Runner } from "./types.ts";
+import { cappedOutcome, elapsedSince, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session";
+import type { Cell, RunLimits, RunOutcome, Runner } from "./types";
 
 export interface PostgresRunnerDeps {
   runnerUrl: string;

@@ -23,7 +23,7 @@
  *   from PUBLIC in the sandbox database only (pg_proc is per database).
  */
 import postgres from "postgres";
-import { assertIdent, revokeFromPublicSql } from "./session.ts";
+import { assertIdent, revokeFromPublicSql } from "./session";
 
 export interface PostgresSandboxConfig {
   /** A role that can create databases and roles (a superuser locally). */

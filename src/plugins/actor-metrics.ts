@@ -4,8 +4,10 @@
  * the SQL runners (a runner replaces its connection or Worker on a timeout).
  */
 import { Gauge } from "prom-client";
-import type { Snapshot } from "./kernel/index.ts";
-import { registry } from "../src/plugins/metrics";
+import { registry } from "./metrics";
+
+/** The shape of the actor kernel's tree snapshot, as far as metrics read it. */
+type Snapshot = { name: string; restarts: number; mailboxDepth: number; state: string; children?: Snapshot[] };
 
 const restarts = new Gauge({ name: "huddle_actor_restarts", help: "Restarts of each supervised actor", labelNames: ["actor"] as const, registers: [registry] });
 const depth = new Gauge({ name: "huddle_actor_mailbox_depth", help: "Messages waiting in each actor's mailbox", labelNames: ["actor"] as const, registers: [registry] });

@@ -5,9 +5,9 @@
  * snapshot right away; a Worker from an older snapshot (a pack was loaded
  * since) is replaced before the next job.
  */
-import { CallTimeoutError, type WorkerClient } from "./pglite-client.ts";
-import { elapsedSince, failure } from "./session.ts";
-import type { RunLimits, RunOutcome, Runner } from "./types.ts";
+import { CallTimeoutError, type WorkerClient } from "./pglite-client";
+import { elapsedSince, failure } from "./session";
+import type { RunLimits, RunOutcome, Runner } from "./types";
 
 /** What a runner needs from its backend (PgliteSandboxBackend). */
 export interface PgliteRunnerHost {

@@ -5,8 +5,8 @@
  * supervision tree; runners heal themselves (replace their connection or
  * Worker) and report it in their restart counts.
  */
-import { isSafeIdent } from "./session.ts";
-import type { PackLoad, PackLoadResult, RunLimits, RunOutcome, Runner, Sandbox, SandboxBackend } from "./types.ts";
+import { isSafeIdent } from "./session";
+import type { PackLoad, PackLoadResult, RunLimits, RunOutcome, Runner, Sandbox, SandboxBackend } from "./types";
 
 export interface RunnerPoolOptions {
   size: number;

@@ -10,10 +10,10 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
-import { setupPostgresSandbox, resolveSandboxConfig, type PostgresSandboxConfig, type ResolvedSandboxConfig } from "./postgres-setup.ts";
-import { errorOutcome, fetchCapped, PostgresRunner } from "./postgres-runner.ts";
-import { assertIdent, outputSettings } from "./session.ts";
-import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types.ts";
+import { setupPostgresSandbox, resolveSandboxConfig, type PostgresSandboxConfig, type ResolvedSandboxConfig } from "./postgres-setup";
+import { errorOutcome, fetchCapped, PostgresRunner } from "./postgres-runner";
+import { assertIdent, outputSettings } from "./session";
+import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
 export interface PostgresSandboxOptions extends PostgresSandboxConfig {
   /** Create the database and role if missing (needs CREATEDB + CREATEROLE). Default true. */

@@ -1,36 +1,25 @@
 /**
  * The problem catalog in PostgreSQL and the sandbox it is judged in. Packs are
  * imported all or nothing (importPack), then their problems, expected results
- * and table summaries are upserted in one transaction.
+ * and table summaries are upserted in one transaction. Works on any Sandbox
+ * (the runner pool, or a backend's runner); which backend is the composition
+ * root's choice. After an import every judge is told (catalogChannel), so no
+ * instance keeps judging against old expected results.
  */
 import { createHash } from "node:crypto";
 import { eq, notInArray, and } from "drizzle-orm";
-import type { Config } from "../config";
-import type { Db } from "../db/client";
-import { packs, problems } from "../db/schema";
-import { log } from "../lib/log";
-import type { Sandbox, SandboxBackend } from "../../actors/sql-runner/types";
-import { RunnerPool } from "../../actors/sql-runner/pool";
-import { PgliteSandboxBackend } from "../../actors/sql-runner/pglite-sandbox";
-import { PostgresSandboxBackend } from "../../actors/sql-runner/postgres-sandbox";
-import { importPack } from "./judge";
-import type { LoadedPack } from "./pack";
-import { defaultPack } from "./default-pack";
+import type { Db } from "../../db/client";
+import { packs, problems } from "../../db/schema";
+import { catalogChannel } from "../../engine/names";
+import type { Broker } from "../../engine/types";
+import { log } from "../../lib/log";
+import type { Sandbox } from "../../sandbox/types";
+import { importPack } from "../../judge/judge";
+import { validatePack, type LoadedPack } from "../../judge/pack";
+import { defaultPack } from "../../judge/default-pack";
 
 export function packHash(loaded: LoadedPack): string {
   return createHash("sha256").update(JSON.stringify(loaded.pack)).update("\0").update(loaded.dataset).digest("hex");
-}
-
-/** The sandbox backend from config: PostgreSQL next to DATABASE_URL (its own database), else PGlite Workers. */
-export async function openSandboxBackend(config: Config): Promise<SandboxBackend> {
-  const kind = config.SANDBOX_BACKEND ?? (config.DATABASE_URL ? "postgres" : "pglite");
-  if (kind === "pglite") return PgliteSandboxBackend.create();
-  const adminUrl = config.SANDBOX_DATABASE_URL ?? config.DATABASE_URL;
-  if (!adminUrl) throw new Error("SANDBOX_BACKEND=postgres needs DATABASE_URL or SANDBOX_DATABASE_URL");
-  // One sandbox database per application database, so two deployments (or test runs) never share one.
-  const appDb = new URL(config.DATABASE_URL ?? adminUrl).pathname.slice(1) || "postgres";
-  const database = config.SANDBOX_DATABASE_URL ? new URL(adminUrl).pathname.slice(1) : `${appDb}_sandbox`.slice(0, 63);
-  return PostgresSandboxBackend.open({ adminUrl, database });
 }
 
 type TableInfo = { name: string; columns: { name: string; type: string }[]; sample: { columns: string[]; rows: (string | null)[][] } };
@@ -52,7 +41,7 @@ async function describeTables(sandbox: Pick<Sandbox, "run">, schema: string): Pr
 }
 
 /** Imports a pack into the sandbox and the catalog. Skips when the catalog already has this exact version, unless `force`. */
-export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opts: { force?: boolean } = {}): Promise<"imported" | "unchanged"> {
+export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opts: { force?: boolean; broker?: Broker } = {}): Promise<"imported" | "unchanged"> {
   const hash = packHash(loaded);
   const [existing] = await db.select({ hash: packs.datasetSha256 }).from(packs).where(eq(packs.id, loaded.pack.id));
   if (existing?.hash === hash && !opts.force) return "unchanged";
@@ -69,6 +58,8 @@ export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opt
     }
   });
   log.info({ pack: loaded.pack.id, problems: imported.problems.length, rows: imported.copiedRows }, "problem pack imported");
+  // Best effort: a judge that misses the notice (Redis down) drops its cache within a minute anyway.
+  await opts.broker?.publish(catalogChannel, JSON.stringify({ pack_id: loaded.pack.id })).catch((err) => log.warn({ err }, "pack import notice not published"));
   return "imported";
 }
 
@@ -77,14 +68,13 @@ export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opt
  * is imported when missing or changed; an in-memory (PGlite) sandbox starts
  * empty, so every catalogued pack is loaded into it again.
  */
-export async function prepareSandbox(db: Db, pool: RunnerPool): Promise<void> {
+export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: string }): Promise<void> {
   const inMemory = pool.kind === "pglite";
   await syncPack(db, pool, defaultPack(), { force: inMemory });
   if (!inMemory) return;
   const others = await db.select().from(packs);
   for (const p of others) {
     if (p.id === defaultPack().pack.id || !p.dataset) continue;
-    const { validatePack } = await import("./pack");
     const [rows] = [await db.select().from(problems).where(eq(problems.packId, p.id))];
     const pack = validatePack({
       id: p.id, title: p.title, dataset: "dataset.sql", schema: p.schema,
@@ -92,8 +82,4 @@ export async function prepareSandbox(db: Db, pool: RunnerPool): Promise<void> {
     });
     await syncPack(db, pool, { pack, dataset: p.dataset }, { force: true }).catch((err) => log.error({ err, pack: p.id }, "pack could not be reloaded into the sandbox"));
   }
-}
-
-export function createPool(backend: SandboxBackend, config: Config): RunnerPool {
-  return new RunnerPool(backend, { size: config.RUNNER_POOL_SIZE, queueTimeoutMs: 30_000 });
 }

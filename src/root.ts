@@ -1,0 +1,246 @@
+/**
+ * The composition root: the one file that reads the config, opens
+ * connections and constructs every store, engine, service and the actor tree,
+ * once, in order, handing each piece only what it uses. main.ts parses the
+ * command line and calls `startRuntime`, `migrateCommand` or
+ * `importPackCommand`; tests build through the same functions.
+ *
+ * Arrows: main -> root -> (modules, actors) -> ports (engine, sandbox,
+ * storage, db) -> adapters. Modules and actors never import each other: the
+ * actors get ports and plain handlers, the modules get refs, both from here.
+ */
+import type { AnyElysia } from "elysia";
+import type { Config } from "./config";
+import { openDatabase, type Database } from "./db/client";
+import { migrate } from "./db/migrate";
+import { createEngine, chatChannel, type Engine } from "./engine";
+import { log } from "./lib/log";
+import { createApp, type AppDeps } from "./app";
+import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
+import { exposeActorMetrics } from "./plugins/actor-metrics";
+import { createRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
+import { loadPackDir, PackError } from "./judge/pack";
+import { TokenService } from "./modules/auth/tokens";
+import { AuthService } from "./modules/auth/service";
+import { UsersService } from "./modules/users/service";
+import { ChatRepo } from "./modules/chat/repo";
+import { ChatService } from "./modules/chat/service";
+import { MessageWriter } from "./modules/chat/persist";
+import { socketFanOut } from "./modules/chat/fanout";
+import { SocketHub } from "./modules/chat/hub";
+import { CLOSE, type Connection } from "./modules/chat/connection";
+import { RoomsService } from "./modules/rooms/service";
+import { ProblemsService } from "./modules/problems/service";
+import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
+import { prepareSandbox, syncPack } from "./modules/problems/catalog";
+import { FilesService } from "./modules/files/service";
+import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
+import { workerProcessor, type Processor } from "./modules/files/processor";
+import { createStorage, type StorageSettings } from "./modules/files/storage";
+import { testHooksModule } from "./modules/testhooks";
+import { startActorSystem, type ActorSystem } from "../actors/system";
+
+const DRAIN_MS = 500;
+
+export type Stores = { database: Database; engine: Engine };
+
+/** What tests may hand in instead of what config would build. */
+export type Given = Partial<Stores> & { buckets?: Record<string, Bucket>; fileProcessor?: Processor; modules?: ((s: Services) => AnyElysia)[] };
+
+export async function openStores(config: Config, given: Partial<Stores> = {}, poolSize?: number): Promise<Stores> {
+  const database = given.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize }));
+  await migrate(database.db);
+  const engine = given.engine ?? (await createEngine({ redisUrl: config.REDIS_URL }));
+  return { database, engine };
+}
+
+export const storageSettings = (c: Config): StorageSettings => ({
+  dataDir: c.DATA_DIR,
+  ...(c.S3_BUCKET ? { s3: { bucket: c.S3_BUCKET, endpoint: c.S3_ENDPOINT, region: c.S3_REGION, accessKeyId: c.S3_ACCESS_KEY_ID, secretAccessKey: c.S3_SECRET_ACCESS_KEY } } : {}),
+});
+
+/** PostgreSQL next to DATABASE_URL (its own database), unless SANDBOX_BACKEND or SANDBOX_DATABASE_URL say otherwise; else PGlite. */
+export function sandboxSettings(c: Config): SandboxSettings {
+  const kind = c.SANDBOX_BACKEND ?? (c.DATABASE_URL ? "postgres" : "pglite");
+  if (kind === "pglite") return { kind };
+  const adminUrl = c.SANDBOX_DATABASE_URL ?? c.DATABASE_URL;
+  if (!adminUrl) throw new Error("SANDBOX_BACKEND=postgres needs DATABASE_URL or SANDBOX_DATABASE_URL");
+  // One sandbox database per application database, so two deployments (or test runs) never share one.
+  const appDb = new URL(c.DATABASE_URL ?? adminUrl).pathname.slice(1) || "postgres";
+  return { kind, adminUrl, database: c.SANDBOX_DATABASE_URL ? new URL(adminUrl).pathname.slice(1) : `${appDb}_sandbox`.slice(0, 63) };
+}
+
+/** Every service, each constructed exactly once. */
+export function buildServices(config: Config, { database, engine }: Stores, given: Given = {}) {
+  const db = database.db;
+  const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC);
+  const limit = createRateLimit(engine.rateLimiter, given.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
+  const storage = createStorage(storageSettings(config));
+  const chat = new ChatService(new ChatRepo(db), engine, limit);
+  return {
+    config, database, engine, tokens, limit, storage, chat,
+    users: new UsersService(db, engine.presence),
+    auth: new AuthService(db, tokens),
+    rooms: new RoomsService(db, chat),
+    problems: new ProblemsService(db, engine, limit),
+    files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES),
+    submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS),
+    fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor()),
+    messageWriter: new MessageWriter(db),
+  };
+}
+export type Services = ReturnType<typeof buildServices>;
+
+/** The HTTP app without sockets or actors (tests that go through `app.handle`). */
+export function buildApp(services: Services, extra: Partial<AppDeps<Services>> = {}) {
+  const { config, database, engine } = services;
+  return createApp<Services>({
+    services,
+    http: { corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES, maxUploadBytes: config.MAX_UPLOAD_BYTES },
+    checks: [
+      { name: "database", check: () => database.ping() },
+      ...(engine.kind === "redis" ? [{ name: "redis", check: () => engine.ping() }] : []),
+      ...(extra.checks ?? []),
+    ],
+    ...(extra.hub ? { hub: extra.hub } : {}),
+    ...(extra.isDraining ? { isDraining: extra.isDraining } : {}),
+    ...(extra.modules ? { modules: extra.modules } : {}),
+  });
+}
+
+/** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
+function startActors(config: Config, s: Services): Promise<ActorSystem<Connection>> {
+  const { database, engine } = s;
+  const working = config.ROLE !== "api";
+  // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
+  const judgeLeaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
+  const openRunners = async () => {
+    const pool = createRunnerPool(await openSandboxBackend(sandboxSettings(config)), config.RUNNER_POOL_SIZE);
+    try {
+      await prepareSandbox(database.db, pool);
+    } catch (err) {
+      await pool.close().catch(() => {});
+      throw err;
+    }
+    log.info({ backend: pool.kind, size: config.RUNNER_POOL_SIZE }, "sql runners ready");
+    return pool;
+  };
+  return startActorSystem<Connection>({
+    instanceId: config.INSTANCE_ID,
+    conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: socketFanOut, idleMs: config.CONVERSATION_IDLE_MS },
+    persister: { outbox: engine.outbox, writer: s.messageWriter, reclaimMs: config.PERSIST_RECLAIM_MS },
+    canary: { broker: engine.broker, channel: `huddle:canary:${config.INSTANCE_ID}` },
+    ...(working && config.WORKER_CONCURRENCY > 0 ? {
+      judge: { queue: engine.queue(QUEUE), jobs: s.submissions, openRunners, concurrency: config.WORKER_CONCURRENCY, leaseMs: judgeLeaseMs, maxAttempts: JUDGE_MAX_ATTEMPTS },
+    } : {}),
+    ...(working && config.FILE_WORKER_CONCURRENCY > 0 ? {
+      files: { queue: engine.queue(FILES_QUEUE), handler: s.fileJobs, concurrency: config.FILE_WORKER_CONCURRENCY, leaseMs: FILE_LEASE_MS, maxAttempts: FILE_MAX_ATTEMPTS, handBackOnFailure: true },
+    } : {}),
+  });
+}
+
+export type Runtime = {
+  app: ReturnType<typeof createApp>;
+  config: Config;
+  database: Database;
+  engine: Engine;
+  services: Services;
+  system: ActorSystem<Connection>;
+  /** Stops in order: sockets, HTTP, actors (they flush and hand work back), stores. Idempotent. */
+  stop(): Promise<void>;
+  draining(): boolean;
+};
+
+/** A whole running Huddle: stores, services, actors, sockets and the app (not yet listening). */
+export async function startRuntime(config: Config, given: Given = {}): Promise<Runtime> {
+  const stores = await openStores(config, given);
+  const services = buildServices(config, stores, given);
+  const { database, engine, chat } = services;
+  const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
+  const system = await startActors(config, services);
+  exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
+  const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
+    presenceTtlSec: config.PRESENCE_TTL_SEC, maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
+  });
+  chat.attachLocalDelivery(hub);
+  let draining = false;
+  const app = buildApp(services, {
+    hub,
+    isDraining: () => draining,
+    checks: [
+      { name: "actors", check: async () => actorHealth(system) },
+      { name: "pubsub", check: async () => system.canaryCheck() },
+    ],
+    // Fault injection for tests only (config.ts refuses it in production).
+    modules: [...(given.modules ?? []), ...(config.HUDDLE_TEST_HOOKS ? [() => testHooksModule(system.crash)] : [])],
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      draining = true;
+      const steps: [string, () => Promise<unknown>][] = [
+        ["sockets", async () => hub.closeAll(CLOSE.shutdown)],
+        // Keep serving briefly (answers now say Connection: close and /ready 503): requests already on
+        // their way are read and answered instead of meeting a closed keep-alive connection.
+        ["drain", async () => app.server && (await Bun.sleep(DRAIN_MS))],
+        ["http", async () => app.server && (await app.stop(false))],
+        ["actors", () => system.stop()],
+        ["imports", () => unwatchImports()],
+        ["engine", () => engine.close()],
+        ["database", () => database.close()],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (err) {
+          log.warn({ err, step: name }, "shutdown step failed");
+        }
+      }
+    })());
+  return { app, config, database, engine, services, system, stop, draining: () => draining };
+}
+
+/** Fails when a permanent child is not running (crashed and waiting for its restart). */
+function actorHealth(system: ActorSystem<Connection>) {
+  const snap = system.snapshot();
+  const down = (snap.children ?? []).filter((c) => c.kind === "permanent" && c.state !== "running").map((c) => `${c.name}:${c.state}`);
+  if (down.length) throw new Error(`not running: ${down.join(", ")}`);
+  const restarts: Record<string, number> = Object.fromEntries((snap.children ?? []).map((c) => [c.name, c.restarts]));
+  // Keyed children (one actor per conversation) are summed, like in /metrics; the judge's children by name.
+  for (const c of snap.children ?? []) {
+    if (c.name === "conversations") restarts["conversations/*"] = (c.children ?? []).reduce((n, x) => n + x.restarts, 0);
+    if (c.name === "judge") for (const x of c.children ?? []) restarts[x.name] = x.restarts;
+  }
+  return { restarts };
+}
+
+/** `huddle migrate`: apply the migrations and exit. */
+export async function migrateCommand(config: Config): Promise<void> {
+  const { database, engine } = await openStores(config, { engine: await createEngine() }, 1);
+  console.log(`migrations up to date on ${database.kind}`);
+  await engine.close();
+  await database.close();
+}
+
+/**
+ * `huddle problems import DIR`: loads a pack into the sandbox and the catalog, all or nothing. A broken pack
+ * is refused with a message naming the problem or the dataset line; the previous version stays in place.
+ * Running judges are told through Redis (when REDIS_URL is set) to drop their cached expected results.
+ */
+export async function importPackCommand(config: Config, dir: string): Promise<void> {
+  const { database, engine } = await openStores(config, {}, 2);
+  const pool = createRunnerPool(await openSandboxBackend(sandboxSettings(config)), 1);
+  try {
+    const loaded = await loadPackDir(dir);
+    const outcome = await syncPack(database.db, pool, loaded, { force: true, broker: engine.broker });
+    console.log(`pack ${loaded.pack.id}: ${outcome}, ${loaded.pack.problems.length} problems in schema ${loaded.pack.schema}`);
+  } catch (err) {
+    if (!(err instanceof PackError)) throw err;
+    console.error(`huddle: pack refused: ${err.message}`);
+    process.exitCode = 1;
+  } finally {
+    await pool.close().catch(() => {});
+    await engine.close();
+    await database.close();
+  }
+}
