@@ -9,10 +9,13 @@ RUN bun run build
 
 # Runtime stage: the binary, CA certificates, and a non-root user. Nothing else.
 FROM debian:bookworm-slim
+# DATA_DIR is created owned by huddle, so a named volume mounted there
+# (compose.yaml) starts with that owner instead of root's.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --home-dir /var/lib/huddle --create-home huddle
+ && useradd --system --uid 10001 --home-dir /var/lib/huddle --create-home huddle \
+ && install -d -o huddle -g huddle /var/lib/huddle/data
 COPY --from=build /src/dist/huddle /usr/local/bin/huddle
 USER huddle
 WORKDIR /var/lib/huddle

@@ -23,6 +23,19 @@ export type ConnectionSettings = {
 /** command: shared, non-blocking commands. subscriber: the one Pub/Sub connection. blocking: one per blocked reader or claimer. */
 export type ConnectionRole = "command" | "subscriber" | "blocking";
 
+// Why a connection is not ready, for the EngineUnavailableError a call gets:
+// "connection is connecting" alone does not tell an operator that the
+// password is wrong (WRONGPASS) or the server's certificate is not trusted,
+// and ioredis keeps retrying such a connection instead of failing it.
+const lastError = new WeakMap<Redis, string>();
+
+/**
+ * Every role gets the same URL, so TLS (`rediss://`) and credentials
+ * (`redis://user:password@`) apply to each connection alike: ioredis reads
+ * both from the URL and redoes AUTH (inside HELLO) on every reconnect.
+ * Certificates are checked against Node's default CA store, which Bun extends
+ * with NODE_EXTRA_CA_CERTS at start-up (README, "TLS and passwords").
+ */
 export function openConnection(settings: ConnectionSettings, role: ConnectionRole, name: string): Redis {
   const conn = new Redis(settings.url, {
     connectionName: `huddle:${settings.instance}:${name}`,
@@ -40,9 +53,10 @@ export function openConnection(settings: ConnectionSettings, role: ConnectionRol
     retryStrategy: (attempt) =>
       Math.min(settings.maxBackoffMs, 50 * 2 ** Math.min(attempt, 10)) + Math.floor(Math.random() * 50),
   });
-  // Connection errors surface as EngineUnavailableError on calls and as a
-  // failing ping(); without a listener ioredis would only drop them anyway.
-  conn.on("error", () => {});
+  // Connection errors surface as EngineUnavailableError on calls (carrying
+  // the last one) and as a failing ping(), not as unhandled error events.
+  conn.on("error", (err: Error) => lastError.set(conn, err.message));
+  conn.on("ready", () => lastError.delete(conn));
   return conn;
 }
 
@@ -83,7 +97,8 @@ export function toEngineError(err: unknown): unknown {
 /** Runs one Redis call on `conn`, failing fast when it is not connected. */
 export async function guard<T>(conn: Redis, call: (conn: Redis) => Promise<T>): Promise<T> {
   if (conn.status !== "ready") {
-    throw new EngineUnavailableError(`Redis unavailable: connection is ${conn.status}`);
+    const why = lastError.get(conn);
+    throw new EngineUnavailableError(`Redis unavailable: connection is ${conn.status}${why ? ` (last error: ${why})` : ""}`);
   }
   try {
     return await call(conn);
