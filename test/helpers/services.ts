@@ -53,7 +53,7 @@ export function postgresAvailable(): Promise<boolean> {
   return pgOk;
 }
 
-/** A URL for Redis logical database `db` (1..15), so a test file can FLUSHDB its own db only. */
+/** A URL for Redis logical database `db` (1..15), so a test file can FLUSHDB its own db only. Not 12: scripts/smoke.sh flushes that one. */
 export function redisDbUrl(db: number): string {
   const u = new URL(REDIS_URL);
   u.pathname = `/${db}`;
