@@ -14,6 +14,7 @@ import { headersPlugin } from "./plugins/headers";
 import { inputGuardPlugin } from "./plugins/input-guard";
 import { openapiPlugin } from "./plugins/openapi";
 import { createRateLimit, DEFAULT_BUCKETS, scaledBuckets, type Bucket } from "./plugins/rate-limit";
+import { clientIpResolver } from "./lib/client-ip";
 import { AuthService } from "./modules/auth/service";
 import { TokenService } from "./modules/auth/tokens";
 import { authModule } from "./modules/auth";
@@ -96,8 +97,8 @@ export function createApp(deps: AppDeps) {
     .use(headersPlugin({ corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES, maxUploadBytes: config.MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD }))
     .use(inputGuardPlugin)
     .use(openapiPlugin(VERSION))
-    .use(opsModule({ checks, version: VERSION, isDraining: deps.isDraining ?? (() => false) }))
-    .use(authModule(new AuthService(database.db, tokens), tokens, limit))
+    .use(opsModule({ checks, version: VERSION, isDraining: deps.isDraining ?? (() => false), metricsToken: config.METRICS_TOKEN }))
+    .use(authModule(new AuthService(database.db, tokens), tokens, limit, clientIpResolver(config.TRUSTED_PROXIES)))
     .use(usersModule(new UsersService(database.db, engine.presence), tokens))
     .use(chatModule(chat, tokens, engine.presence))
     .use(roomsModule(new RoomsService(chat), chat, tokens))
