@@ -11,7 +11,8 @@ import { metricsPlugin } from "./plugins/metrics";
 import { headersPlugin } from "./plugins/headers";
 import { inputGuardPlugin } from "./plugins/input-guard";
 import { openapiPlugin } from "./plugins/openapi";
-import type { RateLimit } from "./plugins/rate-limit";
+import type { RefundableRateLimit } from "./plugins/rate-limit";
+import type { ClientIp } from "./lib/client-ip";
 import type { AuthService } from "./modules/auth/service";
 import type { TokenService } from "./modules/auth/tokens";
 import { authModule } from "./modules/auth";
@@ -36,7 +37,7 @@ const WS_BUFFER_BYTES = 1024 * 1024;
 /** The services the routes call; built once by the composition root (src/root.ts). */
 export type AppServices = {
   tokens: TokenService;
-  limit: RateLimit;
+  limit: RefundableRateLimit;
   auth: AuthService;
   users: UsersService;
   chat: ChatService;
@@ -47,7 +48,13 @@ export type AppServices = {
 
 export type AppDeps<S extends AppServices = AppServices> = {
   services: S;
-  http: { corsOrigins: string; maxBodyBytes: number; maxUploadBytes: number };
+  http: {
+    corsOrigins: string; maxBodyBytes: number; maxUploadBytes: number;
+    /** Bearer token protecting /metrics; open when unset. */
+    metricsToken?: string;
+    /** The client's address for rate limits (TRUSTED_PROXIES decides which header is believed). */
+    clientIp: ClientIp;
+  };
   /** Readiness checks (database, Redis, actor tree, canary). */
   checks: ReadyCheck[];
   /** The sockets of this instance; without it there is no /chat/subscribe (HTTP-only tests). */
@@ -75,8 +82,8 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(headersPlugin({ corsOrigins: http.corsOrigins, maxBodyBytes: http.maxBodyBytes, maxUploadBytes: http.maxUploadBytes + MULTIPART_OVERHEAD }))
     .use(inputGuardPlugin)
     .use(openapiPlugin(VERSION))
-    .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false) }))
-    .use(authModule(s.auth, s.tokens, s.limit))
+    .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false), metricsToken: http.metricsToken }))
+    .use(authModule(s.auth, s.tokens, s.limit, http.clientIp))
     .use(usersModule(s.users, s.tokens))
     .use(chatModule(s.chat, s.tokens))
     .use(roomsModule(s.rooms, s.chat, s.tokens))

@@ -10,6 +10,8 @@ import { Value } from "@sinclair/typebox/value";
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
+import { parseTrustedProxies } from "./lib/client-ip";
+import { isSecretName, redactSecrets } from "./lib/redact";
 
 const Int = (def: number, min: number, max: number, description: string) =>
   t.Integer({ default: def, minimum: min, maximum: max, description });
@@ -48,6 +50,8 @@ export const ConfigSchema = t.Object({
   S3_REGION: t.Optional(t.String({ minLength: 1 })),
   S3_ACCESS_KEY_ID: t.Optional(t.String({ minLength: 1 })),
   S3_SECRET_ACCESS_KEY: t.Optional(t.String({ minLength: 1 })),
+  TRUSTED_PROXIES: t.String({ default: "", description: "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed; empty = use the socket address" }),
+  METRICS_TOKEN: t.Optional(t.String({ minLength: 16, description: "bearer token required by GET /metrics; unset = open" })),
 });
 export type Config = typeof ConfigSchema.static & { JWT_SECRET: string; INSTANCE_ID: string };
 
@@ -64,9 +68,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const first = Value.Errors(ConfigSchema, converted).First();
   if (first) {
     const name = first.path.replace(/^\//, "") || "environment";
-    throw new ConfigError(`invalid ${name}=${JSON.stringify(raw[name] ?? "")}: ${first.message}`);
+    // Secrets (and URLs, which carry passwords) never reach the terminal or the log collector.
+    // Other URLs (S3_ENDPOINT) show with any password inside them masked.
+    const shown = isSecretName(name) ? " (value redacted)" : `=${redactSecrets(JSON.stringify(raw[name] ?? ""))}`;
+    throw new ConfigError(`invalid ${name}${shown}: ${first.message}`);
   }
   const cfg = converted as Config;
+  try {
+    parseTrustedProxies(cfg.TRUSTED_PROXIES);
+  } catch (err) {
+    throw new ConfigError(`invalid TRUSTED_PROXIES: ${(err as Error).message}`);
+  }
   if (cfg.HUDDLE_TEST_HOOKS && cfg.NODE_ENV === "production") {
     throw new ConfigError("HUDDLE_TEST_HOOKS=1 is refused when NODE_ENV=production: it lets any client crash actors");
   }

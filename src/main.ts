@@ -5,6 +5,7 @@
  */
 import { loadConfig, ConfigError } from "./config";
 import { configureLog, log } from "./lib/log";
+import { redactSecrets } from "./lib/redact";
 import { startServer } from "./server";
 import { importPackCommand, migrateCommand } from "./root";
 
@@ -50,10 +51,11 @@ async function main() {
 
 main().catch((err) => {
   if (err instanceof ConfigError) {
-    console.error(`huddle: ${err.message}`);
+    console.error(`huddle: ${redactSecrets(err.message)}`);
     process.exit(2);
   }
   log.fatal({ err }, "fatal error");
-  console.error(`huddle: ${(err as Error).message}`);
+  // Start-up failures (database, Redis) often quote the connection URL; its password stays out.
+  console.error(`huddle: ${redactSecrets(String((err as Error)?.message ?? err))}`);
   process.exit(1);
 });

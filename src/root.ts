@@ -15,6 +15,7 @@ import { openDatabase, type Database } from "./db/client";
 import { migrate } from "./db/migrate";
 import { createEngine, chatChannel, type Engine } from "./engine";
 import { log } from "./lib/log";
+import { clientIpResolver } from "./lib/client-ip";
 import { createApp, type AppDeps } from "./app";
 import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
 import { exposeActorMetrics } from "./plugins/actor-metrics";
@@ -96,7 +97,10 @@ export function buildApp(services: Services, extra: Partial<AppDeps<Services>> =
   const { config, database, engine } = services;
   return createApp<Services>({
     services,
-    http: { corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES, maxUploadBytes: config.MAX_UPLOAD_BYTES },
+    http: {
+      corsOrigins: config.CORS_ORIGINS, maxBodyBytes: config.MAX_BODY_BYTES, maxUploadBytes: config.MAX_UPLOAD_BYTES,
+      ...(config.METRICS_TOKEN ? { metricsToken: config.METRICS_TOKEN } : {}), clientIp: clientIpResolver(config.TRUSTED_PROXIES),
+    },
     checks: [
       { name: "database", check: () => database.ping() },
       ...(engine.kind === "redis" ? [{ name: "redis", check: () => engine.ping() }] : []),

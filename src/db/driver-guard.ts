@@ -10,6 +10,7 @@
  * error still ends the process with status 1, as without a handler.
  */
 import { log } from "../lib/log";
+import { redactSecrets } from "../lib/redact";
 
 export function isDriverWriteAfterClose(err: unknown): boolean {
   if (!(err instanceof TypeError)) return false;
@@ -24,7 +25,8 @@ export function surviveDriverWriteAfterClose(replacePool: () => void): void {
   let lastReplace = 0;
   process.on("uncaughtException", (err) => {
     if (!isDriverWriteAfterClose(err)) {
-      console.error(err);
+      // Connection errors quote their URL: never print a password on the way out.
+      console.error(redactSecrets(Bun.inspect(err)));
       process.exit(1);
     }
     log.warn({ err }, "postgres.js wrote to a closed connection (known driver bug); replacing the connection pool");

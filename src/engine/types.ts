@@ -230,6 +230,8 @@ export interface RateLimiter {
    * is a programming error (RangeError).
    */
   take(scope: string, id: string, rule: RateLimitRule): Promise<RateLimitDecision>;
+  /** Gives `cost` tokens back (never above capacity): a take that turned out not to count, e.g. a correct password. */
+  refund(scope: string, id: string, rule: RateLimitRule): Promise<void>;
 }
 
 export interface Engine {

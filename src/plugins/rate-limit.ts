@@ -10,6 +10,10 @@ import { rateLimited } from "./metrics";
 
 export type Bucket = { capacity: number; refillPerSec: number };
 export type RateLimit = (scope: string, id: string, cost?: number) => Promise<void>;
+export type RefundableRateLimit = RateLimit & {
+  /** Returns tokens a call took, for takes that turn out not to count (a correct password). Best effort. */
+  refund(scope: string, id: string, cost?: number): Promise<void>;
+};
 
 export const DEFAULT_BUCKETS: Record<string, Bucket> = {
   register: { capacity: 10, refillPerSec: 10 / 3600 },
@@ -22,8 +26,8 @@ export const DEFAULT_BUCKETS: Record<string, Bucket> = {
   upload: { capacity: 20, refillPerSec: 20 / 60 },
 };
 
-export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bucket> = DEFAULT_BUCKETS): RateLimit {
-  return async (scope, id, cost = 1) => {
+export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bucket> = DEFAULT_BUCKETS): RefundableRateLimit {
+  const take = async (scope: string, id: string, cost = 1) => {
     const bucket = buckets[scope];
     if (!bucket) return;
     let res;
@@ -38,6 +42,13 @@ export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bu
       throw new TooManyRequests(res.retryAfterMs, scope === "send" ? "messages" : "requests");
     }
   };
+  const refund = async (scope: string, id: string, cost = 1) => {
+    const bucket = buckets[scope];
+    if (!bucket) return;
+    // Failing to give a token back only makes the limit stricter for a while; never fail the request.
+    await limiter.refund(scope, id, { ...bucket, cost }).catch((err) => log.warn({ err, scope }, "rate limiter refund failed"));
+  };
+  return Object.assign(take, { refund });
 }
 
 /** Every bucket scaled by `factor` (RATE_LIMIT_SCALE), for load tests and trusted deployments. */

@@ -1,10 +1,10 @@
 /**
  * Abuse limits over HTTP (PGlite + memory engine; the Redis-backed buckets
  * shared by several instances are in limits.redis.test.ts): login per IP and
- * per account with lockout, register per IP, send and submit per user, queued
- * submissions per user, body size (with and without Content-Length). Each
- * refusal is a 429/413 with the error shape, leaves no row behind, and shows
- * in /metrics.
+ * per account (only failed passwords spend it) with lockout, register per IP,
+ * send and submit per user, queued submissions per user, body size (with and
+ * without Content-Length). Each refusal is a 429/413 with the error shape,
+ * leaves no row behind, and shows in /metrics.
  */
 import { describe, expect, test } from "bun:test";
 import { buildTestApp, call, registerUser, type TestApp } from "../helpers/app";
@@ -55,12 +55,20 @@ describe("abuse limits over HTTP", () => {
     });
   }, 30_000);
 
-  test("login per account: username, email and case variants share one budget; the lockout refuses the right password too", async () => {
+  // Changed on purpose (security issue, task 1): this test used to let every login, the right
+  // password included, spend the account budget. Now only failed passwords spend it: a user who
+  // logs in often is never locked out by their own successes. Once failures have spent it, the
+  // right password is still refused until it refills: if it were let through, 429 (wrong) versus
+  // 200 (right) would tell a guesser spread over many addresses which guess was right.
+  test("login per account: only failed passwords spend it; username, email and case variants share one budget; once spent, the right password is refused too", async () => {
     await withApp({ "login-account": { capacity: 3, refillPerSec: SLOW } }, async (t) => {
       const a = await registerUser(t.app);
       const b = await registerUser(t.app);
       const before = await metric(t.app, "huddle_rate_limited_total", { scope: "login-account" });
       const email = `${a.username}@example.com`;
+      for (const name of [a.username, email, a.username.toUpperCase(), email.toUpperCase(), ` ${a.username} `]) {
+        expect((await login(t, name, a.password)).status, `successful login as ${name}`).toBe(200);
+      }
       for (const name of [a.username, email.toUpperCase(), ` ${a.username.toUpperCase()} `]) {
         expect((await login(t, name, "wrong password")).status).toBe(401);
       }
@@ -68,6 +76,19 @@ describe("abuse limits over HTTP", () => {
       await expect429(await login(t, a.username, a.password), "locked account by username");
       expect((await login(t, b.username, b.password)).status).toBe(200);
       expect(await metric(t.app, "huddle_rate_limited_total", { scope: "login-account" })).toBe(before + 2);
+    });
+  }, 30_000);
+
+  test("login per account: a success in between gives nothing back to earlier failures, and parallel guesses cannot overdraw it", async () => {
+    await withApp({ "login-account": { capacity: 4, refillPerSec: SLOW } }, async (t) => {
+      const a = await registerUser(t.app);
+      expect((await login(t, a.username, "wrong password")).status).toBe(401);
+      expect((await login(t, a.username, a.password)).status).toBe(200);
+      expect((await login(t, a.username, "wrong password")).status).toBe(401);
+      // Two tokens left: of eight simultaneous wrong guesses exactly two are checked, the rest refused.
+      const statuses = (await Promise.all(Array.from({ length: 8 }, () => login(t, a.username, "wrong again")))).map((r) => r.status).sort();
+      expect(statuses).toEqual([401, 401, 429, 429, 429, 429, 429, 429]);
+      await expect429(await login(t, a.username, a.password), "spent by failures");
     });
   }, 30_000);
 

@@ -32,6 +32,16 @@ describe("config", () => {
     expect(readFileSync(join(d, "jwt-secret"), "utf8").trim()).toBe(a.JWT_SECRET);
   });
 
+  test("TRUSTED_PROXIES and METRICS_TOKEN: off unless set", () => {
+    const c = loadConfig({ DATA_DIR: dir() });
+    expect(c.TRUSTED_PROXIES).toBe("");
+    expect(c.METRICS_TOKEN).toBeUndefined();
+    const set = loadConfig({ DATA_DIR: dir(), TRUSTED_PROXIES: "10.0.0.0/8", METRICS_TOKEN: "0123456789abcdef" });
+    expect(set.TRUSTED_PROXIES).toBe("10.0.0.0/8");
+    expect(set.METRICS_TOKEN).toBe("0123456789abcdef");
+    expect(() => loadConfig({ DATA_DIR: dir(), METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
+  });
+
   test("production refuses to start without JWT_SECRET", () => {
     expect(() => loadConfig({ DATA_DIR: dir(), NODE_ENV: "production" })).toThrow(/JWT_SECRET/);
   });

@@ -84,4 +84,14 @@ export class MemoryRateLimiter implements RateLimiter {
     this.buckets.set(key, { tokens, ts: now }, fullAfterMs);
     return { allowed, remaining: Math.floor(tokens), retryAfterMs };
   }
+
+  async refund(scope: string, id: string, rule: RateLimitRule): Promise<void> {
+    const cost = checkRule(rule);
+    const key = `${scope}:${id}`;
+    const b = this.buckets.get(key);
+    if (!b) return; // an expired bucket is full already
+    const now = Date.now();
+    const tokens = Math.min(rule.capacity, b.tokens + (Math.max(0, now - b.ts) * rule.refillPerSec) / 1000 + cost);
+    this.buckets.set(key, { tokens, ts: now }, Math.ceil((rule.capacity * 1000) / rule.refillPerSec) + 1000);
+  }
 }

@@ -61,6 +61,20 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(cap * 1000 / rate) + 1000)
 return {allowed, math.floor(tokens), wait}
 `);
 
+// KEYS: bucket. ARGV: capacity, refill per second, tokens to give back. A missing bucket is full: no-op.
+const REFUND = new LuaScript(`
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens, ts = tonumber(b[1]), tonumber(b[2])
+if not tokens or not ts then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local cap, rate, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+tokens = math.min(cap, tokens + math.max(0, now - ts) * rate / 1000 + cost)
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(cap * 1000 / rate) + 1000)
+return 1
+`);
+
 export class RedisRateLimiter implements RateLimiter {
   constructor(private readonly conn: Redis) {}
 
@@ -69,5 +83,10 @@ export class RedisRateLimiter implements RateLimiter {
     const args = [rule.capacity, rule.refillPerSec, cost];
     const reply = (await guard(this.conn, (c) => TAKE.run(c, [keys.rateLimit(scope, id)], args))) as number[];
     return { allowed: reply[0] === 1, remaining: reply[1]!, retryAfterMs: reply[2]! };
+  }
+
+  async refund(scope: string, id: string, rule: RateLimitRule): Promise<void> {
+    const cost = checkRule(rule);
+    await guard(this.conn, (c) => REFUND.run(c, [keys.rateLimit(scope, id)], [rule.capacity, rule.refillPerSec, cost]));
   }
 }

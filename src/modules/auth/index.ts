@@ -1,12 +1,18 @@
 import { Elysia, t } from "elysia";
+import { clientIpResolver, type ClientIp } from "../../lib/client-ip";
 import { authPlugin } from "../../plugins/auth";
-import type { RateLimit } from "../../plugins/rate-limit";
+import type { RefundableRateLimit } from "../../plugins/rate-limit";
 import { AuthModel } from "./model";
-import type { AuthService } from "./service";
+import type { AccountLimit, AuthService } from "./service";
 import type { TokenService } from "./tokens";
 
-export const authModule = (auth: AuthService, tokens: TokenService, limit: RateLimit) =>
-  new Elysia({ prefix: "/auth", tags: ["auth"] })
+// `clientIp` comes from TRUSTED_PROXIES (lib/client-ip.ts); the default believes no proxy header.
+export const authModule = (auth: AuthService, tokens: TokenService, limit: RefundableRateLimit, clientIp: ClientIp = clientIpResolver("")) => {
+  const perAccount: AccountLimit = {
+    take: (account) => limit("login-account", account),
+    refund: (account) => limit.refund("login-account", account),
+  };
+  return new Elysia({ prefix: "/auth", tags: ["auth"] })
     .use(authPlugin(tokens))
     .post("/register", async ({ body, set, request, server }) => {
       await limit("register", clientIp(request, server));
@@ -15,11 +21,11 @@ export const authModule = (auth: AuthService, tokens: TokenService, limit: RateL
     }, { body: AuthModel.register, response: { 201: AuthModel.session }, detail: { summary: "Create an account" } })
     .post("/login", async ({ body, request, server }) => {
       await limit("login-ip", clientIp(request, server));
-      return auth.login(body.username, body.password, (account) => limit("login-account", account));
+      return auth.login(body.username, body.password, perAccount);
     }, { body: AuthModel.login, response: { 200: AuthModel.session }, detail: { summary: "Log in with username or email" } })
     .post("/token", async ({ body, request, server }) => {
       await limit("login-ip", clientIp(request, server));
-      return auth.login(body.username, body.password, (account) => limit("login-account", account));
+      return auth.login(body.username, body.password, perAccount);
     }, {
       body: AuthModel.tokenForm,
       parse: ["urlencoded", "json"],
@@ -44,7 +50,4 @@ export const authModule = (auth: AuthService, tokens: TokenService, limit: RateL
       body: t.Optional(t.Object({ refresh_token: t.Optional(t.String({ maxLength: 200 })) })),
       detail: { summary: "Revoke the given refresh token's family, or every session when none is given" },
     });
-
-export function clientIp(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
-  return server?.requestIP(request)?.address ?? "local";
-}
+};

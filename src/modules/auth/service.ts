@@ -13,6 +13,7 @@ import type { AuthModel, SessionT } from "./model";
 import { hashToken, type TokenService } from "./tokens";
 
 type RegisterInput = typeof AuthModel.register.static;
+export type AccountLimit = { take(account: string): Promise<void>; refund(account: string): Promise<void> };
 
 /** OWASP's argon2id baseline (19 MiB, 2 passes): strong, and cheap enough to keep login fast on 2 cores. */
 export const hashPassword = (password: string) =>
@@ -44,16 +45,21 @@ export class AuthService {
   }
 
   /**
-   * `limitAccount` runs before the password check, keyed by the account's id (or the unknown name),
-   * so an account's username and email share one attempt budget.
+   * `limitAccount` is the per-account budget of failed passwords, keyed by the account's id (or
+   * the unknown name), so an account's username and email share it. A token is reserved before
+   * the password is checked, so parallel guesses cannot all slip past a nearly empty bucket, and
+   * given back when the password is right: only failures spend the budget. An empty bucket refuses
+   * the right password too; otherwise 429-versus-200 would tell a guesser which guess was right.
    */
-  async login(usernameOrEmail: string, password: string, limitAccount?: (account: string) => Promise<void>): Promise<SessionT> {
+  async login(usernameOrEmail: string, password: string, limitAccount?: AccountLimit): Promise<SessionT> {
     const key = usernameOrEmail.trim().toLowerCase();
     const [user] = await this.db.select().from(users)
       .where(sql`lower(${users.username}) = ${key} or lower(${users.email}) = ${key}`).limit(1);
-    await limitAccount?.(user?.id ?? key.slice(0, 254));
+    const account = user?.id ?? key.slice(0, 254);
+    await limitAccount?.take(account);
     const ok = await Bun.password.verify(password, user?.passwordHash ?? DUMMY_HASH);
     if (!user || !ok) throw new Unauthorized("invalid username or password", "invalid_credentials");
+    await limitAccount?.refund(account);
     return this.issue(user, Bun.randomUUIDv7());
   }
 

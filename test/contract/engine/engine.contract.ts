@@ -293,6 +293,21 @@ export function engineContract(harness: EngineHarness): void {
     await expect(engine.rateLimiter.take("send", id, { capacity: 2, refillPerSec: 1, cost: 3 })).rejects.toThrow(RangeError);
   });
 
+  test("rate limiter refund gives a token back, never above capacity", async () => {
+    const rule = { capacity: 2, refillPerSec: 0.001 };
+    const id = uid();
+    await engine.rateLimiter.refund("login", id, rule); // no bucket yet: stays full, not 3
+    for (let i = 0; i < 2; i++) expect((await engine.rateLimiter.take("login", id, rule)).allowed).toBe(true);
+    expect((await engine.rateLimiter.take("login", id, rule)).allowed).toBe(false);
+    await engine.rateLimiter.refund("login", id, rule);
+    expect((await engine.rateLimiter.take("login", id, rule)).allowed).toBe(true);
+    expect((await engine.rateLimiter.take("login", id, rule)).allowed).toBe(false);
+    for (let i = 0; i < 5; i++) await engine.rateLimiter.refund("login", id, rule);
+    const decisions = [];
+    for (let i = 0; i < 3; i++) decisions.push((await engine.rateLimiter.take("login", id, rule)).allowed);
+    expect(decisions).toEqual([true, true, false]);
+  });
+
   queueContract(() => engine);
 
   test("close is idempotent", async () => {
