@@ -89,18 +89,22 @@ describe("file job attempts", () => {
     expect(await fileMessages(id)).toHaveLength(1);
   }, 30_000);
 
-  test("three failed attempts end the file as failed with the reason, and nothing is posted", async () => {
+  /** Uploads a file whose processing always fails and waits for its end; returns its id and the attempts made. */
+  async function alwaysFailing(maxAttempts?: number) {
     let calls = 0;
     const broken: Processor = async () => {
       calls++;
       throw new Error("codec exploded");
     };
     const id = await uploadPng();
-    await withWorker(broken, async () => {
-      const status = await waitTerminal(id);
-      expect(status.status).toBe("failed");
-      expect(status.error).toBe("processing failed 3 times (codec exploded)");
-    });
+    let status: { status: string; error: string } | undefined;
+    await withWorker(broken, async () => void (status = await waitTerminal(id)), maxAttempts);
+    return { id, calls, status: status! };
+  }
+
+  test("three failed attempts end the file as failed with the reason, and nothing is posted", async () => {
+    const { id, calls, status } = await alwaysFailing();
+    expect(status).toMatchObject({ status: "failed", error: "processing failed 3 times (codec exploded)" });
     expect(calls).toBe(3);
     expect(await fileMessages(id)).toHaveLength(0);
     expect(await t.engine.queue(FILES_QUEUE).depth()).toBe(0);
@@ -108,17 +112,8 @@ describe("file job attempts", () => {
   }, 30_000);
 
   test("the files queue's own attempt limit counts (not the judge's): two attempts, then failed", async () => {
-    let calls = 0;
-    const broken: Processor = async () => {
-      calls++;
-      throw new Error("codec exploded");
-    };
-    const id = await uploadPng();
-    await withWorker(broken, async () => {
-      const status = await waitTerminal(id);
-      expect(status.status).toBe("failed");
-      expect(status.error).toBe("processing failed 2 times (codec exploded)");
-    }, 2);
+    const { calls, status } = await alwaysFailing(2);
+    expect(status).toMatchObject({ status: "failed", error: "processing failed 2 times (codec exploded)" });
     expect(calls).toBe(2);
   }, 30_000);
 
