@@ -204,17 +204,22 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   return { app, config, database, engine, services, system, stop, draining: () => draining };
 }
 
-/** Fails when a permanent child is not running (crashed and waiting for its restart). */
+/** Fails when a permanent child (at any depth, e.g. a judge claim loop) is not running (crashed and waiting for its restart). */
 function actorHealth(system: ActorSystem<Connection>) {
-  const snap = system.snapshot();
-  const down = (snap.children ?? []).filter((c) => c.kind === "permanent" && c.state !== "running").map((c) => `${c.name}:${c.state}`);
+  type Node = ReturnType<ActorSystem<Connection>["snapshot"]>;
+  const down: string[] = [];
+  const restarts: Record<string, number> = {};
+  const visit = (nodes: Node[] = []) => {
+    for (const c of nodes) {
+      if (c.kind === "permanent" && c.state !== "running") down.push(`${c.name}:${c.state}`);
+      restarts[c.name] = c.restarts;
+      // Keyed children (one actor per conversation) are summed, like in /metrics.
+      if (c.name === "conversations") restarts["conversations/*"] = (c.children ?? []).reduce((n, x) => n + x.restarts, 0);
+      else visit(c.children);
+    }
+  };
+  visit(system.snapshot().children);
   if (down.length) throw new Error(`not running: ${down.join(", ")}`);
-  const restarts: Record<string, number> = Object.fromEntries((snap.children ?? []).map((c) => [c.name, c.restarts]));
-  // Keyed children (one actor per conversation) are summed, like in /metrics; the judge's children by name.
-  for (const c of snap.children ?? []) {
-    if (c.name === "conversations") restarts["conversations/*"] = (c.children ?? []).reduce((n, x) => n + x.restarts, 0);
-    if (c.name === "judge") for (const x of c.children ?? []) restarts[x.name] = x.restarts;
-  }
   return { restarts };
 }
 
