@@ -40,6 +40,7 @@ export const ConfigSchema = t.Object({
   PRESENCE_TTL_SEC: Int(60, 5, 3600, "TTL of user:{id}:online"),
   CONVERSATION_IDLE_MS: Int(60_000, 100, 3_600_000, "idle conversation actors stop after this"),
   RATE_LIMIT_SCALE: t.Number({ default: 1, exclusiveMinimum: 0, maximum: 1_000_000, description: "multiplies every rate-limit bucket (capacity and refill); for load tests" }),
+  CHAT_CACHE_TTL_SEC: Int(604_800, 0, 365 * 86_400, "a conversation idle this long leaves Redis (recent list, seq counter) and is refilled from PostgreSQL; 0 = never"),
   PERSIST_RECLAIM_MS: Int(30_000, 500, 3_600_000, "outbox entries unacknowledged this long (their instance died) are taken over"),
   HUDDLE_TEST_HOOKS: t.Boolean({ default: false, description: "tests only: mounts POST /__test/crash (fault injection); refused with NODE_ENV=production" }),
   MAX_UPLOAD_BYTES: Int(10_485_760, 1024, 100 * 1024 * 1024, "largest accepted file upload (uploads are held in memory while checked)"),

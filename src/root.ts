@@ -19,6 +19,7 @@ import { clientIpResolver } from "./lib/client-ip";
 import { createApp, type AppDeps } from "./app";
 import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
 import { exposeActorMetrics } from "./plugins/actor-metrics";
+import { exposeStoreMetrics, storeWarnings } from "./plugins/store-metrics";
 import { createRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
 import { loadPackDir, PackError } from "./judge/pack";
 import { TokenService } from "./modules/auth/tokens";
@@ -51,7 +52,7 @@ export type Given = Partial<Stores> & { buckets?: Record<string, Bucket>; filePr
 export async function openStores(config: Config, given: Partial<Stores> = {}, poolSize?: number): Promise<Stores> {
   const database = given.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize }));
   await migrate(database.db);
-  const engine = given.engine ?? (await createEngine({ redisUrl: config.REDIS_URL }));
+  const engine = given.engine ?? (await createEngine({ redisUrl: config.REDIS_URL, chatTtlSec: config.CHAT_CACHE_TTL_SEC }));
   return { database, engine };
 }
 
@@ -103,13 +104,21 @@ export function buildApp(services: Services, extra: Partial<AppDeps<Services>> =
     },
     checks: [
       { name: "database", check: () => database.ping() },
-      ...(engine.kind === "redis" ? [{ name: "redis", check: () => engine.ping() }] : []),
+      ...(engine.kind === "redis" ? [{ name: "redis", check: () => redisCheck(engine, config.NODE_ENV === "production") }] : []),
       ...(extra.checks ?? []),
     ],
     ...(extra.hub ? { hub: extra.hub } : {}),
     ...(extra.isDraining ? { isDraining: extra.isDraining } : {}),
     ...(extra.modules ? { modules: extra.modules } : {}),
   });
+}
+
+/** Redis answers; in production, warnings (not failures) when it may evict or has no persistence (README: durability). */
+async function redisCheck(engine: Engine, production: boolean) {
+  await engine.ping();
+  if (!production) return undefined;
+  const warnings = storeWarnings(await engine.info());
+  return warnings.length ? { warnings } : undefined;
 }
 
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
@@ -163,6 +172,7 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
   const system = await startActors(config, services);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
+  exposeStoreMetrics(engine);
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
     presenceTtlSec: config.PRESENCE_TTL_SEC, maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
   });

@@ -18,6 +18,8 @@ export type EngineOptions = {
   commandTimeoutMs?: number;
   maxBackoffMs?: number;
   instance?: string;
+  /** CHAT_CACHE_TTL_SEC (Redis only). */
+  chatTtlSec?: number;
 };
 
 /**

@@ -17,3 +17,6 @@ export const catalogChannel = "problems:catalog";
 
 /** How long a (conversation, sender, client_id) retry returns the first message instead of a new one. */
 export const IDEMPOTENCY_TTL_SEC = 24 * 60 * 60;
+
+/** CHAT_CACHE_TTL_SEC's default: a conversation idle for 7 days leaves Redis and is refilled from PostgreSQL. */
+export const DEFAULT_CHAT_TTL_SEC = 7 * 24 * 60 * 60;

@@ -88,6 +88,8 @@ export interface Outbox {
   ack(ids: string[]): Promise<void>;
   /** Entries not yet acknowledged (delivered or not): the persistence backlog. */
   pending(): Promise<number>;
+  /** Age in ms at `now` of the oldest entry not yet acknowledged (how far PostgreSQL lags), or null when empty. */
+  oldestAgeMs(now: number): Promise<number | null>;
   /**
    * Messages of one conversation still waiting here (acknowledged to their
    * sender, not yet in PostgreSQL) with seq > afterSeq, ascending, at most
@@ -234,6 +236,17 @@ export interface RateLimiter {
   refund(scope: string, id: string, rule: RateLimitRule): Promise<void>;
 }
 
+/** Redis' INFO, as far as operations need it (absent fields: unknown, or the memory engine). */
+export type StoreInfo = {
+  used_memory?: number;
+  /** 0 = no limit. */
+  maxmemory?: number;
+  maxmemory_policy?: string;
+  aof_enabled?: boolean;
+  /** RDB snapshots configured (`save` not empty). */
+  rdb_enabled?: boolean;
+};
+
 export interface Engine {
   readonly kind: "memory" | "redis";
   readonly chat: ChatStore;
@@ -246,6 +259,8 @@ export interface Engine {
   readonly rateLimiter: RateLimiter;
   /** Resolves when the store answers; rejects with EngineUnavailableError otherwise. */
   ping(): Promise<void>;
+  /** What operators watch: the store's memory and durability settings (empty for the memory engine). */
+  info(): Promise<StoreInfo>;
   /** Closes every connection and claimer. Idempotent: later calls return the first promise. */
   close(): Promise<void>;
 }

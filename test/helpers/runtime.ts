@@ -26,7 +26,10 @@ export async function buildTestRuntime(driver: Driver, opts: { redisDb?: number;
   const config = testConfig({ ...(redisUrl ? { REDIS_URL: redisUrl } : {}), CONVERSATION_IDLE_MS: "500", ...opts.config });
   const { database, drop } = await openTestDatabase(driver);
   // A named engine instance lets a test find (and kill) its Redis connections in CLIENT LIST.
-  const engine = await createEngine({ redisUrl, ...(opts.engineInstance ? { instance: opts.engineInstance, maxBackoffMs: 100 } : {}) });
+  const engine = await createEngine({
+    redisUrl, chatTtlSec: config.CHAT_CACHE_TTL_SEC,
+    ...(opts.engineInstance ? { instance: opts.engineInstance, maxBackoffMs: 100 } : {}),
+  });
   const rt = await startRuntime(config, {
     database, engine, buckets: opts.buckets ?? generousBuckets(),
     ...(opts.modules ? { modules: opts.modules } : {}),

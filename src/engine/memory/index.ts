@@ -33,6 +33,9 @@ export function createMemoryEngine(): Engine {
       return q;
     },
     async ping() {},
+    async info() {
+      return {};
+    },
     close() {
       closing ??= (async () => {
         outbox.close();

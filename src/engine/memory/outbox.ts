@@ -73,6 +73,11 @@ export class MemoryOutbox implements Outbox {
     for (const id of ids) this.entries.delete(id);
   }
 
+  async oldestAgeMs(now: number): Promise<number | null> {
+    const first = this.entries.keys().next();
+    return first.done ? null : Math.max(0, now - Number(first.value.split("-")[0]));
+  }
+
   async pending(): Promise<number> {
     return this.entries.size;
   }

@@ -6,8 +6,9 @@ import { guard, LuaScript } from "./connection";
 import * as keys from "./keys";
 
 // KEYS: seq, messages, persist stream[, idempotency record]
-// ARGV: message JSON before the seq, after the seq, channel, list limit, record TTL
+// ARGV: message JSON before the seq, after the seq, channel, list limit, record TTL, cache TTL (0 = none)
 // Returns {0, json} stored, {1, json} duplicate, {2} counter missing.
+// Every append renews the conversation's TTL: only idle conversations leave Redis.
 const APPEND = new LuaScript(`
 if #KEYS == 4 then
   local prior = redis.call('GET', KEYS[4])
@@ -20,24 +21,30 @@ redis.call('RPUSH', KEYS[2], msg)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
 redis.call('XADD', KEYS[3], '*', 'm', msg)
 if #KEYS == 4 then redis.call('SET', KEYS[4], msg, 'EX', ARGV[5]) end
+if tonumber(ARGV[6]) > 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[6])
+  redis.call('EXPIRE', KEYS[2], ARGV[6])
+end
 redis.call('PUBLISH', ARGV[3], '{"type":"message","message":' .. msg .. '}')
 return {0, msg}
 `);
 
-// KEYS: seq. ARGV: at least.
+// KEYS: seq. ARGV: at least, cache TTL (0 = none).
 const SEED = new LuaScript(`
 local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
 if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1
 `);
 
-// KEYS: messages, seq. ARGV: last seq given, message JSON...
+// KEYS: messages, seq. ARGV: last seq given, cache TTL (0 = none), message JSON...
 // Writes only into an empty cache and only if no later seq was allocated.
 const REFILL = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local cur = redis.call('GET', KEYS[2])
 if cur and tonumber(cur) > tonumber(ARGV[1]) then return 0 end
-redis.call('RPUSH', KEYS[1], unpack(ARGV, 2))
+redis.call('RPUSH', KEYS[1], unpack(ARGV, 3))
+if tonumber(ARGV[2]) > 0 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
 return 1
 `);
 
@@ -59,14 +66,15 @@ function splitAroundSeq(m: NewMessage): [string, string] {
 }
 
 export class RedisChatStore implements ChatStore {
-  constructor(private readonly conn: Redis) {}
+  /** `ttlSec`: how long an idle conversation's list and counter stay (CHAT_CACHE_TTL_SEC); 0 keeps them. */
+  constructor(private readonly conn: Redis, private readonly ttlSec = 0) {}
 
   async append(m: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }> {
     const cid = m.conversation_id;
     const scriptKeys = [keys.chatSeq(cid), keys.chatMessages(cid), keys.chatPersist];
     if (m.client_id !== null) scriptKeys.push(keys.chatIdempotency(cid, m.sender_id, m.client_id));
     const [head, tail] = splitAroundSeq(m);
-    const args = [head, tail, keys.chatChannel(cid), RECENT_LIMIT, keys.IDEMPOTENCY_TTL_SEC];
+    const args = [head, tail, keys.chatChannel(cid), RECENT_LIMIT, keys.IDEMPOTENCY_TTL_SEC, this.ttlSec];
     const reply = (await guard(this.conn, (c) => APPEND.run(c, scriptKeys, args))) as [number, string?];
     if (reply[0] === 2) throw new SeqMissingError(cid);
     return { message: JSON.parse(reply[1]!) as ChatMessage, duplicate: reply[0] === 1 };
@@ -74,7 +82,7 @@ export class RedisChatStore implements ChatStore {
 
   async seedSeq(conversationId: string, atLeast: number): Promise<void> {
     if (!Number.isSafeInteger(atLeast) || atLeast < 0) throw new RangeError(`seedSeq: bad seq ${atLeast}`);
-    await guard(this.conn, (c) => SEED.run(c, [keys.chatSeq(conversationId)], [atLeast]));
+    await guard(this.conn, (c) => SEED.run(c, [keys.chatSeq(conversationId)], [atLeast, this.ttlSec]));
   }
 
   async recent(conversationId: string): Promise<ChatMessage[] | null> {
@@ -87,7 +95,7 @@ export class RedisChatStore implements ChatStore {
   async refill(conversationId: string, messages: ChatMessage[]): Promise<boolean> {
     const last = messages.slice(-RECENT_LIMIT);
     if (last.length === 0) return false;
-    const args = [last[last.length - 1]!.seq, ...last.map((m) => JSON.stringify(m))];
+    const args = [last[last.length - 1]!.seq, this.ttlSec, ...last.map((m) => JSON.stringify(m))];
     const scriptKeys = [keys.chatMessages(conversationId), keys.chatSeq(conversationId)];
     const wrote = await guard(this.conn, (c) => REFILL.run(c, scriptKeys, args));
     return wrote === 1;

@@ -7,6 +7,8 @@ import { closeQuietly, guard, openConnection, settle, type ConnectionSettings } 
 import { RedisPresence, RedisRateLimiter, RedisResultCache } from "./misc";
 import { RedisOutbox } from "./outbox";
 import { RedisJobQueue } from "./queue";
+import { DEFAULT_CHAT_TTL_SEC } from "../names";
+import type { StoreInfo } from "../types";
 
 export type RedisEngineOptions = {
   url: string;
@@ -18,6 +20,8 @@ export type RedisEngineOptions = {
   maxBackoffMs?: number;
   /** Shown in CLIENT LIST as `huddle:{instance}:{cmd|sub|...}`. Default: random. */
   instance?: string;
+  /** A conversation idle this long leaves Redis (list, counter); 0 = never. Default 7 days. */
+  chatTtlSec?: number;
 };
 
 /**
@@ -51,7 +55,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
 
   return {
     kind: "redis",
-    chat: new RedisChatStore(cmd),
+    chat: new RedisChatStore(cmd, options.chatTtlSec ?? DEFAULT_CHAT_TTL_SEC),
     outbox,
     broker: new RedisBroker(cmd, sub),
     presence: new RedisPresence(cmd),
@@ -66,6 +70,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     async ping() {
       await guard(cmd, (c) => c.ping());
     },
+    info: () => storeInfo(cmd),
     close() {
       closing ??= (async () => {
         // closeQuietly catches per connection: one failure can't leak the rest.
@@ -75,5 +80,20 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
       })();
       return closing;
     },
+  };
+}
+
+/** INFO memory + persistence, parsed into what /metrics and /ready report. */
+async function storeInfo(cmd: Redis): Promise<StoreInfo> {
+  const text = await guard(cmd, (c) => c.info("memory").then(async (m) => m + (await c.info("persistence"))));
+  const field = (name: string) => text.match(new RegExp(`^${name}:(.*)$`, "m"))?.[1]?.trim();
+  const num = (name: string) => (field(name) === undefined ? undefined : Number(field(name)));
+  const save = await guard(cmd, (c) => c.config("GET", "save")).catch(() => null) as string[] | null;
+  return {
+    used_memory: num("used_memory"),
+    maxmemory: num("maxmemory"),
+    maxmemory_policy: field("maxmemory_policy"),
+    aof_enabled: field("aof_enabled") === "1",
+    ...(save ? { rdb_enabled: (save[1] ?? "").trim() !== "" } : {}),
   };
 }

@@ -7,7 +7,7 @@
 
 // ---- published schema (clients and operators read these) -----------------
 
-/** List of message JSON, oldest first, last 50. Writer: append script (RPUSH+LTRIM), refill script. Reader: ChatStore.recent. Expiry: none. */
+/** List of message JSON, oldest first, last 50. Writer: append script (RPUSH+LTRIM), refill script. Reader: ChatStore.recent. Expiry: CHAT_CACHE_TTL_SEC after the last append or refill (default 7 days; refilled from PostgreSQL on the next read). */
 export const chatMessages = (conversationId: string) => `chat:${conversationId}:messages`;
 
 /** Set of conversation ids. Writer: ChatStore.addMember/removeMember. Reader: ChatStore.conversationsOf. Expiry: none. */
@@ -32,7 +32,7 @@ export const jobResult = (queue: string, jobId: string) => `${queue}:result:${jo
 
 // ---- ours -------------------------------------------------------------------
 
-/** String integer, the last seq allocated. Writer: append script (INCR), seedSeq. Reader: append/refill scripts. Expiry: none. */
+/** String integer, the last seq allocated. Writer: append script (INCR), seedSeq. Reader: append/refill scripts. Expiry: CHAT_CACHE_TTL_SEC after the last append or seed (re-seeded from PostgreSQL's highest seq on the next send, so a seq never goes back). */
 export const chatSeq = (conversationId: string) => `chat:${conversationId}:seq`;
 
 /** Stream, field `m` = message JSON. Writer: append script (XADD, no MAXLEN: unpersisted entries must stay). Reader: persister via group `persister`; ack deletes (XACK+XDEL). Expiry: none. */

@@ -104,6 +104,12 @@ export class RedisOutbox implements Outbox {
     return guard(this.conn, (c) => c.xlen(keys.chatPersist));
   }
 
+  async oldestAgeMs(now: number): Promise<number | null> {
+    // Acknowledged entries are deleted, so the first id left is the oldest unpersisted one; ids start with their ms.
+    const first = (await guard(this.conn, (c) => c.xrange(keys.chatPersist, "-", "+", "COUNT", 1))) as RawEntry[];
+    return first.length ? Math.max(0, now - Number(first[0]![0].split("-")[0])) : null;
+  }
+
   async unpersisted(conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]> {
     const raw = (await guard(this.conn, (c) => c.xrange(keys.chatPersist, "-", "+", "COUNT", OUTBOX_SCAN_LIMIT))) as RawEntry[];
     // Cheap string test first: only this conversation's entries are parsed.
