@@ -4,16 +4,16 @@
  * or the dataset line; the previous version stays in place.
  */
 import type { Config } from "./config";
-import { openDatabase } from "./db/client";
-import { migrate } from "./db/migrate";
+import { databaseOptions, openDatabase } from "./db/client";
+import { migrateDatabase } from "./db/migrate";
 import { createPool, openSandboxBackend, syncPack } from "./judge/catalog";
 import { loadPackDir, PackError } from "./judge/pack";
 
 export async function importPackCommand(config: Config, dir: string): Promise<void> {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 2 });
+  const database = await openDatabase(databaseOptions(config, 2));
   const pool = createPool(await openSandboxBackend(config), { ...config, RUNNER_POOL_SIZE: 1 });
   try {
-    await migrate(database.db);
+    await migrateDatabase(database);
     const loaded = await loadPackDir(dir);
     const outcome = await syncPack(database.db, pool, loaded, { force: true });
     console.log(`pack ${loaded.pack.id}: ${outcome}, ${loaded.pack.problems.length} problems in schema ${loaded.pack.schema}`);

@@ -4,8 +4,8 @@
  */
 import { loadConfig, ConfigError, type Config } from "./config";
 import { configureLog, log } from "./lib/log";
-import { openDatabase } from "./db/client";
-import { migrate } from "./db/migrate";
+import { databaseOptions, openDatabase } from "./db/client";
+import { migrateDatabase } from "./db/migrate";
 import { startServer } from "./server";
 import { importPackCommand } from "./commands";
 
@@ -38,9 +38,9 @@ function parseArgs(argv: string[]): { command: string[]; env: Record<string, str
 }
 
 async function runMigrate(config: Config) {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 1 });
+  const database = await openDatabase(databaseOptions(config, 1));
   try {
-    const n = await migrate(database.db);
+    const n = await migrateDatabase(database);
     console.log(`migrations up to date (${n} known) on ${database.kind}`);
   } finally {
     await database.close();

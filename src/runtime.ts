@@ -3,8 +3,8 @@
  * server.ts listens on it; tests build the same thing on their own databases.
  */
 import type { Config } from "./config";
-import { openDatabase, type Database } from "./db/client";
-import { migrate } from "./db/migrate";
+import { databaseOptions, openDatabase, type Database } from "./db/client";
+import { migrateDatabase } from "./db/migrate";
 import { createEngine } from "./engine";
 import type { Engine } from "./engine/types";
 import { startActorSystem, type ActorSystem } from "../actors/system";
@@ -27,8 +27,8 @@ export type Runtime = {
 };
 
 export async function startRuntime(config: Config, opts: { database?: Database; engine?: Engine; app?: Partial<AppDeps> } = {}): Promise<Runtime> {
-  const database = opts.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR }));
-  await migrate(database.db);
+  const database = opts.database ?? (await openDatabase(databaseOptions(config)));
+  await migrateDatabase(database);
   const engine = opts.engine ?? (await createEngine({ redisUrl: config.REDIS_URL }));
   const system = await startActorSystem({ config, engine, db: database.db });
   let draining = false;

@@ -21,14 +21,17 @@ export function packHash(loaded: LoadedPack): string {
   return createHash("sha256").update(JSON.stringify(loaded.pack)).update("\0").update(loaded.dataset).digest("hex");
 }
 
-/** The sandbox backend from config: PostgreSQL next to DATABASE_URL (its own database), else PGlite Workers. */
+/** The sandbox backend from config: PostgreSQL next to the application database (its own database), else PGlite Workers. */
 export async function openSandboxBackend(config: Config): Promise<SandboxBackend> {
   const kind = config.SANDBOX_BACKEND ?? (config.DATABASE_URL ? "postgres" : "pglite");
   if (kind === "pglite") return PgliteSandboxBackend.create();
-  const adminUrl = config.SANDBOX_DATABASE_URL ?? config.DATABASE_URL;
+  // PostgreSQL itself, never a transaction pooler: the runners cancel a running query by its backend's pid,
+  // and setup creates roles and databases over a session (DATABASE_DIRECT_URL).
+  const directUrl = config.DATABASE_DIRECT_URL ?? config.DATABASE_URL;
+  const adminUrl = config.SANDBOX_DATABASE_URL ?? directUrl;
   if (!adminUrl) throw new Error("SANDBOX_BACKEND=postgres needs DATABASE_URL or SANDBOX_DATABASE_URL");
   // One sandbox database per application database, so two deployments (or test runs) never share one.
-  const appDb = new URL(config.DATABASE_URL ?? adminUrl).pathname.slice(1) || "postgres";
+  const appDb = new URL(directUrl ?? adminUrl).pathname.slice(1) || "postgres";
   const database = config.SANDBOX_DATABASE_URL ? new URL(adminUrl).pathname.slice(1) : `${appDb}_sandbox`.slice(0, 63);
   return PostgresSandboxBackend.open({ adminUrl, database });
 }
