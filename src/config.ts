@@ -21,6 +21,10 @@ export const ConfigSchema = t.Object({
   PORT: Int(3000, 0, 65535, "HTTP port"),
   HOST: t.String({ default: "0.0.0.0", minLength: 1 }),
   DATABASE_URL: t.Optional(t.String({ pattern: "^postgres(ql)?://", description: "PostgreSQL; absent -> embedded PGlite in DATA_DIR" })),
+  DATABASE_POOLER: t.Union([t.Literal("session"), t.Literal("transaction")], {
+    default: "session", description: "transaction: DATABASE_URL is a transaction-pooling PgBouncer (no prepared statements, no session state over it)",
+  }),
+  DATABASE_DIRECT_URL: t.Optional(t.String({ pattern: "^postgres(ql)?://", description: "PostgreSQL itself, for migrations, the SQL sandbox and anything needing a session; default DATABASE_URL" })),
   REDIS_URL: t.Optional(t.String({ pattern: "^rediss?://", description: "Redis; absent -> in-process memory engine" })),
   DATA_DIR: t.String({ default: "./data", minLength: 1 }),
   JWT_SECRET: t.Optional(t.String({ minLength: 32, description: "HMAC secret for tokens, at least 32 chars" })),
@@ -83,6 +87,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (cfg.HUDDLE_TEST_HOOKS && cfg.NODE_ENV === "production") {
     throw new ConfigError("HUDDLE_TEST_HOOKS=1 is refused when NODE_ENV=production: it lets any client crash actors");
   }
+  // Without a pooler in between, the one URL already is a direct connection.
+  cfg.DATABASE_DIRECT_URL ??= cfg.DATABASE_URL;
   cfg.DATA_DIR = resolve(cfg.DATA_DIR);
   cfg.INSTANCE_ID ??= `${process.pid}-${randomBytes(3).toString("hex")}`;
   cfg.JWT_SECRET ??= devSecret(cfg);

@@ -11,8 +11,8 @@
  */
 import type { AnyElysia } from "elysia";
 import type { Config } from "./config";
-import { openDatabase, type Database } from "./db/client";
-import { migrate } from "./db/migrate";
+import { openDatabase, type Database, type DatabaseOptions } from "./db/client";
+import { migrateDatabase } from "./db/migrate";
 import { createEngine, chatChannel, type Engine } from "./engine";
 import { log } from "./lib/log";
 import { clientIpResolver } from "./lib/client-ip";
@@ -49,9 +49,15 @@ export type Stores = { database: Database; engine: Engine };
 /** What tests may hand in instead of what config would build. */
 export type Given = Partial<Stores> & { buckets?: Record<string, Bucket>; fileProcessor?: Processor; modules?: ((s: Services) => AnyElysia)[] };
 
+/** The database settings (DATABASE_URL, DATABASE_DIRECT_URL, DATABASE_POOLER, DATA_DIR). */
+export const databaseOptions = (c: Config, poolSize?: number): DatabaseOptions => ({
+  databaseUrl: c.DATABASE_URL, directUrl: c.DATABASE_DIRECT_URL, pooler: c.DATABASE_POOLER, dataDir: c.DATA_DIR, poolSize,
+});
+
 export async function openStores(config: Config, given: Partial<Stores> = {}, poolSize?: number): Promise<Stores> {
-  const database = given.database ?? (await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize }));
-  await migrate(database.db);
+  const database = given.database ?? (await openDatabase(databaseOptions(config, poolSize)));
+  // Migrations take an advisory lock: over a session (DATABASE_DIRECT_URL behind a transaction pooler).
+  await migrateDatabase(database);
   const engine = given.engine ?? (await createEngine({ redisUrl: config.REDIS_URL, chatTtlSec: config.CHAT_CACHE_TTL_SEC }));
   return { database, engine };
 }
@@ -61,14 +67,17 @@ export const storageSettings = (c: Config): StorageSettings => ({
   ...(c.S3_BUCKET ? { s3: { bucket: c.S3_BUCKET, endpoint: c.S3_ENDPOINT, region: c.S3_REGION, accessKeyId: c.S3_ACCESS_KEY_ID, secretAccessKey: c.S3_SECRET_ACCESS_KEY } } : {}),
 });
 
-/** PostgreSQL next to DATABASE_URL (its own database), unless SANDBOX_BACKEND or SANDBOX_DATABASE_URL say otherwise; else PGlite. */
+/** PostgreSQL next to the application database (its own database), unless SANDBOX_BACKEND or SANDBOX_DATABASE_URL say otherwise; else PGlite. */
 export function sandboxSettings(c: Config): SandboxSettings {
   const kind = c.SANDBOX_BACKEND ?? (c.DATABASE_URL ? "postgres" : "pglite");
   if (kind === "pglite") return { kind };
-  const adminUrl = c.SANDBOX_DATABASE_URL ?? c.DATABASE_URL;
+  // PostgreSQL itself, never a transaction pooler: runners cancel a running query by its backend's pid,
+  // and setup creates roles and databases over a session (DATABASE_DIRECT_URL).
+  const directUrl = c.DATABASE_DIRECT_URL ?? c.DATABASE_URL;
+  const adminUrl = c.SANDBOX_DATABASE_URL ?? directUrl;
   if (!adminUrl) throw new Error("SANDBOX_BACKEND=postgres needs DATABASE_URL or SANDBOX_DATABASE_URL");
   // One sandbox database per application database, so two deployments (or test runs) never share one.
-  const appDb = new URL(c.DATABASE_URL ?? adminUrl).pathname.slice(1) || "postgres";
+  const appDb = new URL(directUrl ?? adminUrl).pathname.slice(1) || "postgres";
   return { kind, adminUrl, database: c.SANDBOX_DATABASE_URL ? new URL(adminUrl).pathname.slice(1) : `${appDb}_sandbox`.slice(0, 63) };
 }
 
@@ -236,7 +245,7 @@ function actorHealth(system: ActorSystem<Connection>) {
 /** `huddle migrate`: apply the migrations and exit. */
 export async function migrateCommand(config: Config): Promise<void> {
   const { database, engine } = await openStores(config, { engine: await createEngine() }, 1);
-  console.log(`migrations up to date on ${database.kind}`);
+  console.log(`migrations up to date on ${database.kind}${config.DATABASE_POOLER === "transaction" ? " (through DATABASE_DIRECT_URL)" : ""}`);
   await engine.close();
   await database.close();
 }

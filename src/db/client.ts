@@ -9,10 +9,22 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { log } from "../lib/log";
 import * as schema from "./schema";
 import { openPglite } from "./pglite";
+import { transactionPoolingOptions, withoutPipelining } from "./transaction-pooling";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseOptions = {
+  databaseUrl?: string;
+  /** PostgreSQL itself, for what needs a session of its own (see withSession); default databaseUrl. */
+  directUrl?: string;
+  /** "transaction": databaseUrl is a transaction-pooling PgBouncer (DATABASE_POOLER). */
+  pooler?: "session" | "transaction";
+  dataDir: string;
+  poolSize?: number;
+};
 
 export type Database = {
   kind: "postgres" | "pglite";
@@ -22,21 +34,36 @@ export type Database = {
   close(): Promise<void>;
   /** postgres.js only: swaps in a fresh connection pool and drains the old one (see driver-guard.ts). */
   replacePool?(): void;
+  /**
+   * Runs `fn` where session state holds (advisory locks, SET, LISTEN): behind a transaction pooler
+   * that is a short-lived connection to directUrl; otherwise `db` itself. Absent means `db` itself.
+   */
+  withSession?<T>(fn: (db: Db) => Promise<T>): Promise<T>;
 };
 
-export async function openDatabase(opts: { databaseUrl?: string; dataDir: string; poolSize?: number }): Promise<Database> {
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const url = opts.databaseUrl;
-    const connect = () => postgres(url, {
-      max: opts.poolSize ?? 10,
-      onnotice: () => {},
-      connect_timeout: 5,
-      idle_timeout: 60,
-      // postgres.js waits up to 20 s between reconnect attempts after repeated failures, and queries queued
-      // on such a connection wait with it: during an outage requests would hang instead of failing fast
-      // (503), and after it they would stay slow. Retry at most every second instead.
-      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
-    });
+    const pooled = opts.pooler === "transaction";
+    const direct = opts.directUrl ?? url;
+    if (pooled && direct === url) {
+      log.warn("DATABASE_POOLER=transaction without DATABASE_DIRECT_URL: migrations and the SQL sandbox go through the pooler too");
+    }
+    const connect = () => {
+      const sql = postgres(url, {
+        max: opts.poolSize ?? 10,
+        // Behind a transaction pooler: no named prepared statements, no pipelining (transaction-pooling.ts).
+        ...(pooled ? transactionPoolingOptions : {}),
+        onnotice: () => {},
+        connect_timeout: 5,
+        idle_timeout: 60,
+        // postgres.js waits up to 20 s between reconnect attempts after repeated failures, and queries queued
+        // on such a connection wait with it: during an outage requests would hang instead of failing fast
+        // (503), and after it they would stay slow. Retry at most every second instead.
+        backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+      });
+      return pooled ? withoutPipelining(sql) : sql;
+    };
     let client = connect();
     const db = drizzlePg(client, { schema }) as unknown as Db;
     let closing: Promise<void> | undefined;
@@ -45,6 +72,8 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
       db,
       ping: async () => void (await client`select 1`),
       close: () => (closing ??= client.end({ timeout: 5 })),
+      // Without a direct URL, the pooled client is still the safe one (warned about above).
+      withSession: pooled && direct !== url ? (fn) => withDirect(direct, fn) : (fn) => fn(db),
       replacePool: () => {
         if (closing) return;
         const old = client;
@@ -68,4 +97,14 @@ export async function openDatabase(opts: { databaseUrl?: string; dataDir: string
     ping: async () => void (await pg.query("select 1")),
     close: () => (closing ??= pg.close()),
   };
+}
+
+/** A one-connection client to PostgreSQL itself for `fn` (migrations at start-up, commands), closed after. */
+async function withDirect<T>(url: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const client = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    return await fn(drizzlePg(client, { schema }) as unknown as Db);
+  } finally {
+    await client.end({ timeout: 5 });
+  }
 }

@@ -3,7 +3,7 @@
  * Idempotent: drizzle records applied migrations in drizzle.__drizzle_migrations.
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "./client";
+import type { Database, Db } from "./client";
 import { embeddedMigrations } from "./migrations.macro" with { type: "macro" };
 
 type Session = { transaction(fn: (tx: unknown) => Promise<unknown>): Promise<unknown> };
@@ -11,6 +11,11 @@ type Migrator = { dialect: { migrate(m: unknown, session: Session, cfg: unknown)
 
 // Any constant both processes agree on; "huddle migrations" in ASCII.
 const MIGRATION_LOCK = 0x6875_6464_6c65;
+
+/** Migrates through the database's session connection: behind a transaction pooler, DATABASE_DIRECT_URL. */
+export function migrateDatabase(database: Pick<Database, "db" | "withSession">): Promise<number> {
+  return database.withSession ? database.withSession(migrate) : migrate(database.db);
+}
 
 export async function migrate(db: Db): Promise<number> {
   const all = embeddedMigrations();

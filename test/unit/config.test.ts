@@ -42,6 +42,18 @@ describe("config", () => {
     expect(() => loadConfig({ DATA_DIR: dir(), METRICS_TOKEN: "short" })).toThrow(/METRICS_TOKEN/);
   });
 
+  test("DATABASE_POOLER is session unless set; DATABASE_DIRECT_URL defaults to DATABASE_URL", () => {
+    const url = "postgres://app@pooler:6432/huddle";
+    const plain = loadConfig({ DATA_DIR: dir(), DATABASE_URL: url });
+    expect(plain.DATABASE_POOLER).toBe("session");
+    expect(plain.DATABASE_DIRECT_URL).toBe(url);
+    const pooled = loadConfig({ DATA_DIR: dir(), DATABASE_URL: url, DATABASE_POOLER: "transaction", DATABASE_DIRECT_URL: "postgres://app@db:5432/huddle" });
+    expect(pooled.DATABASE_POOLER).toBe("transaction");
+    expect(pooled.DATABASE_DIRECT_URL).toBe("postgres://app@db:5432/huddle");
+    expect(() => loadConfig({ DATA_DIR: dir(), DATABASE_POOLER: "statement" })).toThrow(/DATABASE_POOLER/);
+    expect(() => loadConfig({ DATA_DIR: dir(), DATABASE_DIRECT_URL: "mysql://x" })).toThrow(/DATABASE_DIRECT_URL/);
+  });
+
   test("production refuses to start without JWT_SECRET", () => {
     expect(() => loadConfig({ DATA_DIR: dir(), NODE_ENV: "production" })).toThrow(/JWT_SECRET/);
   });

@@ -51,7 +51,9 @@ export class MessageWriter {
     }
     const [bySeq] = await this.db.select({ id: messages.id }).from(messages).where(sql`conversation_id = ${m.conversation_id} and seq = ${m.seq}`);
     if (!bySeq) {
-      log.error({ err, message_id: m.id, conversation_id: m.conversation_id }, "persister: message rejected by PostgreSQL; dropped from outbox");
+      // An acknowledged message leaves the outbox here (held back, it would block the stream): the whole
+      // message goes into the error log, so it can still be recovered by hand.
+      log.error({ err, message_id: m.id, conversation_id: m.conversation_id, message: m }, "persister: message rejected by PostgreSQL; dropped from outbox");
       return;
     }
     await this.db.transaction(async (tx) => {

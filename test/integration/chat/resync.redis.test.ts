@@ -2,7 +2,7 @@
  * After the Redis subscriber connection drops and comes back, events
  * published meanwhile were missed: every socket is sent a fresh `ready`
  * frame (`resync: true`) with its conversations' last seqs, so the client
- * resumes by seq where it is behind (PostgreSQL + Redis logical db 7).
+ * resumes by seq where it is behind (PostgreSQL + Redis logical db 9, shared with cache-ttl.redis.test.ts: files run one after another and each flushes it first).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
@@ -17,8 +17,8 @@ describe.skipIf(!ok)("subscriber reconnect", () => {
   let rt: TestRuntime;
   let admin: Redis;
   beforeAll(async () => {
-    rt = await buildTestRuntime("postgres", { redisDb: 7, listen: true, engineInstance: INSTANCE });
-    admin = new Redis(redisDbUrl(7));
+    rt = await buildTestRuntime("postgres", { redisDb: 9, listen: true, engineInstance: INSTANCE });
+    admin = new Redis(redisDbUrl(9));
   }, 30_000);
   afterAll(async () => {
     admin?.disconnect();
