@@ -7,13 +7,14 @@ import { loadConfig, ConfigError } from "./config";
 import { configureLog, log } from "./lib/log";
 import { redactSecrets } from "./lib/redact";
 import { startServer } from "./server";
-import { importPackCommand, migrateCommand } from "./root";
+import { importPackCommand, migrateCommand, outboxReplayCommand } from "./root";
 
 
-const USAGE = `usage: huddle [serve | migrate | problems import DIR] [--role all|api|worker] [--port N]
+const USAGE = `usage: huddle [serve | migrate | problems import DIR | outbox replay] [--role all|api|worker] [--port N]
   serve              start the server (default)
   migrate            apply database migrations and exit
   problems import D  load the problem pack in folder D into the sandbox and the catalog
+  outbox replay      write the messages PostgreSQL refused (chat:persist:dead) again, once the cause is fixed
 environment: see README.md (PORT, HOST, DATABASE_URL, REDIS_URL, DATA_DIR, JWT_SECRET, ...)`;
 
 function parseArgs(argv: string[]): { command: string[]; env: Record<string, string> } {
@@ -44,6 +45,7 @@ async function main() {
   const [verb, ...rest] = command;
   if (verb === "serve") return void (await startServer(config));
   if (verb === "migrate") return migrateCommand(config);
+  if (verb === "outbox" && rest[0] === "replay" && rest.length === 1) return void (process.exitCode = await outboxReplayCommand(config));
   if (verb === "problems" && rest[0] === "import" && rest[1]) return importPackCommand(config, rest[1]);
 
   throw new ConfigError(`unknown command "${command.join(" ")}"\n${USAGE}`);

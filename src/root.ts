@@ -97,7 +97,7 @@ export function buildServices(config: Config, { database, engine }: Stores, give
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS),
     fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor()),
-    messageWriter: new MessageWriter(db),
+    messageWriter: new MessageWriter(db, engine.deadLetters),
   };
 }
 export type Services = ReturnType<typeof buildServices>;
@@ -113,7 +113,9 @@ export function buildApp(services: Services, extra: Partial<AppDeps<Services>> =
     },
     checks: [
       { name: "database", check: () => database.ping() },
-      ...(engine.kind === "redis" ? [{ name: "redis", check: () => redisCheck(engine, config.NODE_ENV === "production") }] : []),
+      engine.kind === "redis"
+        ? { name: "redis", check: () => redisCheck(engine, config.NODE_ENV === "production") }
+        : { name: "outbox", check: async () => ((w) => (w.length ? { warnings: w } : undefined))(await deadLetterWarnings(engine)) },
       ...(extra.checks ?? []),
     ],
     ...(extra.hub ? { hub: extra.hub } : {}),
@@ -125,9 +127,14 @@ export function buildApp(services: Services, extra: Partial<AppDeps<Services>> =
 /** Redis answers; in production, warnings (not failures) when it may evict or has no persistence (README: durability). */
 async function redisCheck(engine: Engine, production: boolean) {
   await engine.ping();
-  if (!production) return undefined;
-  const warnings = storeWarnings(await engine.info());
+  const warnings = [...(production ? storeWarnings(await engine.info()) : []), ...(await deadLetterWarnings(engine))];
   return warnings.length ? { warnings } : undefined;
+}
+
+/** Dead letters never fail readiness (the server works), but operators must see them. */
+async function deadLetterWarnings(engine: Engine): Promise<string[]> {
+  const n = await engine.deadLetters.count();
+  return n ? [`${n} message(s) refused by PostgreSQL are kept in chat:persist:dead; fix the cause, then run \`huddle outbox replay\``] : [];
 }
 
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
@@ -248,6 +255,28 @@ export async function migrateCommand(config: Config): Promise<void> {
   console.log(`migrations up to date on ${database.kind}${config.DATABASE_POOLER === "transaction" ? " (through DATABASE_DIRECT_URL)" : ""}`);
   await engine.close();
   await database.close();
+}
+
+/**
+ * `huddle outbox replay`: writes the messages PostgreSQL refused (the dead-letter stream, `chat:persist:dead`)
+ * again, once the cause is fixed; what is stored leaves the stream, what is still refused stays. Needs REDIS_URL
+ * (the memory engine's dead letters live and die with the server process).
+ */
+export async function outboxReplayCommand(config: Config): Promise<number> {
+  if (!config.REDIS_URL) {
+    console.error("huddle: outbox replay needs REDIS_URL (without Redis, dead letters live in the server process only)");
+    return 1;
+  }
+  const stores = await openStores(config, {}, 2);
+  try {
+    const before = await stores.engine.deadLetters.count();
+    const { stored, kept } = await buildServices(config, stores).messageWriter.replay();
+    console.log(`outbox replay: ${before} dead letter(s); ${stored} written to PostgreSQL, ${kept} still refused (kept)`);
+    return kept ? 1 : 0;
+  } finally {
+    await stores.engine.close();
+    await stores.database.close();
+  }
 }
 
 /**

@@ -99,6 +99,22 @@ export interface Outbox {
   unpersisted(conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]>;
 }
 
+export type DeadLetter = { id: string; message: ChatMessage; reason: string; at: string };
+
+/**
+ * Acknowledged messages PostgreSQL refused for a reason of its own (a row that
+ * can never be written as it is): kept here, with the error, instead of
+ * blocking the outbox or being lost (`chat:persist:dead`). `huddle outbox
+ * replay` writes them once the cause is fixed. Entries stay until removed.
+ */
+export interface DeadLetters {
+  add(message: ChatMessage, reason: string): Promise<void>;
+  /** The oldest `max` entries, oldest first. */
+  list(max: number): Promise<DeadLetter[]>;
+  remove(ids: string[]): Promise<void>;
+  count(): Promise<number>;
+}
+
 /** How many outbox entries `Outbox.unpersisted` examines at most. */
 export const OUTBOX_SCAN_LIMIT = 20_000;
 
@@ -251,6 +267,7 @@ export interface Engine {
   readonly kind: "memory" | "redis";
   readonly chat: ChatStore;
   readonly outbox: Outbox;
+  readonly deadLetters: DeadLetters;
   readonly broker: Broker;
   readonly presence: Presence;
   /** The queue named `name`; the same object for the same name. */

@@ -4,6 +4,7 @@ import { MemoryBroker } from "./broker";
 import { MemoryChatStore } from "./chat";
 import { ExpiringMap, MemoryPresence, MemoryRateLimiter, MemoryResultCache } from "./misc";
 import { MemoryOutbox } from "./outbox";
+import { MemoryDeadLetters } from "./dead-letters";
 import { MemoryJobQueue } from "./queue";
 
 export function createMemoryEngine(): Engine {
@@ -22,6 +23,7 @@ export function createMemoryEngine(): Engine {
     kind: "memory",
     chat: new MemoryChatStore(outbox, broker),
     outbox,
+    deadLetters: new MemoryDeadLetters(),
     broker,
     presence: new MemoryPresence(),
     results: new MemoryResultCache(resultsOf("problems")),

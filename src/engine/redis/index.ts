@@ -6,6 +6,7 @@ import { RedisChatStore } from "./chat";
 import { closeQuietly, guard, openConnection, settle, type ConnectionSettings } from "./connection";
 import { RedisPresence, RedisRateLimiter, RedisResultCache } from "./misc";
 import { RedisOutbox } from "./outbox";
+import { RedisDeadLetters } from "./dead-letters";
 import { RedisJobQueue } from "./queue";
 import { DEFAULT_CHAT_TTL_SEC } from "../names";
 import type { StoreInfo } from "../types";
@@ -57,6 +58,7 @@ export async function createRedisEngine(options: RedisEngineOptions): Promise<En
     kind: "redis",
     chat: new RedisChatStore(cmd, options.chatTtlSec ?? DEFAULT_CHAT_TTL_SEC),
     outbox,
+    deadLetters: new RedisDeadLetters(cmd),
     broker: new RedisBroker(cmd, sub),
     presence: new RedisPresence(cmd),
     results: new RedisResultCache(cmd, "problems"),

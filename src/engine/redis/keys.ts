@@ -39,6 +39,9 @@ export const chatSeq = (conversationId: string) => `chat:${conversationId}:seq`;
 export const chatPersist = "chat:persist";
 export const persistGroup = "persister";
 
+/** Stream, fields `m` = message JSON, `err` = why PostgreSQL refused it, `at` = ISO time. Writer: the persister (DeadLetters.add) before it acknowledges the outbox entry. Reader: /metrics, /ready, `huddle outbox replay` (deletes what it wrote). Expiry: none: an acknowledged message is never dropped. */
+export const chatDeadLetters = "chat:persist:dead";
+
 /**
  * String, the stored message JSON: idempotency record of (conversation,
  * sender, client_id). Writer: append script. Reader: append script.

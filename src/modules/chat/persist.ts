@@ -2,20 +2,50 @@
  * The chat side of persistence: how a batch of outbox messages becomes rows.
  * The persister actor (actors/persister.actor.ts) moves entries and calls
  * `write`; what a conflict means is decided here. Structurally a BatchWriter.
+ *
+ * Policy for a message PostgreSQL refuses: a retry of a stored client_id is
+ * dropped (its content is stored); a seq clash is renumbered; anything else
+ * (a row that can never be written as it is, e.g. its conversation is gone)
+ * goes to the dead-letter stream with the error, is counted in /metrics and
+ * /ready, and `huddle outbox replay` writes it once the cause is fixed. An
+ * acknowledged message is never dropped silently.
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { isRowRejected } from "../../db/errors";
+import { isRowRejected, sqlstateOf } from "../../db/errors";
 import { messages } from "../../db/schema";
-import type { ChatMessage } from "../../engine/types";
+import type { ChatMessage, DeadLetters } from "../../engine/types";
 import { log } from "../../lib/log";
 import { rowsOf, toRow } from "./repo";
 import { chatMetrics } from "./metrics";
 
 const rowsOfResult = (r: unknown) => rowsOf(r) as { last_seq: string | number }[];
 
+export type ReplayOutcome = { stored: number; kept: number };
+
 export class MessageWriter {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly deadLetters: DeadLetters) {}
+
+  /**
+   * Writes dead letters again (after the cause was fixed): each one that is
+   * stored now, or resolved as a retry or a renumbered seq, leaves the stream;
+   * one PostgreSQL still refuses stays, with its new error.
+   */
+  async replay(batchSize = 100): Promise<ReplayOutcome> {
+    let stored = 0;
+    const stillRefused = new Set<string>();
+    for (;;) {
+      const letters = (await this.deadLetters.list(batchSize + stillRefused.size)).filter((l) => !stillRefused.has(l.id));
+      if (letters.length === 0) return { stored, kept: stillRefused.size };
+      for (const letter of letters) {
+        if ((await this.writeOne(letter.message, false)) === "refused") stillRefused.add(letter.id);
+        else {
+          await this.deadLetters.remove([letter.id]);
+          stored++;
+        }
+      }
+    }
+  }
 
   /** One transaction for the batch; when PostgreSQL rejects a row, the rest go one by one and the odd one is resolved. */
   async write(batch: ChatMessage[]): Promise<void> {
@@ -23,14 +53,18 @@ export class MessageWriter {
       await this.insert(batch);
     } catch (err) {
       if (!isRowRejected(err)) throw err;
-      for (const m of batch) {
-        try {
-          await this.insert([m]);
-        } catch (rowErr) {
-          if (!isRowRejected(rowErr)) throw rowErr;
-          await this.resolveConflict(m, rowErr);
-        }
-      }
+      for (const m of batch) await this.writeOne(m, true);
+    }
+  }
+
+  /** One message on its own: stored, resolved, or (refused) dead-lettered when `deadLetter`. Throws on transient errors. */
+  private async writeOne(m: ChatMessage, deadLetter: boolean): Promise<"stored" | "refused"> {
+    try {
+      await this.insert([m]);
+      return "stored";
+    } catch (rowErr) {
+      if (!isRowRejected(rowErr)) throw rowErr;
+      return this.resolveConflict(m, rowErr, deadLetter);
     }
   }
 
@@ -40,21 +74,23 @@ export class MessageWriter {
    * losing an acknowledged message is worse than renumbering it. A message
    * whose client_id is already stored is a retry and is dropped.
    */
-  private async resolveConflict(m: ChatMessage, err: unknown) {
+  private async resolveConflict(m: ChatMessage, err: unknown, deadLetter: boolean): Promise<"stored" | "refused"> {
     chatMetrics.persistConflicts.inc();
     const [byClient] = m.client_id
       ? await this.db.select({ id: messages.id }).from(messages).where(sql`conversation_id = ${m.conversation_id} and sender_id = ${m.sender_id} and client_id = ${m.client_id}`)
       : [];
     if (byClient) {
       log.warn({ message_id: m.id, kept: byClient.id }, "persister: retry of an already stored client_id dropped");
-      return;
+      return "stored";
     }
     const [bySeq] = await this.db.select({ id: messages.id }).from(messages).where(sql`conversation_id = ${m.conversation_id} and seq = ${m.seq}`);
     if (!bySeq) {
-      // An acknowledged message leaves the outbox here (held back, it would block the stream): the whole
-      // message goes into the error log, so it can still be recovered by hand.
-      log.error({ err, message_id: m.id, conversation_id: m.conversation_id, message: m }, "persister: message rejected by PostgreSQL; dropped from outbox");
-      return;
+      const reason = `${sqlstateOf(err) ?? "error"}: ${(err as Error)?.message ?? String(err)}`.slice(0, 500);
+      if (!deadLetter) return "refused";
+      // Kept with its error before the outbox entry is acknowledged; if Redis cannot take it, the batch is retried.
+      await this.deadLetters.add(m, reason);
+      log.error({ message_id: m.id, conversation_id: m.conversation_id, reason }, "persister: message refused by PostgreSQL; kept in the dead-letter stream (huddle outbox replay)");
+      return "refused";
     }
     await this.db.transaction(async (tx) => {
       const [conv] = await tx.execute(sql`update conversations set last_seq = greatest(last_seq, (select coalesce(max(seq), 0) from messages where conversation_id = ${m.conversation_id})) + 1
@@ -63,6 +99,7 @@ export class MessageWriter {
       await tx.insert(messages).values(toRow(renumbered));
       log.warn({ message_id: m.id, from_seq: m.seq, to_seq: renumbered.seq }, "persister: seq already taken in PostgreSQL; message stored under a new seq");
     });
+    return "stored";
   }
 
   private async insert(batch: ChatMessage[]) {
