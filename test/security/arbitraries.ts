@@ -7,8 +7,6 @@
  */
 import fc from "fast-check";
 
-export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 60);
-
 const NASTY = [
   "\u0000", "a\u0000b", "\ud800", "\udfff", "x\ud83d", "\u202eevil\u202c", "\u200b", "\ufeff", "\u0085", "🙂", "👨‍👩‍👧‍👦",
   "é", "ﷺ", "\r\n", "\t", " ", "", "../../etc/passwd", "..\\..\\win.ini", "__proto__", "constructor", "prototype",
@@ -143,25 +141,3 @@ export const contentType = fc.oneof(
     "application/json; charset=utf-16", "application/octet-stream", "application/xml", "application/json, text/plain", "\u00ff/\u00ff",
   ), weight: 3 },
 );
-
-/** JSON with long strings cut down, for counterexamples a human can read. */
-export function describe(v: unknown): string {
-  const cut = (s: string) => (s.length > 80 ? `${s.slice(0, 40)}…(${s.length} chars)` : s);
-  return (JSON.stringify(v, (_, x) => (typeof x === "string" ? cut(x) : x)) ?? String(v)).slice(0, 1500);
-}
-
-/**
- * fc.assert options: no shrinking (a case can cost an argon2 hash, and the mutation kinds
- * already say what went wrong) and a failure report with the seed and a readable case.
- */
-export function fuzzOptions<T>(numRuns = FUZZ_RUNS): fc.Parameters<T> {
-  return {
-    numRuns,
-    endOnFailure: true,
-    reporter: (out) => {
-      if (!out.failed) return;
-      const cause = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
-      throw new Error(`fuzz failure (seed ${out.seed}, case ${out.numRuns}): ${describe(out.counterexample)}\n${cause.slice(0, 3000)}`);
-    },
-  };
-}

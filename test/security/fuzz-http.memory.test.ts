@@ -1,4 +1,4 @@
 import { buildTestRuntime } from "../helpers/runtime";
 import { fuzzHttpSuite } from "./fuzz-http.suite";
 
-fuzzHttpSuite("PGlite + memory engine", () => buildTestRuntime("pglite"));
+fuzzHttpSuite("PGlite + memory engine", "test/security/fuzz-http.memory.test.ts", () => buildTestRuntime("pglite"));

@@ -6,9 +6,11 @@
  * exactly the rows the 2xx answers announced: nothing half-written by a
  * refused request.
  *
- * The route list comes from the app: a route without an entry in SPECS fails
- * the first test, so a new route is fuzzed as soon as someone describes it.
- * FUZZ_RUNS (default 60) sets the cases per route.
+ * The route list comes from the app: a route without an entry in SPECS
+ * (fuzz-http.routes.ts) fails the first test, so a new route is fuzzed as soon
+ * as someone describes it.
+ * FUZZ_RUNS (default 60) sets the cases per route; seeds and replay: replay.ts
+ * and README.md here.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
@@ -16,71 +18,15 @@ import { sql } from "drizzle-orm";
 import { call } from "../helpers/app";
 import type { TestRuntime } from "../helpers/runtime";
 import { rowsOf } from "../../src/modules/chat/repo";
-import { applyBody, bodyCase, contentType, describe as show, encodeAll, FUZZ_RUNS, fuzzOptions, queryArb, queryString, segment, text, type BodyCase, type QueryPair } from "./arbitraries";
-import { badTokens, buildFixture, countRows, expectErrorShape, ownedElsewhere, PROBLEM_ID, routeKeys, type Fixture } from "./fixture";
-
-type Spec = {
-  /** Valid values for the path parameters. */
-  params?: (f: Fixture) => Record<string, string>;
-  /** Known query keys with valid values. */
-  query?: (f: Fixture) => Record<string, string>;
-  /** A valid body; `n` is unique per case (for usernames, client ids). */
-  body?: (f: Fixture, n: number) => Record<string, unknown>;
-  /** Successful answers that are not JSON (pages, assets, metrics). */
-  notJson?: boolean;
-  /** Fuzzed over a real socket in fuzz-ws.test.ts. */
-  ws?: true;
-};
-
-const GHOST = Bun.randomUUIDv7();
-
-const SPECS: Record<string, Spec> = {
-  "GET /health": {},
-  "GET /ready": {},
-  "GET /metrics": { notJson: true },
-  "GET /swagger": { notJson: true },
-  "GET /swagger/json": {},
-  "GET /swagger/assets/:file": { params: () => ({ file: "swagger-ui.css" }), notJson: true },
-  "GET /": { notJson: true },
-  "GET /assets/:name": { params: () => ({ name: "app.js" }), notJson: true },
-  "POST /auth/register": { body: (_, n) => ({ username: `fz${n}_${Date.now().toString(36)}`, email: `fz${n}.${Date.now()}@example.com`, password: "correct horse battery" }) },
-  "POST /auth/login": { body: (f) => ({ username: f.owner.username, password: f.owner.password }) },
-  "POST /auth/token": { body: (f) => ({ grant_type: "password", username: f.owner.username, password: f.owner.password }) },
-  "POST /auth/refresh": { body: (f) => ({ refresh_token: f.owner.refresh_token }) },
-  "POST /auth/logout": { body: () => ({ refresh_token: "x".repeat(43) }) },
-  "GET /users/me": {},
-  "PATCH /users/me": { body: () => ({ display_name: "Fuzzy", bio: "a bio" }) },
-  "GET /users/": { query: () => ({ search: "o", limit: "5" }) },
-  "GET /users/:id": { params: (f) => ({ id: f.member.user.id }) },
-  "POST /chat/send": {
-    body: (f, n) => [
-      { conversation_id: f.direct, content: `hi ${n}`, client_id: `c${n % 7}` },
-      { to: f.member.user.id, content: `yo ${n}` },
-      // Nobody has this id: always 404, and never a conversation left behind for the next try.
-      { to: GHOST, content: `boo ${n}` },
-    ][n % 3]!,
-  },
-  "GET /chat/history": { query: (f) => ({ conversation_id: f.direct, with: f.member.user.id, before_seq: "5", limit: "10" }) },
-  "GET /chat/conversations": {},
-  "POST /chat/read": { body: (f) => ({ conversation_id: f.direct, seq: 1 }) },
-  "POST /rooms/": { body: (f, n) => ({ name: `room ${n}`, description: "d", is_private: n % 2 === 0, members: [f.member.user.id] }) },
-  "GET /rooms/": { query: () => ({ search: "ro", limit: "10" }) },
-  "GET /rooms/:id": { params: (f) => ({ id: f.room }) },
-  "POST /rooms/:id/join": { params: (f) => ({ id: f.publicRoom }) },
-  "POST /rooms/:id/leave": { params: (f) => ({ id: f.publicRoom }) },
-  "POST /rooms/:id/members": { params: (f) => ({ id: f.room }), body: (f) => ({ user_ids: [f.outsider.user.id], role: "member" }) },
-  "GET /rooms/:id/messages": { params: (f) => ({ id: f.room }), query: () => ({ before_seq: "3", limit: "20" }) },
-  "GET /problems/": {},
-  "GET /problems/submissions": { query: () => ({ problem_id: PROBLEM_ID, limit: "10" }) },
-  "GET /problems/result/:job_id": { params: (f) => ({ job_id: f.job }) },
-  "POST /problems/submit": { body: () => ({ problem_id: PROBLEM_ID, sql_query: "select 1 as one" }) },
-  "GET /problems/:id": { params: () => ({ id: PROBLEM_ID }) },
-  "WS /chat/subscribe": { ws: true },
-};
+import { applyBody, bodyCase, contentType, encodeAll, queryArb, queryString, segment, text, type BodyCase, type QueryPair } from "./arbitraries";
+import { describe as show, fuzz, FUZZ_RUNS, fuzzTimeout } from "./replay";
+import { badTokens, buildFixture, countRows, expectErrorShape, ownedElsewhere, routeKeys, type Fixture } from "./fixture";
+import { SPECS, type Spec } from "./fuzz-http.routes";
 
 type Ledger = { users: Set<string>; sessions: number; rooms: Set<string>; messages: Set<string>; jobs: Set<string>; cases: number; accepted: number };
 
-export function fuzzHttpSuite(name: string, build: () => Promise<TestRuntime>, runs = FUZZ_RUNS) {
+/** `file` is the test file that calls this, for the replay command a failure prints. */
+export function fuzzHttpSuite(name: string, file: string, build: () => Promise<TestRuntime>, runs = FUZZ_RUNS) {
   describe(`HTTP fuzzing (${name})`, () => {
     let rt: TestRuntime;
     let f: Fixture;
@@ -107,7 +53,7 @@ export function fuzzHttpSuite(name: string, build: () => Promise<TestRuntime>, r
       expect(Object.keys(SPECS).filter((k) => !keys.includes(k))).toEqual([]);
     });
 
-    type Req = { params: Record<string, string>; query: QueryPair[]; body: BodyCase; type: string | undefined; auth: "valid" | "none" | "garbage" | "expired" | "forged" | "algNone"; garbage: string };
+    type Req = { params: Record<string, string>; query: QueryPair[]; body: BodyCase; pick: number; type: string | undefined; auth: "valid" | "none" | "garbage" | "expired" | "forged" | "algNone"; garbage: string };
 
     function requestArb(spec: Spec): fc.Arbitrary<Req> {
       const valid = spec.params?.(f) ?? {};
@@ -122,6 +68,8 @@ export function fuzzHttpSuite(name: string, build: () => Promise<TestRuntime>, r
           { arbitrary: fc.constantFrom("none" as const, "garbage" as const, "expired" as const, "forged" as const, "algNone" as const), weight: 2 },
         ),
         garbage: fc.oneof(text, fc.constant("Bearer"), fc.constant("Basic Zm9vOmJhcg==")),
+        // Last: a new field before the others would change every case a recorded seed produces.
+        pick: fc.nat(),
       });
     }
 
@@ -132,7 +80,7 @@ export function fuzzHttpSuite(name: string, build: () => Promise<TestRuntime>, r
       if (r.auth === "valid") headers.authorization = `Bearer ${f.owner.access_token}`;
       else if (r.auth === "garbage") headers.authorization = `Bearer ${encodeAll(r.garbage).slice(0, 4000)}`;
       else if (r.auth !== "none") headers.authorization = `Bearer ${bad[r.auth]}`;
-      const built = applyBody(spec.body?.(f, n++) ?? {}, r.body);
+      const built = applyBody(spec.body?.(f, n++, r.pick) ?? {}, r.body);
       let body: string | undefined;
       if (built && method !== "GET") {
         if (built.raw !== undefined) body = built.raw;
@@ -160,7 +108,7 @@ export function fuzzHttpSuite(name: string, build: () => Promise<TestRuntime>, r
       if (spec.ws) continue;
       const [method, pattern] = key.split(" ") as [string, string];
       test(`${key}: hostile input gets 4xx with the error shape, never 5xx`, async () => {
-        await fc.assert(fc.asyncProperty(requestArb(spec), async (r) => {
+        await fuzz(fc.asyncProperty(requestArb(spec), async (r) => {
           const res = await send(method, pattern, spec, r);
           const context = `${key} ${show(r)}`;
           expect(res.status, context).toBeLessThan(500);
@@ -169,21 +117,21 @@ export function fuzzHttpSuite(name: string, build: () => Promise<TestRuntime>, r
           if (res.malformed) expect(res.status, context).toBeGreaterThanOrEqual(400);
           else if (!spec.notJson && res.status !== 204) expect(res.json, context).toBeDefined();
           record(key, res);
-        }), fuzzOptions(runs));
-      }, 60_000);
+        }), { name: `${key}: hostile`, file }, runs);
+      }, fuzzTimeout(60_000));
     }
 
     test("unrouted paths and odd methods: 4xx with the error shape", async () => {
       const methods = fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "PROPFIND");
       const paths = fc.array(fc.oneof(fc.constantFrom("auth", "users", "chat", "rooms", "problems", "swagger", "assets", "..", "%2e%2e", "%00", "%"), text.map((s) => encodeAll(s.slice(0, 200)))), { minLength: 1, maxLength: 4 });
-      await fc.assert(fc.asyncProperty(methods, paths, async (method, segs) => {
+      await fuzz(fc.asyncProperty(methods, paths, async (method, segs) => {
         const res = await call(rt.app, method, `/${segs.join("/")}`, { headers: { authorization: `Bearer ${f.owner.access_token}` } });
         const context = `${method} /${segs.join("/")}`;
         expect(res.status, context).toBeLessThan(500);
         if (res.status >= 400) expectErrorShape(res, context);
         ledger.cases++;
-      }), fuzzOptions(runs * 2));
-    }, 60_000);
+      }), { name: "unrouted paths", file }, runs * 2);
+    }, fuzzTimeout(60_000));
 
     test("after the fuzz run the server is healthy and only accepted requests left rows behind", async () => {
       console.error(`fuzz: ${ledger.cases} HTTP cases, ${ledger.accepted} accepted`);
@@ -202,7 +150,7 @@ export function fuzzHttpSuite(name: string, build: () => Promise<TestRuntime>, r
       const broken = rowsOf(await rt.database.db.execute(sql`select c.id from conversations c
         where c.kind = 'direct' and (select count(*) from conversation_members m where m.conversation_id = c.id) <> 2`));
       expect(broken).toEqual([]);
-    }, 30_000);
+    }, fuzzTimeout(30_000));
   });
 }
 

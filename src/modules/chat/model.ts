@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { MessageSchema } from "../../engine/message";
 
@@ -45,13 +46,23 @@ export const ChatModel = {
   }),
 };
 
+/**
+ * A seq in a socket frame: a JSON number, nothing else. Elysia's t.Integer also
+ * takes integer-looking strings ("\t", "1e3", "1.0", "-5") and turns them into
+ * numbers only when a route decodes its input; the socket handler only checks
+ * frames (TypeCompiler Check), so such a string reached PostgreSQL as it was,
+ * failed bigint input and came back as a 500 error frame (WS fuzzing, seed
+ * 1341020241, path 1200). Plain TypeBox Integer refuses strings.
+ */
+const FrameSeq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
 /** Frames a client may send over /chat/subscribe. */
 export const ClientFrame = t.Union([
   // The same fields as POST /chat/send, plus the frame type.
   t.Object({ type: t.Literal("send"), ...ChatModel.send.properties }, { additionalProperties: false }),
   t.Object({ type: t.Literal("typing"), conversation_id: Uuid("conversation id") }, { additionalProperties: false }),
-  t.Object({ type: t.Literal("read"), conversation_id: Uuid("conversation id"), seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
-  t.Object({ type: t.Literal("resume"), conversation_id: Uuid("conversation id"), after_seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
+  t.Object({ type: t.Literal("read"), conversation_id: Uuid("conversation id"), seq: FrameSeq }, { additionalProperties: false }),
+  t.Object({ type: t.Literal("resume"), conversation_id: Uuid("conversation id"), after_seq: FrameSeq }, { additionalProperties: false }),
   t.Object({ type: t.Literal("ping"), id: t.Optional(t.Union([t.String({ maxLength: 64 }), t.Number()])) }, { additionalProperties: false }),
 ]);
 

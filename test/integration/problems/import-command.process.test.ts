@@ -8,16 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { createTestDatabase, postgresAvailable } from "../../helpers/services";
+import { sharedDataset } from "../../helpers/shared";
 
 const ROOT = new URL("../../..", import.meta.url).pathname;
 const ok = await postgresAvailable();
+const CLUBDATA = sharedDataset("clubdata.sql");
 
 function run(env: Record<string, string>, dir: string) {
   const p = Bun.spawnSync(["bun", "run", `${ROOT}src/main.ts`, "problems", "import", dir], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "warn", ...env } });
   return { code: p.exitCode, out: p.stdout.toString() + p.stderr.toString() };
 }
 
-describe.skipIf(!ok)("problems import command", () => {
+describe.skipIf(!ok || !CLUBDATA)("problems import command", () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
     for (const c of cleanup.reverse()) await c().catch(() => {});
@@ -27,7 +29,7 @@ describe.skipIf(!ok)("problems import command", () => {
     const db = await createTestDatabase("imp");
     cleanup.push(db.drop);
     const dir = mkdtempSync(join(tmpdir(), "pack-"));
-    cpSync(join(ROOT, "../shared/datasets/clubdata.sql"), join(dir, "dataset.sql"));
+    cpSync(CLUBDATA!, join(dir, "dataset.sql"));
     const pack = (solution: string) => JSON.stringify({
       id: "clubdata", title: "Country club", dataset: "dataset.sql", schema: "cd",
       problems: [{ id: "clubdata-count", title: "Count members", difficulty: "easy", statement: "How many members are there?", solution, ordered: false }],
