@@ -11,6 +11,7 @@ import { registry } from "./metrics";
 
 const pending = new Gauge({ name: "huddle_outbox_pending", help: "Messages acknowledged to senders and not yet in PostgreSQL", registers: [registry] });
 const oldest = new Gauge({ name: "huddle_outbox_oldest_age_seconds", help: "Age of the oldest message not yet in PostgreSQL (0 when none)", registers: [registry] });
+const dead = new Gauge({ name: "huddle_outbox_dead_letters", help: "Messages PostgreSQL refused, kept in chat:persist:dead for `huddle outbox replay`", registers: [registry] });
 const used = new Gauge({ name: "huddle_redis_used_memory_bytes", help: "Redis used_memory", registers: [registry] });
 const max = new Gauge({ name: "huddle_redis_maxmemory_bytes", help: "Redis maxmemory (0: no limit)", registers: [registry] });
 
@@ -21,7 +22,7 @@ export function exposeStoreMetrics(engine: Engine) {
   source = engine;
 }
 
-/** One read of the store per scrape, shared by the four gauges (prom-client collects them concurrently). */
+/** One read of the store per scrape, shared by the gauges (prom-client collects them concurrently). */
 let last: { at: number; sample: Promise<void> } | null = null;
 function sample(): Promise<void> {
   if (last && Date.now() - last.at < 500) return last.sample;
@@ -29,8 +30,9 @@ function sample(): Promise<void> {
   const run = (async () => {
     if (!engine) return;
     try {
-      const [n, age, info] = await Promise.all([engine.outbox.pending(), engine.outbox.oldestAgeMs(Date.now()), engine.info()]);
+      const [n, age, letters, info] = await Promise.all([engine.outbox.pending(), engine.outbox.oldestAgeMs(Date.now()), engine.deadLetters.count(), engine.info()]);
       pending.set(n);
+      dead.set(letters);
       oldest.set((age ?? 0) / 1000);
       if (info.used_memory !== undefined) used.set(info.used_memory);
       if (info.maxmemory !== undefined) max.set(info.maxmemory);
@@ -41,7 +43,7 @@ function sample(): Promise<void> {
   last = { at: Date.now(), sample: run };
   return run;
 }
-for (const g of [pending, oldest, used, max]) (g as unknown as { collect: () => Promise<void> }).collect = sample;
+for (const g of [pending, oldest, dead, used, max]) (g as unknown as { collect: () => Promise<void> }).collect = sample;
 
 /** Warnings for a Redis that can drop acknowledged messages: evictions, or no persistence at all. */
 export function storeWarnings(info: Awaited<ReturnType<Engine["info"]>>): string[] {

@@ -161,7 +161,43 @@ export function engineContract(harness: EngineHarness): void {
     });
   });
 
+  describe("dead letters", () => {
+    test("kept in order with their reason until removed; the outbox's age of the oldest entry", async () => {
+      const before = await engine.deadLetters.count();
+      const m1 = { ...newMessage(uid(), uid()), seq: 1 };
+      const m2 = { ...newMessage(uid(), uid()), seq: 7 };
+      await engine.deadLetters.add(m1, "23503: no such conversation");
+      await engine.deadLetters.add(m2, "22001: value too long");
+      expect(await engine.deadLetters.count()).toBe(before + 2);
+      const mine = (await engine.deadLetters.list(1000)).filter((l) => l.message.id === m1.id || l.message.id === m2.id);
+      expect(mine.map((l) => [l.message, l.reason])).toEqual([[m1, "23503: no such conversation"], [m2, "22001: value too long"]]);
+      expect(Date.parse(mine[0]!.at)).toBeGreaterThan(Date.now() - 60_000);
+      await engine.deadLetters.remove([mine[0]!.id]);
+      await engine.deadLetters.remove([]);
+      expect((await engine.deadLetters.list(1000)).some((l) => l.message.id === m1.id)).toBe(false);
+      expect(await engine.deadLetters.count()).toBe(before + 1);
+      await engine.deadLetters.remove([mine[1]!.id]);
+    });
+  });
+
   describe("outbox", () => {
+    test("oldestAgeMs: null when empty, else the age of the oldest unacknowledged entry", async () => {
+      await engine.outbox.ensureGroup();
+      const drain = async () => {
+        for (let e = await engine.outbox.read("age", 1000, 0); e.length; e = await engine.outbox.read("age", 1000, 0)) await engine.outbox.ack(e.map((x) => x.id));
+        await engine.outbox.ack((await engine.outbox.claimStale("age", 0, 1000)).map((x) => x.id));
+      };
+      await drain();
+      expect(await engine.outbox.oldestAgeMs(Date.now())).toBeNull();
+      const cid = uid();
+      await engine.chat.seedSeq(cid, 0);
+      await engine.chat.append(newMessage(cid, uid()));
+      const age = (await engine.outbox.oldestAgeMs(Date.now() + 5_000))!;
+      expect(age).toBeGreaterThanOrEqual(4_900);
+      expect(age).toBeLessThan(10_000);
+      await drain();
+    });
+
     test("read delivers each entry once, claimStale recovers a dead consumer's, ack removes", async () => {
       await engine.outbox.ensureGroup();
       await engine.outbox.ensureGroup(); // idempotent
