@@ -18,7 +18,7 @@ sandboxContract("pglite sandbox", async () => {
     expect(await pool.run("cd", "select pg_sleep(30)", LIMITS)).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
     expect(pool.stats().restarts[0]).toBe(before + 1);
     expect(await pool.run("cd", "select count(*) from bookings", LIMITS)).toMatchObject({ ok: true, rows: [["4044"]] });
-  });
+  }, 30_000); // a fresh Worker from the snapshot takes ~0.6 s on a quiet machine, several seconds on a loaded one
 
   test("a Worker that dies rejects its pending call at once, whether it throws or exits", async () => {
     for (const sql of ["throw", "exit"]) {
