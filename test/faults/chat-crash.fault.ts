@@ -4,7 +4,9 @@
  * surviving instance), then restart it. Every acknowledged message is in
  * PostgreSQL exactly once, seqs per conversation have no holes, and readers
  * that lost their socket resume on the restarted instance and end up with
- * every message exactly once, in order.
+ * every message exactly once, in order. Run twice: straight to PostgreSQL,
+ * and through a transaction-mode PgBouncer (DATABASE_POOLER=transaction,
+ * DATABASE_DIRECT_URL for migrations), the way managed PostgreSQL is used.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
@@ -12,6 +14,7 @@ import postgres from "postgres";
 import { createTestDatabase, postgresAvailable, redisAvailable, redisDbUrl } from "../helpers/services";
 import { json, registerOver, spawnServer, type ServerProcess } from "../helpers/process";
 import { ChatReader, createRoom, waitFor } from "./lib";
+import { pgbouncerAvailable, startPgBouncer } from "../helpers/pgbouncer";
 
 const ok = (await redisAvailable()) && (await postgresAvailable());
 const ROOMS = 10;
@@ -19,7 +22,23 @@ const SENDERS = 50;
 
 type User = Awaited<ReturnType<typeof registerOver>>;
 
-describe.skipIf(!ok)("fault: an instance is SIGKILLed under chat load", () => {
+/** How the instances reach PostgreSQL: directly, or through a transaction-mode pooler started for the test. */
+type Route = { name: string; database(directUrl: string, cleanup: (() => Promise<unknown>)[]): Promise<Record<string, string>> };
+const DIRECT: Route = { name: "PostgreSQL directly", database: async (url) => ({ DATABASE_URL: url }) };
+const POOLED: Route = {
+  name: "PgBouncer, pool_mode = transaction",
+  database: async (url, cleanup) => {
+    const bouncer = await startPgBouncer();
+    cleanup.push(() => bouncer.stop());
+    return { DATABASE_URL: bouncer.urlFor(url), DATABASE_POOLER: "transaction", DATABASE_DIRECT_URL: url };
+  },
+};
+
+// pgbouncerAvailable() prints SKIP (or throws under REQUIRE_SERVICES=1) when Debian's pgbouncer is missing.
+for (const route of ok && pgbouncerAvailable() ? [DIRECT, POOLED] : [DIRECT]) chatCrash(route);
+
+function chatCrash(route: Route) {
+describe.skipIf(!ok)(`fault: an instance is SIGKILLed under chat load (${route.name})`, () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
     for (const c of cleanup.reverse()) await c().catch(() => {});
@@ -32,7 +51,7 @@ describe.skipIf(!ok)("fault: an instance is SIGKILLed under chat load", () => {
     const r = new Redis(redisUrl);
     await r.flushdb();
     cleanup.push(async () => r.disconnect());
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl, PERSIST_RECLAIM_MS: "1000", RATE_LIMIT_SCALE: "1000", WORKER_CONCURRENCY: "0" };
+    const env = { ...(await route.database(db.url, cleanup)), REDIS_URL: redisUrl, PERSIST_RECLAIM_MS: "1000", RATE_LIMIT_SCALE: "1000", WORKER_CONCURRENCY: "0" };
     const started = await Promise.all([spawnServer(env), spawnServer(env)]);
     // live[0] is replaced by the restarted instance; a dead slot is null.
     const live: (ServerProcess | null)[] = [...started];
@@ -195,10 +214,11 @@ describe.skipIf(!ok)("fault: an instance is SIGKILLed under chat load", () => {
     expect(refused).toEqual([]);
     expect(beforeKill).toBeGreaterThan(100);
     console.log(
-      `chat crash: ${SENDERS} senders for ${sentFor} ms, SIGKILL at ${killedAt} ms, restarted in ${restartMs} ms; ` +
+      `chat crash (${route.name}): ${SENDERS} senders for ${sentFor} ms, SIGKILL at ${killedAt} ms, restarted in ${restartMs} ms; ` +
       `${acked.size} acknowledged (${beforeKill} before the kill), ${retries} retries, ${rows.length} rows in PostgreSQL, ` +
       `${resumed.length} readers resumed (${chatReaders.reduce((a, cr) => a + cr.resumesSent, 0)} resume frames, ` +
       `${chatReaders.reduce((a, cr) => a + cr.duplicatesSeen, 0)} repeated frames dropped by seq, ${chatReaders.reduce((a, cr) => a + cr.gapsSeen, 0)} gaps)`,
     );
   }, 120_000);
 });
+}
