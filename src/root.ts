@@ -22,6 +22,7 @@ import { exposeActorMetrics } from "./plugins/actor-metrics";
 import { createRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
 import { loadPackDir, PackError } from "./judge/pack";
 import { TokenService } from "./modules/auth/tokens";
+import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
 import { UsersService } from "./modules/users/service";
 import { ChatRepo } from "./modules/chat/repo";
@@ -74,19 +75,20 @@ export function sandboxSettings(c: Config): SandboxSettings {
 /** Every service, each constructed exactly once. */
 export function buildServices(config: Config, { database, engine }: Stores, given: Given = {}) {
   const db = database.db;
-  const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC);
+  const generations = new TokenGenerations(db, engine.broker);
+  const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC, generations);
   const limit = createRateLimit(engine.rateLimiter, given.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
   const storage = createStorage(storageSettings(config));
   const chat = new ChatService(new ChatRepo(db), engine, limit);
+  const auth = new AuthService(db, tokens, generations);
   return {
-    config, database, engine, tokens, limit, storage, chat,
-    users: new UsersService(db, engine.presence),
-    auth: new AuthService(db, tokens),
-    rooms: new RoomsService(db, chat),
+    config, database, engine, generations, tokens, limit, storage, chat, auth,
+    users: new UsersService(db, engine.presence, auth),
+    rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
-    files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES),
+    files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS),
-    fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor()),
+    fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
     messageWriter: new MessageWriter(db),
   };
 }
@@ -161,6 +163,8 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const services = buildServices(config, stores, given);
   const { database, engine, chat } = services;
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
+  // Password changes on other instances reach this one's token-generation cache at once.
+  const unwatchSessions = await services.generations.watch().catch(() => async () => {});
   const system = await startActors(config, services);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
@@ -190,6 +194,7 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
         ["http", async () => app.server && (await app.stop(false))],
         ["actors", () => system.stop()],
         ["imports", () => unwatchImports()],
+        ["sessions", () => unwatchSessions()],
         ["engine", () => engine.close()],
         ["database", () => database.close()],
       ];
