@@ -90,7 +90,7 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(problemsModule(s.problems, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))
     .use(webModule());
-  if (hub) app = app.use(wsModule(hub, s.chat, s.tokens, { maxBufferedBytes: WS_BUFFER_BYTES }));
+  if (hub) app = app.use(wsModule(hub, s.chat, s.tokens, s.limit, { maxBufferedBytes: WS_BUFFER_BYTES }));
   for (const m of deps.modules ?? []) app = app.use(m(s));
   return Object.assign(app, { hub });
 }

@@ -49,6 +49,8 @@ export const ConfigSchema = t.Object({
   HUDDLE_TEST_HOOKS: t.Boolean({ default: false, description: "tests only: mounts POST /__test/crash (fault injection); refused with NODE_ENV=production" }),
   MAX_UPLOAD_BYTES: Int(10_485_760, 1024, 100 * 1024 * 1024, "largest accepted file upload (uploads are held in memory while checked)"),
   FILE_WORKER_CONCURRENCY: Int(1, 0, 16, "file worker actors processing uploads (0: this process processes none)"),
+  FILE_PROCESS_TIMEOUT_MS: Int(30_000, 100, 600_000, "wall-clock limit for processing one upload; past it the file ends as failed"),
+  MAX_PENDING_UPLOADS: Int(5, 1, 1000, "uploads per user waiting or being processed at once; more get 429"),
   // S3-compatible storage for uploads when S3_BUCKET is set; otherwise DATA_DIR/files.
   S3_BUCKET: t.Optional(t.String({ minLength: 1 })),
   S3_ENDPOINT: t.Optional(t.String({ pattern: "^https?://" })),

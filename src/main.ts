@@ -7,7 +7,7 @@ import { loadConfig, ConfigError } from "./config";
 import { configureLog, log } from "./lib/log";
 import { redactSecrets } from "./lib/redact";
 import { startServer } from "./server";
-import { importPackCommand, migrateCommand, outboxReplayCommand } from "./root";
+import { importPackCommand, migrateCommand, outboxReplayCommand } from "./commands";
 
 
 const USAGE = `usage: huddle [serve | migrate | problems import DIR | outbox replay] [--role all|api|worker] [--port N]

@@ -2,8 +2,8 @@
  * The composition root: the one file that reads the config, opens
  * connections and constructs every store, engine, service and the actor tree,
  * once, in order, handing each piece only what it uses. main.ts parses the
- * command line and calls `startRuntime`, `migrateCommand` or
- * `importPackCommand`; tests build through the same functions.
+ * command line and calls `startRuntime` (serve) or a command of commands.ts,
+ * which reuses these builders; tests build through the same functions.
  *
  * Arrows: main -> root -> (modules, actors) -> ports (engine, sandbox,
  * storage, db) -> adapters. Modules and actors never import each other: the
@@ -21,8 +21,8 @@ import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./
 import { exposeActorMetrics } from "./plugins/actor-metrics";
 import { exposeStoreMetrics, storeWarnings } from "./plugins/store-metrics";
 import { createRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
-import { loadPackDir, PackError } from "./judge/pack";
 import { TokenService } from "./modules/auth/tokens";
+import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
 import { UsersService } from "./modules/users/service";
 import { ChatRepo } from "./modules/chat/repo";
@@ -34,7 +34,7 @@ import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
-import { prepareSandbox, syncPack } from "./modules/problems/catalog";
+import { prepareSandbox } from "./modules/problems/catalog";
 import { FilesService } from "./modules/files/service";
 import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
 import { workerProcessor, type Processor } from "./modules/files/processor";
@@ -84,19 +84,20 @@ export function sandboxSettings(c: Config): SandboxSettings {
 /** Every service, each constructed exactly once. */
 export function buildServices(config: Config, { database, engine }: Stores, given: Given = {}) {
   const db = database.db;
-  const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC);
+  const generations = new TokenGenerations(db, engine.broker);
+  const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC, generations);
   const limit = createRateLimit(engine.rateLimiter, given.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
   const storage = createStorage(storageSettings(config));
   const chat = new ChatService(new ChatRepo(db), engine, limit);
+  const auth = new AuthService(db, tokens, generations);
   return {
-    config, database, engine, tokens, limit, storage, chat,
-    users: new UsersService(db, engine.presence),
-    auth: new AuthService(db, tokens),
-    rooms: new RoomsService(db, chat),
+    config, database, engine, generations, tokens, limit, storage, chat, auth,
+    users: new UsersService(db, engine.presence, auth),
+    rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
-    files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES),
+    files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS),
-    fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor()),
+    fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
     messageWriter: new MessageWriter(db, engine.deadLetters),
   };
 }
@@ -186,6 +187,8 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const services = buildServices(config, stores, given);
   const { database, engine, chat } = services;
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
+  // Password changes on other instances reach this one's token-generation cache at once.
+  const unwatchSessions = await services.generations.watch().catch(() => async () => {});
   const system = await startActors(config, services);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
@@ -216,6 +219,7 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
         ["http", async () => app.server && (await app.stop(false))],
         ["actors", () => system.stop()],
         ["imports", () => unwatchImports()],
+        ["sessions", () => unwatchSessions()],
         ["engine", () => engine.close()],
         ["database", () => database.close()],
       ];
@@ -247,57 +251,4 @@ function actorHealth(system: ActorSystem<Connection>) {
   visit(system.snapshot().children);
   if (down.length) throw new Error(`not running: ${down.join(", ")}`);
   return { restarts };
-}
-
-/** `huddle migrate`: apply the migrations and exit. */
-export async function migrateCommand(config: Config): Promise<void> {
-  const { database, engine } = await openStores(config, { engine: await createEngine() }, 1);
-  console.log(`migrations up to date on ${database.kind}${config.DATABASE_POOLER === "transaction" ? " (through DATABASE_DIRECT_URL)" : ""}`);
-  await engine.close();
-  await database.close();
-}
-
-/**
- * `huddle outbox replay`: writes the messages PostgreSQL refused (the dead-letter stream, `chat:persist:dead`)
- * again, once the cause is fixed; what is stored leaves the stream, what is still refused stays. Needs REDIS_URL
- * (the memory engine's dead letters live and die with the server process).
- */
-export async function outboxReplayCommand(config: Config): Promise<number> {
-  if (!config.REDIS_URL) {
-    console.error("huddle: outbox replay needs REDIS_URL (without Redis, dead letters live in the server process only)");
-    return 1;
-  }
-  const stores = await openStores(config, {}, 2);
-  try {
-    const before = await stores.engine.deadLetters.count();
-    const { stored, kept } = await buildServices(config, stores).messageWriter.replay();
-    console.log(`outbox replay: ${before} dead letter(s); ${stored} written to PostgreSQL, ${kept} still refused (kept)`);
-    return kept ? 1 : 0;
-  } finally {
-    await stores.engine.close();
-    await stores.database.close();
-  }
-}
-
-/**
- * `huddle problems import DIR`: loads a pack into the sandbox and the catalog, all or nothing. A broken pack
- * is refused with a message naming the problem or the dataset line; the previous version stays in place.
- * Running judges are told through Redis (when REDIS_URL is set) to drop their cached expected results.
- */
-export async function importPackCommand(config: Config, dir: string): Promise<void> {
-  const { database, engine } = await openStores(config, {}, 2);
-  const pool = createRunnerPool(await openSandboxBackend(sandboxSettings(config)), 1);
-  try {
-    const loaded = await loadPackDir(dir);
-    const outcome = await syncPack(database.db, pool, loaded, { force: true, broker: engine.broker });
-    console.log(`pack ${loaded.pack.id}: ${outcome}, ${loaded.pack.problems.length} problems in schema ${loaded.pack.schema}`);
-  } catch (err) {
-    if (!(err instanceof PackError)) throw err;
-    console.error(`huddle: pack refused: ${err.message}`);
-    process.exitCode = 1;
-  } finally {
-    await pool.close().catch(() => {});
-    await engine.close();
-    await database.close();
-  }
 }

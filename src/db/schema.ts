@@ -20,6 +20,9 @@ export const users = pgTable("users", {
   bio: text("bio"),
   createdAt: createdAt(),
   lastActive: ts("last_active"),
+  // Access tokens carry the generation they were issued in; a password change raises it, which
+  // refuses every older access token before it expires (src/modules/auth/generations.ts).
+  tokenGeneration: integer("token_generation").notNull().default(0),
 }, (u) => [
   // Case-insensitive uniqueness: "Alice" and "alice" are the same account.
   uniqueIndex("users_username_lower_uq").on(sql`lower(${u.username})`),
@@ -38,6 +41,8 @@ export const refreshTokens = pgTable("refresh_tokens", {
 }, (r) => [
   uniqueIndex("refresh_tokens_hash_uq").on(r.tokenHash),
   index("refresh_tokens_family_idx").on(r.familyId),
+  // A password change revokes every live token of the user.
+  index("refresh_tokens_user_live_idx").on(r.userId).where(sql`${r.revokedAt} is null`),
 ]);
 
 export const conversations = pgTable("conversations", {
@@ -148,4 +153,10 @@ export const files = pgTable("files", {
   thumbnailType: text("thumbnail_type"),
   createdAt: createdAt(),
   processedAt: ts("processed_at"),
-}, (f) => [index("files_conversation_idx").on(f.conversationId)]);
+}, (f) => [
+  index("files_conversation_idx").on(f.conversationId),
+  // The per-user cap on open uploads and the fair-turn check (src/modules/files/turns.ts).
+  index("files_uploader_open_idx").on(f.uploaderId).where(sql`${f.status} in ('pending', 'processing')`),
+  index("files_uploader_processed_idx").on(f.uploaderId, f.processedAt),
+  index("files_pending_created_idx").on(f.createdAt).where(sql`${f.status} = 'pending'`),
+]);

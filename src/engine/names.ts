@@ -12,6 +12,9 @@ export const chatChannel = (conversationId: string) => `chat:${conversationId}`;
 /** Events for one user: new conversation, problem.result, file.status. Publisher: services, workers. Subscriber: the instance holding the user's sockets. */
 export const userChannel = (userId: string) => `user:${userId}`;
 
+/** A user's sessions were revoked (password change): `{"user_id","generation"}`. Publisher: the auth service. Subscriber: every instance, which raises its cached token generation for that user. */
+export const sessionsChannel = "auth:sessions";
+
 /** A problem pack was (re)imported: `{"pack_id":...}`. Publisher: the import (server or `huddle problems import`). Subscriber: every judge, which drops its cached expected results. */
 export const catalogChannel = "problems:catalog";
 

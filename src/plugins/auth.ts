@@ -1,6 +1,7 @@
 /**
  * `{ auth: true }` on a route requires a valid access token and puts the
- * caller's id in `userId`. Documented in OpenAPI as bearer auth.
+ * caller's id in `userId` and its session (refresh-token family, null for
+ * tokens that name none) in `sessionId`. Documented in OpenAPI as bearer auth.
  */
 import { Elysia } from "elysia";
 import { Unauthorized } from "../errors";
@@ -19,7 +20,8 @@ export const authPlugin = (tokens: TokenService) =>
       async resolve({ headers }) {
         const token = bearerFrom(headers.authorization);
         if (!token) throw new Unauthorized("missing bearer token");
-        return { userId: await tokens.verifyAccess(token) };
+        const claims = await tokens.verifyAccessClaims(token);
+        return { userId: claims.sub, sessionId: claims.sid };
       },
     },
   });

@@ -15,6 +15,7 @@ export type RefundableRateLimit = RateLimit & {
   refund(scope: string, id: string, cost?: number): Promise<void>;
 };
 
+// Keyed per IP (register, login-ip, refresh) or per user (the rest); README "Rate limits" lists them.
 export const DEFAULT_BUCKETS: Record<string, Bucket> = {
   register: { capacity: 10, refillPerSec: 10 / 3600 },
   "login-ip": { capacity: 30, refillPerSec: 30 / 60 },
@@ -24,6 +25,14 @@ export const DEFAULT_BUCKETS: Record<string, Bucket> = {
   typing: { capacity: 10, refillPerSec: 2 },
   submit: { capacity: 10, refillPerSec: 10 / 60 },
   upload: { capacity: 20, refillPerSec: 20 / 60 },
+  // What fans out to other people's sockets, or replays history. Sized so a normal client never
+  // meets them: a read marker per message seen, a resume per conversation after a reconnect, a tab
+  // reconnecting now and then; rooms are created and joined by hand.
+  read: { capacity: 30, refillPerSec: 5 },
+  resume: { capacity: 60, refillPerSec: 1 },
+  "ws-connect": { capacity: 20, refillPerSec: 12 / 60 },
+  "room-create": { capacity: 10, refillPerSec: 1 / 60 },
+  "room-join": { capacity: 30, refillPerSec: 6 / 60 },
 };
 
 export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bucket> = DEFAULT_BUCKETS): RefundableRateLimit {

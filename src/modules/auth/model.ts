@@ -15,6 +15,14 @@ export const PublicUser = t.Object({
 });
 export const SelfUser = t.Composite([PublicUser, t.Object({ email: t.String() })]);
 
+/** A session's tokens (login, refresh, and PATCH /users/me after a password change). */
+export const SessionTokens = t.Object({
+  access_token: t.String(),
+  refresh_token: t.String(),
+  token_type: t.Literal("bearer"),
+  expires_in: t.Integer({ description: "access token lifetime in seconds" }),
+});
+
 export const AuthModel = {
   register: t.Object({ username: Username, email: Email, password: Password }, { additionalProperties: false }),
   login: t.Object({
@@ -28,13 +36,7 @@ export const AuthModel = {
     scope: t.Optional(t.String({ maxLength: 200 })),
   }),
   refresh: t.Object({ refresh_token: t.String({ minLength: 20, maxLength: 200 }) }, { additionalProperties: false }),
-  session: t.Object({
-    user: SelfUser,
-    access_token: t.String(),
-    refresh_token: t.String(),
-    token_type: t.Literal("bearer"),
-    expires_in: t.Integer(),
-  }),
+  session: t.Composite([t.Object({ user: SelfUser }), SessionTokens]),
 };
 
 export type SelfUserT = typeof SelfUser.static;

@@ -1,24 +1,32 @@
 /**
  * Access tokens are short-lived HS256 JWTs (signed through @elysiajs/jwt);
  * refresh tokens are opaque random strings stored only as SHA-256 hashes, so
- * a database leak does not hand out sessions.
+ * a database leak does not hand out sessions. An access token names its
+ * session (`sid`, the refresh-token family) and the user's token generation
+ * (`gen`): a token below the user's current generation is refused
+ * (generations.ts), which is how a password change ends other sessions early.
  */
 import { Elysia } from "elysia";
 import { jwt } from "@elysiajs/jwt";
 import { createHash, randomBytes } from "node:crypto";
 import { Unauthorized } from "../../errors";
 
-export type AccessClaims = { sub: string; typ: "access" };
+export type AccessClaims = { sub: string; typ: "access"; sid?: string; gen?: number };
+/** A verified access token: user, expiry (seconds since epoch), session (null in tokens from before sessions were named) and generation. */
+export type Verified = { sub: string; exp: number; sid: string | null; gen: number };
+/** Where a user's current token generation is read (generations.ts). */
+export type GenerationLookup = { current(userId: string, fresh?: boolean): Promise<number> };
 
 export class TokenService {
   private readonly signer;
 
-  constructor(secret: string, readonly accessTtlSec: number, readonly refreshTtlSec: number) {
+  constructor(secret: string, readonly accessTtlSec: number, readonly refreshTtlSec: number, private readonly generations?: GenerationLookup) {
     this.signer = new Elysia().use(jwt({ name: "jwt", secret, alg: "HS256", exp: `${accessTtlSec}s` })).decorator.jwt;
   }
 
-  signAccess(userId: string): Promise<string> {
-    return this.signer.sign({ sub: userId, typ: "access" });
+  /** Without `session` (tests' hand-made tokens) the token names no session and has generation 0. */
+  signAccess(userId: string, session?: { sid: string; gen: number }): Promise<string> {
+    return this.signer.sign({ sub: userId, typ: "access", ...(session ? { sid: session.sid, gen: session.gen } : {}) });
   }
 
   /** Returns the user id, or throws 401 (code token_expired for an expired token, invalid_token otherwise). */
@@ -26,8 +34,8 @@ export class TokenService {
     return (await this.verifyAccessClaims(token)).sub;
   }
 
-  /** The verified claims: user id and expiry (seconds since epoch). */
-  async verifyAccessClaims(token: string): Promise<{ sub: string; exp: number }> {
+  /** The verified claims; 401 token_revoked when a password change ended the token's generation. */
+  async verifyAccessClaims(token: string): Promise<Verified> {
     if (!token || token.length > 2048) throw new Unauthorized("invalid token", "invalid_token");
     const claims = (await this.signer.verify(token)) as false | (Partial<AccessClaims> & { exp?: number });
     if (!claims) {
@@ -37,7 +45,14 @@ export class TokenService {
     if (claims.typ !== "access" || typeof claims.sub !== "string" || typeof claims.exp !== "number") {
       throw new Unauthorized("invalid token", "invalid_token");
     }
-    return { sub: claims.sub, exp: claims.exp };
+    const verified = { sub: claims.sub, exp: claims.exp, sid: typeof claims.sid === "string" ? claims.sid : null, gen: typeof claims.gen === "number" ? claims.gen : 0 };
+    if (!(await this.isCurrent(verified))) throw new Unauthorized("session revoked (the password was changed): log in again", "token_revoked");
+    return verified;
+  }
+
+  /** Whether the token's generation is still the user's; `fresh` reads PostgreSQL instead of the cache. */
+  async isCurrent(claims: Verified, fresh = false): Promise<boolean> {
+    return !this.generations || claims.gen >= (await this.generations.current(claims.sub, fresh));
   }
 
   newRefreshToken(): { token: string; hash: string } {

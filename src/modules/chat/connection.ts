@@ -12,6 +12,8 @@ export type RawSocket = {
 
 export const CLOSE = {
   tokenExpired: { code: 4001, reason: "token expired: reconnect with a fresh token" },
+  // Same code as an expired token: clients already refresh on 4001, and the refused refresh sends them to log in.
+  sessionRevoked: { code: 4001, reason: "session revoked (password changed): log in again" },
   slowConsumer: { code: 4008, reason: "slow consumer: reconnect and resume from your last seq" },
   tooManySockets: { code: 4029, reason: "too many open sockets for this user" },
   shutdown: { code: 1001, reason: "server shutting down: reconnect and resume" },
@@ -38,6 +40,9 @@ export class Connection {
   private inFlight = 0;
   closed = false;
   expiryTimer?: ReturnType<typeof setTimeout>;
+  /** From the access token: its session (refresh-token family) and token generation, for `session.revoked`. */
+  sessionId: string | null = null;
+  generation = 0;
 
   constructor(
     readonly id: string,
@@ -45,6 +50,11 @@ export class Connection {
     private readonly socket: RawSocket,
     private readonly maxBufferedBytes: number,
   ) {}
+
+  /** A password change raised the user's token generation to `generation`: older sockets close, except the changing session's. */
+  revokedBy(generation: number, exceptSession: string | null): boolean {
+    return this.generation < generation && (exceptSession === null || this.sessionId !== exceptSession);
+  }
 
   sendRaw(frame: string) {
     if (this.closed) return;

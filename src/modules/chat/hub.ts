@@ -1,11 +1,10 @@
 /**
- * The sockets of this instance. For every connected user it holds one
- * `user:{id}` subscription (new conversations, problem results) and keeps the
- * presence key alive; each followed conversation is handed to that
- * conversation's actor, which owns the `chat:{id}` subscription. After the
- * broker's subscriber connection comes back (events were missed meanwhile),
- * every socket gets a fresh `ready` frame, and the client resumes by seq
- * wherever it is behind.
+ * The sockets of this instance. Per connected user: one `user:{id}`
+ * subscription (new conversations, problem results, revoked sessions, which
+ * close sockets with 4001) and the presence key kept alive; each followed
+ * conversation is handed to its actor, which owns `chat:{id}`. After the
+ * subscriber connection comes back (events were missed meanwhile), every
+ * socket gets a fresh `ready` frame and the client resumes where it is behind.
  */
 import type { Broker, Presence, Unsubscribe } from "../../engine/types";
 import { userChannel } from "../../engine/names";
@@ -146,7 +145,11 @@ export class SocketHub implements LocalDelivery {
   private onUserEvent(userId: string, payload: string) {
     const conns = this.byUser.get(userId);
     if (!conns) return;
-    const event = JSON.parse(payload) as { type: string; conversation_id?: string };
+    const event = JSON.parse(payload) as { type: string; conversation_id?: string; generation?: number; except_session?: string | null };
+    if (event.type === "session.revoked") {
+      for (const conn of [...conns]) if (conn.revokedBy(event.generation ?? 0, event.except_session ?? null)) conn.close(CLOSE.sessionRevoked);
+      return;
+    }
     for (const conn of conns) {
       if (event.type === "conversation" && event.conversation_id) {
         this.follow(conn, event.conversation_id);

@@ -159,13 +159,14 @@ export class ChatRepo {
     return rows.map((r) => ({ conversation_id: r.id, last_seq: Number(r.lastSeq), last_read_seq: Number(r.lastRead) }));
   }
 
-  /** Raises last_read_seq (never lowers it). Returns the stored value. */
-  async markRead(conversationId: string, userId: string, seq: number): Promise<number> {
-    const [row] = await this.db.update(conversationMembers)
-      .set({ lastReadSeq: sql`greatest(${conversationMembers.lastReadSeq}, ${seq})` })
-      .where(and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId)))
-      .returning({ v: conversationMembers.lastReadSeq });
-    return Number(row?.v ?? 0);
+  /** Raises last_read_seq (never lowers it). Returns the stored value and whether this call moved it. */
+  async markRead(conversationId: string, userId: string, seq: number): Promise<{ seq: number; advanced: boolean }> {
+    const member = and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId));
+    const [moved] = await this.db.update(conversationMembers).set({ lastReadSeq: seq })
+      .where(and(member, lt(conversationMembers.lastReadSeq, seq))).returning({ v: conversationMembers.lastReadSeq });
+    if (moved) return { seq: Number(moved.v), advanced: true };
+    const [row] = await this.db.select({ v: conversationMembers.lastReadSeq }).from(conversationMembers).where(member);
+    return { seq: Number(row?.v ?? 0), advanced: false };
   }
 }
 

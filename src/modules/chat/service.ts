@@ -248,10 +248,12 @@ export class ChatService {
     return consecutiveRun([...known, ...(await this.unpersisted(conversationId, afterSeq, max))], afterSeq, max);
   }
 
+  /** Every member's sockets hear a read event: only a marker that moved is published, and calls are limited per user. */
   async markRead(userId: string, conversationId: string, seq: number) {
+    await this.limit("read", userId);
     await this.requireMember(conversationId, userId);
-    const stored = await this.repo.markRead(conversationId, userId, seq);
-    await this.publish(conversationId, { type: "read", conversation_id: conversationId, user_id: userId, seq: stored });
+    const { seq: stored, advanced } = await this.repo.markRead(conversationId, userId, seq);
+    if (advanced) await this.publish(conversationId, { type: "read", conversation_id: conversationId, user_id: userId, seq: stored });
     return { conversation_id: conversationId, last_read_seq: stored };
   }
 

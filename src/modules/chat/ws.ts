@@ -12,7 +12,8 @@ import { log } from "../../lib/log";
 import { bearerFrom } from "../../plugins/auth";
 import { hostileInput } from "../../plugins/input-guard";
 import { rateLimited } from "../../plugins/metrics";
-import type { TokenService } from "../auth/tokens";
+import type { RateLimit } from "../../plugins/rate-limit";
+import type { TokenService, Verified } from "../auth/tokens";
 import { ClientFrame, type ClientFrameT } from "./model";
 import type { ChatService } from "./service";
 import type { SocketHub } from "./hub";
@@ -41,8 +42,9 @@ function errorFrame(err: unknown, ref?: string | null) {
   return { type: "error", code: "internal", message: "internal error", status: 500, ...(ref ? { ref } : {}) };
 }
 
-export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService, opts: { maxBufferedBytes: number }) => {
+export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService, limit: RateLimit, opts: { maxBufferedBytes: number }) => {
   const conns = new Map<string, Connection>();
+  const upgrades = new WeakSet<Request>();
 
   async function handle(conn: Connection, frame: ClientFrameT) {
     switch (frame.type) {
@@ -64,6 +66,8 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
       case "read":
         return void (await chat.markRead(conn.userId, frame.conversation_id, frame.seq));
       case "resume": {
+        // A replay reads up to RESUME_MAX messages (PostgreSQL when Redis lacks them): limited per user.
+        await limit("resume", conn.userId);
         // Live frames that race the replay are held back, so the socket sees each seq once, in order.
         conn.beginReplay(frame.conversation_id);
         let missed;
@@ -91,17 +95,29 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
     async beforeHandle(ctx) {
       const { token } = tokenOf(ctx.query, ctx.headers);
       if (!token) throw new Unauthorized("missing token: use ?token=, Authorization: Bearer, or Sec-WebSocket-Protocol: bearer, <token>");
-      (ctx as unknown as { claims: { sub: string; exp: number } }).claims = await tokens.verifyAccessClaims(token);
+      const claims = await tokens.verifyAccessClaims(token);
+      // Each upgrade subscribes, announces presence and reads the user's conversations: limited per user (429).
+      // Elysia runs a ws route's beforeHandle twice per upgrade (as a hook and inline): count the request once.
+      if (!upgrades.has(ctx.request)) {
+        upgrades.add(ctx.request);
+        await limit("ws-connect", claims.sub);
+      }
+      (ctx as unknown as { claims: Verified }).claims = claims;
     },
     async open(ws) {
-      const claims = (ws.data as unknown as { claims: { sub: string; exp: number } }).claims;
+      const claims = (ws.data as unknown as { claims: Verified }).claims;
       const conn = new Connection(ws.id, claims.sub, ws.raw as unknown as RawSocket, opts.maxBufferedBytes);
+      conn.sessionId = claims.sid;
+      conn.generation = claims.gen;
       conns.set(ws.id, conn);
       conn.expiryTimer = setTimeout(() => conn.close(CLOSE.tokenExpired), Math.max(0, claims.exp * 1000 - Date.now()));
       conn.expiryTimer.unref?.();
       conn.holdUntilReady();
       try {
         if (!(await hub.open(conn))) return;
+        // A password change committed between the token check and the user-channel subscription was
+        // announced before this socket listened: ask PostgreSQL once more, now that it listens.
+        if (!(await tokens.isCurrent(claims, true))) return conn.close(CLOSE.sessionRevoked);
         conn.ready(await hub.readyFrame(conn.userId));
       } catch (err) {
         // Without its subscriptions the socket would silently miss messages: close it so the client retries.

@@ -79,11 +79,13 @@ export const filesModule = (files: FilesService, tokens: TokenService, limit: Ra
     }, {
       auth: true,
       parse: [
-        // Authenticate and rate-limit before reading a byte of the body (the auth macro checks the token again).
+        // Authenticate, rate-limit and check the open-upload cap before reading a byte of the body (the auth macro checks the token again).
         async ({ request }) => {
           const token = bearerFrom(request.headers.get("authorization"));
           if (!token) throw new Unauthorized("missing bearer token");
-          await limit("upload", await tokens.verifyAccess(token));
+          const userId = await tokens.verifyAccess(token);
+          await limit("upload", userId);
+          await files.checkPending(userId);
           return readMultipart(request, files.maxUploadBytes);
         },
         // Never reached (the parser above always answers); it makes the OpenAPI document say multipart/form-data.

@@ -3,9 +3,11 @@
  * reaper. Status moves pending -> processing -> completed | failed with
  * conditional updates, so however often a job runs (lease lost, worker
  * killed) the file reaches one terminal state; the chat message carries the
- * file id as its client_id, so a repeated announcement is a no-op.
+ * file id as its client_id, so a repeated announcement is a no-op. A job
+ * that is not its uploader's turn yet (turns.ts) goes to the back of the
+ * queue instead.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { Counter, Histogram } from "prom-client";
 import type { Db } from "../../db/client";
 import { files } from "../../db/schema";
@@ -19,6 +21,7 @@ import { messageContent, type FileRow } from "./model";
 import { FileRejected, type Processor } from "./processor";
 import { isImage, kindOf } from "./sniff";
 import { thumbnailKey, type FileStorage } from "./storage";
+import { MAX_WAIT_MS, OPEN, takeTurn } from "./turns";
 
 export const FILES_QUEUE = "files";
 /** Processing attempts of one upload before it ends as failed (the files queue's own limit). */
@@ -29,9 +32,11 @@ export const FILE_LEASE_MS = 15_000;
 export const fileMetrics = {
   jobs: new Counter({ name: "huddle_file_jobs_total", help: "Finished file jobs by outcome", labelNames: ["status"] as const, registers: [registry] }),
   run: new Histogram({ name: "huddle_file_process_seconds", help: "Time to process a claimed file", buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 120], registers: [registry] }),
+  deferred: new Counter({ name: "huddle_file_jobs_deferred_total", help: "File jobs sent to the back of the queue to let other uploaders go first", registers: [registry] }),
 };
 
-const OPEN = ["pending", "processing"] as const;
+/** A worker that deferred a job pauses this long first, so deferring never spins on the queue. */
+const DEFER_PAUSE_MS = 200;
 
 export class FileJobs {
   constructor(
@@ -45,17 +50,20 @@ export class FileJobs {
 
   /**
    * Processes a claimed job; returns once the file is terminal (by this call
-   * or an earlier one). Throws on failures that another attempt may not hit.
+   * or an earlier one), or once the job went to the back of the queue to wait
+   * its turn. Throws on failures that another attempt may not hit.
    */
   async run(job: Job, signal?: AbortSignal): Promise<void> {
-    const [row] = await this.db.update(files).set({ status: "processing" })
-      .where(and(eq(files.id, job.id), inArray(files.status, OPEN))).returning();
-    if (!row) {
+    const since = typeof job.data.waiting_since === "number" ? job.data.waiting_since : null;
+    const turn = await takeTurn(this.db, job.id, since === null || Date.now() - since < MAX_WAIT_MS);
+    if (turn.kind === "wait") return this.defer(job, since ?? Date.now(), signal);
+    if (turn.kind === "done") {
       // Terminal already; a completed file whose announcement was cut short gets it now.
       const [done] = await this.db.select().from(files).where(eq(files.id, job.id));
       if (done?.status === "completed") await this.announce(done);
       return;
     }
+    const row = turn.row;
     const t0 = performance.now();
     const kind = kindOf(row.contentType);
     const original = await this.storage.read(row.storedName);
@@ -72,7 +80,7 @@ export class FileJobs {
     if (out.thumbnail) await this.storage.put(thumbnailKey(row.storedName), out.thumbnail.bytes, out.thumbnail.type);
     const stored = out.bytes ?? original;
     const [done] = await this.db.update(files).set({
-      status: "completed", error: null, processedAt: new Date(),
+      status: "completed", error: null, processedAt: sql`now()`,
       sha256: new Bun.CryptoHasher("sha256").update(stored).digest("hex"), sizeBytes: stored.length,
       width: out.width ?? null, height: out.height ?? null, thumbnailType: out.thumbnail?.type ?? null,
     }).where(and(eq(files.id, row.id), inArray(files.status, OPEN))).returning();
@@ -80,6 +88,21 @@ export class FileJobs {
     if (!done) return;
     fileMetrics.jobs.inc({ status: "completed" });
     await this.announce(done);
+  }
+
+  /**
+   * Back of the queue (the claim loop then completes this lease): pushed before the lease ends, so a
+   * crash in between leaves a duplicate, which runs as a no-op, never a lost job. The new job
+   * starts at attempt 1; `waiting_since` carries the first deferral for MAX_WAIT_MS.
+   */
+  private async defer(job: Job, waitingSince: number, signal?: AbortSignal): Promise<void> {
+    fileMetrics.deferred.inc();
+    await new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new Error("stopping"));
+      const timer = setTimeout(resolve, DEFER_PAUSE_MS);
+      signal?.addEventListener("abort", () => (clearTimeout(timer), reject(new Error("stopping"))), { once: true });
+    });
+    await this.engine.queue(FILES_QUEUE).push(job.id, { ...job.data, waiting_since: waitingSince });
   }
 
   /** An attempt failed but may be retried: the file waits again, with the reason kept for the final error. */
@@ -97,7 +120,7 @@ export class FileJobs {
   }
 
   private async fail(row: FileRow, error: string): Promise<void> {
-    const [done] = await this.db.update(files).set({ status: "failed", error, processedAt: new Date() })
+    const [done] = await this.db.update(files).set({ status: "failed", error, processedAt: sql`now()` })
       .where(and(eq(files.id, row.id), inArray(files.status, OPEN))).returning();
     if (!done) return;
     fileMetrics.jobs.inc({ status: "failed" });

@@ -24,7 +24,11 @@ export const PROCESS_WORKER_URL: URL | string = import.meta.url.includes("/$bunf
   ? "./src/modules/files/process.worker.ts"
   : new URL("./process.worker.ts", import.meta.url);
 
-export const PROCESS_TIMEOUT_MS = 120_000;
+/**
+ * Default of FILE_PROCESS_TIMEOUT_MS. A 40-megapixel image takes a few seconds; the limit is what
+ * one upload may hold a worker (and so everyone's thumbnails) at most.
+ */
+export const PROCESS_TIMEOUT_MS = 30_000;
 
 export function workerProcessor(timeoutMs = PROCESS_TIMEOUT_MS): Processor {
   return (kind, bytes, signal) => new Promise<ProcessOutput>((resolve, reject) => {

@@ -1,14 +1,16 @@
 /**
  * Uploads and reads of files. An upload is checked (membership, size, type
- * from its bytes), stored under a generated name, recorded as a `files` row
- * (pending) and queued on `files:queue`; the file worker does the rest.
+ * from its bytes, the uploader's open uploads), stored under a generated
+ * name, recorded as a `files` row (pending) and queued on `files:queue`; the
+ * file worker does the rest.
  * Every read checks membership of the file's conversation and answers 404
  * otherwise, as for conversations themselves.
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { files } from "../../db/schema";
-import { BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, UnsupportedMediaType } from "../../errors";
+import { BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, TooManyRequests, UnsupportedMediaType } from "../../errors";
+import { rateLimited } from "../../plugins/metrics";
 import { EngineUnavailableError } from "../../engine/errors";
 import type { Engine } from "../../engine/types";
 import type { ChatService } from "../chat/service";
@@ -16,6 +18,10 @@ import { FILES_QUEUE } from "./jobs";
 import { statusView, type FileRow } from "./model";
 import { CONTENT_TYPES, sniff } from "./sniff";
 import { newStoredName, thumbnailKey, type FileStorage } from "./storage";
+import { lockUploader, openUploads } from "./turns";
+
+/** A processing job takes seconds: this is when a refused uploader may try again. */
+const PENDING_RETRY_MS = 5_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ALLOWED = "PNG, JPEG, GIF, WebP, PDF or plain UTF-8 text";
@@ -34,7 +40,16 @@ export class FilesService {
     private readonly storage: FileStorage,
     private readonly chat: ChatService,
     readonly maxUploadBytes: number,
+    /** MAX_PENDING_UPLOADS: one account's uploads waiting or being processed at once. */
+    private readonly maxPending: number,
   ) {}
+
+  /** 429 when the user already has `maxPending` uploads waiting or being processed. */
+  async checkPending(userId: string, db: Db = this.db): Promise<void> {
+    if ((await openUploads(db, userId)) < this.maxPending) return;
+    rateLimited.inc({ scope: "pending-uploads" });
+    throw new TooManyRequests(PENDING_RETRY_MS, `uploads waiting to be processed (at most ${this.maxPending} at once)`);
+  }
 
   async upload(userId: string, conversationId: string, file: File): Promise<{ file_id: string; status: "pending" }> {
     await this.chat.requireMember(conversationId, userId);
@@ -47,9 +62,14 @@ export class FilesService {
     const storedName = newStoredName();
     await this.storage.put(storedName, bytes, CONTENT_TYPES[kind]);
     try {
-      await this.db.insert(files).values({
-        id, uploaderId: userId, conversationId, originalName: displayName(file.name ?? ""), storedName,
-        contentType: CONTENT_TYPES[kind], sizeBytes: bytes.length, status: "pending",
+      await this.db.transaction(async (tx) => {
+        // Checked again under the uploader's lock (the route checked before reading the body): parallel uploads cannot overshoot.
+        await lockUploader(tx, userId);
+        await this.checkPending(userId, tx);
+        await tx.insert(files).values({
+          id, uploaderId: userId, conversationId, originalName: displayName(file.name ?? ""), storedName,
+          contentType: CONTENT_TYPES[kind], sizeBytes: bytes.length, status: "pending",
+        });
       });
       await this.engine.queue(FILES_QUEUE).push(id, { conversation_id: conversationId });
     } catch (err) {

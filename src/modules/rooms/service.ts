@@ -8,6 +8,7 @@ import { conversationMembers, conversations, users } from "../../db/schema";
 import { Conflict, Forbidden, NotFound } from "../../errors";
 import { isForeignKeyViolation } from "../../db/errors";
 import type { Db } from "../../db/client";
+import type { RateLimit } from "../../plugins/rate-limit";
 import type { ChatService } from "../chat/service";
 import { rowsOf } from "../chat/repo";
 import type { CreateRoom } from "./model";
@@ -20,9 +21,11 @@ const present = (r: RoomRow) => ({
 });
 
 export class RoomsService {
-  constructor(private readonly db: Db, private readonly chat: ChatService) {}
+  // Creating, joining and adding members tell every new member's sockets (on every instance): limited per acting user.
+  constructor(private readonly db: Db, private readonly chat: ChatService, private readonly limit: RateLimit) {}
 
   async create(ownerId: string, input: CreateRoom) {
+    await this.limit("room-create", ownerId);
     const id = Bun.randomUUIDv7();
     const others = (input.members ?? []).filter((u) => u !== ownerId);
     try {
@@ -77,6 +80,7 @@ export class RoomsService {
   }
 
   async join(userId: string, id: string) {
+    await this.limit("room-join", userId);
     const room = await this.visibleRoom(userId, id);
     if (!room.is_member) {
       await this.db.insert(conversationMembers).values({ conversationId: id, userId, role: "member" }).onConflictDoNothing();
@@ -110,6 +114,7 @@ export class RoomsService {
     if (!m || m.kind !== "room") throw new NotFound("room");
     if (m.role === "member") throw new Forbidden("only the owner or an admin can add members");
     if (role === "admin" && m.role !== "owner") throw new Forbidden("only the owner can add admins");
+    await this.limit("room-join", userId);
     const existing = await this.db.select({ id: users.id }).from(users).where(inArray(users.id, userIds));
     if (existing.length !== userIds.length) throw new NotFound("user");
     const added = await this.db.insert(conversationMembers)

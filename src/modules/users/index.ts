@@ -8,11 +8,15 @@ export const usersModule = (users: UsersService, tokens: TokenService) =>
   new Elysia({ prefix: "/users", tags: ["users"] })
     .use(authPlugin(tokens))
     .get("/me", ({ userId }) => users.me(userId), { auth: true, response: { 200: UsersModel.self } })
-    .patch("/me", ({ userId, body }) => users.update(userId, body), {
+    .patch("/me", ({ userId, sessionId, body }) => users.update(userId, body, sessionId), {
       auth: true,
       body: UsersModel.patchMe,
-      response: { 200: UsersModel.self },
-      detail: { summary: "Update display name, bio or password (password needs current_password)" },
+      response: { 200: UsersModel.patched },
+      detail: {
+        summary: "Update display name, bio or password (password needs current_password)",
+        description: "A password change revokes every session of the user (refresh tokens, access tokens, sockets on every instance) "
+          + "except the caller's, which gets new tokens in `session`; the tokens the caller used are revoked too.",
+      },
     })
     .get("/", ({ query }) => users.search(query.search, query.limit ?? 20), {
       auth: true,

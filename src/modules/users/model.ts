@@ -1,5 +1,5 @@
 import { t } from "elysia";
-import { PublicUser, SelfUser } from "../auth/model";
+import { PublicUser, SelfUser, SessionTokens } from "../auth/model";
 
 export const UserId = t.Object({ id: t.String({ format: "uuid", description: "user id (UUID)" }) });
 
@@ -17,5 +17,11 @@ export const UsersModel = {
   }, { additionalProperties: false }),
   public: PublicUser,
   self: SelfUser,
+  /** PATCH /users/me: the user, plus `session` (fresh tokens for the caller) when the password changed. */
+  patched: t.Composite([SelfUser, t.Object({
+    session: t.Optional(t.Object(SessionTokens.properties, {
+      description: "only when the password changed: the caller's new tokens; every other session, and the caller's old tokens, were revoked",
+    })),
+  })]),
   list: t.Object({ users: t.Array(PublicUser) }),
 };
