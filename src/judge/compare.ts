@@ -4,6 +4,12 @@
  * as a sequence when the problem is ordered. Values are compared by what they
  * mean for their type: numeric 9 = 9.0 = 9.00, a timestamp is the same instant
  * whatever its fractional zeros or UTC offset, NULL equals only NULL.
+ *
+ * A wrong answer's reason never shows the expected result, neither an expected
+ * row nor which row belongs where ("row 2 should be X" gave an ordered
+ * problem's answer away one row per submission): it gives counts, the kind of
+ * value a column should hold (derivable from the statement), and the first
+ * wrong row of the submission's own output with its position.
  */
 import type { Cell, Column } from "../sandbox/types";
 
@@ -17,6 +23,7 @@ export type Comparison = { verdict: "accepted" } | { verdict: "wrong_answer"; re
 type Category = "num" | "bool" | "time" | "json" | "text";
 
 const NUMERIC = /^(int[248]|numeric|float[48]|oid|money)$/;
+const KIND: Record<Category, string> = { num: "a number", bool: "a boolean", time: "a date or time", json: "JSON", text: "text" };
 const TEMPORAL = /^(date|timestamp|timestamptz)$/;
 
 function category(type: string): Category {
@@ -90,7 +97,7 @@ function canonicalRows(result: ResultSet): string[][] {
 
 const keyOf = (row: string[]) => JSON.stringify(row);
 
-/** A short, readable rendering of a row for the reason text. */
+/** A short, readable rendering of one of the submission's rows for the reason text. */
 export function showRow(row: Cell[]): string {
   const text = `(${row.map((v) => (v === null ? "NULL" : v)).join(", ")})`;
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
@@ -114,17 +121,22 @@ export function compareResults(expected: ResultSet, actual: ResultSet, ordered: 
     const key = keyOf(act[i]!);
     const left = counts.get(key) ?? 0;
     if (left === 0) {
-      const missing = exp.findIndex((row) => (counts.get(keyOf(row)) ?? 0) > 0);
-      const hint = missing >= 0 ? `; expected for example ${showRow(expected.rows[missing]!)}` : "";
-      return wrong(`row ${i + 1} ${showRow(actual.rows[i]!)} is not in the expected result${hint}`);
+      const where = counts.has(key) ? "appears more often than in the expected result" : "is not in the expected result";
+      return wrong(kindMismatch(expected, actual) ?? `row ${i + 1} of your output, ${showRow(actual.rows[i]!)}, ${where}`);
     }
     counts.set(key, left - 1);
   }
   if (ordered) {
     const at = act.findIndex((row, i) => keyOf(row) !== keyOf(exp[i]!));
-    if (at >= 0) {
-      return wrong(`the rows are right but the order is not: row ${at + 1} should be ${showRow(expected.rows[at]!)}, got ${showRow(actual.rows[at]!)}`);
-    }
+    if (at >= 0) return wrong(`the rows are right but the order is not: row ${at + 1} of your output, ${showRow(actual.rows[at]!)}, is not the expected row ${at + 1}`);
   }
   return { verdict: "accepted" };
+}
+
+/** A column holding another kind of value than expected (text for a number ...) explains every wrong row at once. */
+function kindMismatch(expected: ResultSet, actual: ResultSet): string | null {
+  const i = expected.columns.findIndex((c, i) => category(c.type) !== category(actual.columns[i]!.type));
+  if (i < 0) return null;
+  const got = actual.columns[i]!.type;
+  return `column ${i + 1} of your output is ${got} (${KIND[category(got)]}), but the expected column ${i + 1} holds ${KIND[category(expected.columns[i]!.type)]}`;
 }

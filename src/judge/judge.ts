@@ -17,6 +17,7 @@ export type Verdict =
   | "sql_error"
   | "time_limit_exceeded"
   | "output_limit_exceeded"
+  | "resource_limit_exceeded"
   | "forbidden"
   | "internal_error";
 

@@ -57,6 +57,15 @@ export class CallTimeoutError extends Error {
   }
 }
 
+/**
+ * Thrown by the worker when PGlite stopped in the middle of a statement without reporting an
+ * error. PGlite swallows exceptions from its WASM other than PostgreSQL's own errors; the one a
+ * query is known to cause is the JS engine's call stack overflowing on deep recursion (PostgreSQL's
+ * max_stack_depth check never fires inside PGlite), after which the instance is in an unknown
+ * state (a later job that should fail at once hung until its time limit): its runner replaces it.
+ */
+export const ENGINE_ABORTED = "EngineAbortedError";
+
 /** An error thrown inside the worker, with its fields (PackLoadError's `where`, SQLSTATE) preserved. */
 export class RemoteError extends Error {
   constructor(readonly wire: WireError) {

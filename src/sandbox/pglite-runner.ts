@@ -1,11 +1,11 @@
 /**
  * One PGlite runner: a Worker started from the backend's latest snapshot, one
- * job at a time. A Worker that overruns the wall-clock limit or dies is
- * terminated (its pending call rejected) and a fresh one is started from the
- * snapshot right away; a Worker from an older snapshot (a pack was loaded
- * since) is replaced before the next job.
+ * job at a time. A Worker that overruns the wall-clock limit, dies, or whose
+ * engine aborted mid-query (ENGINE_ABORTED) is terminated (its pending call
+ * rejected) and a fresh one is started from the snapshot right away; a Worker
+ * from an older snapshot (a pack was loaded since) is replaced before the next job.
  */
-import { CallTimeoutError, type WorkerClient } from "./pglite-client";
+import { CallTimeoutError, ENGINE_ABORTED, RemoteError, type WorkerClient } from "./pglite-client";
 import { elapsedSince, failure } from "./session";
 import type { RunLimits, RunOutcome, Runner } from "./types";
 
@@ -46,6 +46,7 @@ export class PgliteRunner implements Runner {
       if (err instanceof CallTimeoutError) {
         return { ok: false, verdict: "time_limit_exceeded", error: `the query ran longer than ${limits.timeoutMs} ms`, duration_ms: elapsedSince(start) };
       }
+      if (err instanceof RemoteError && err.name === ENGINE_ABORTED) return failure("resource_limit_exceeded", err.message, start);
       return failure("internal_error", `the sandbox worker failed: ${(err as Error).message}`, start);
     }
   }

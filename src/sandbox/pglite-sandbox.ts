@@ -7,7 +7,7 @@
  * only be killed) and a fresh one is started from the snapshot.
  */
 import { pgliteAssets } from "../db/pglite";
-import { PGLITE_WORKER_URL, RemoteError, WorkerClient, type PgliteAssets } from "./pglite-client";
+import { ENGINE_ABORTED, PGLITE_WORKER_URL, RemoteError, WorkerClient, type PgliteAssets } from "./pglite-client";
 import { PgliteRunner, type PgliteRunnerHost } from "./pglite-runner";
 import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
@@ -74,7 +74,9 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
         try {
           results = await builder.call({ op: "load", load }, this.#loadTimeout);
         } catch (err) {
-          // The Worker reported the failure after rolling back: it stays usable. Anything else (timeout, crash): it goes.
+          // The Worker reported the failure after rolling back: it stays usable, unless its engine
+          // aborted (ENGINE_ABORTED: state unknown). Anything else (timeout, crash): it goes.
+          if (err instanceof RemoteError && err.name === ENGINE_ABORTED) builder.terminate();
           if (err instanceof RemoteError) throw new PackLoadError(err.message, err.wire.where, err.wire.sqlstate);
           builder.terminate();
           throw new PackLoadError(`loading pack ${load.id} failed: ${(err as Error).message}`);

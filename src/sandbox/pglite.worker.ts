@@ -14,8 +14,8 @@
  * fresh one from the snapshot.
  */
 import { PGlite, protocol } from "@electric-sql/pglite";
-import type { WireError, WorkerRequest } from "./pglite-client";
-import { assertIdent, cappedOutcome, jobPrologue, revokeFromPublicSql, outputSettings, sqlErrorOutcome, typeName } from "./session";
+import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
+import { assertIdent, cappedOutcome, failure, jobPrologue, revokeFromPublicSql, outputSettings, sqlErrorOutcome, typeName } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
 
 declare const self: Worker;
@@ -80,14 +80,22 @@ async function execCapped(db: PGlite, sql: string, limits: RunLimits, start: num
   const { messages } = await db.execProtocol(message, { throwOnError: false });
   let columns: Column[] = [];
   const rows: Cell[][] = [];
+  let bound = false;
+  let ended = false;
   for (const m of messages as unknown as { name: string; fields?: unknown[]; code?: string; message?: string; position?: string }[]) {
     if (m.name === "error") return sqlErrorOutcome(m, start);
     if (m.name === "rowDescription") {
       columns = (m.fields as { name: string; dataTypeID: number }[]).map((f) => ({ name: f.name, type: typeName(f.dataTypeID) }));
     } else if (m.name === "dataRow") {
       rows.push(m.fields as Cell[]);
+    } else if (m.name === "bindComplete") {
+      bound = true;
+    } else if (bound && (m.name === "commandComplete" || m.name === "portalSuspended" || m.name === "emptyQuery")) {
+      ended = true;
     }
   }
+  // Neither an error nor the end of the Execute: PGlite swallowed an exception mid-statement (ENGINE_ABORTED).
+  if (!ended) throw Object.assign(new Error("the query exhausted the sandbox engine's call stack or memory"), { name: ENGINE_ABORTED });
   return cappedOutcome(columns, rows, limits, start);
 }
 
@@ -97,13 +105,22 @@ async function runJob(db: PGlite, schema: string, sql: string, limits: RunLimits
     await db.exec(jobPrologue(schema, limits, RUNNER_ROLE));
   } catch (err) {
     await db.exec("rollback").catch(() => {});
-    return sqlErrorOutcome(err as { message?: string; code?: string }, setupStart);
+    // The prologue is our SQL: its failure is not the submission's doing.
+    const e = err as { message?: string; code?: string };
+    return failure("internal_error", `could not start the job: ${e.message ?? err}`, setupStart, { sqlstate: e.code });
   }
+  let aborted = false;
   try {
     return await execCapped(db, sql, limits, performance.now());
+  } catch (err) {
+    aborted = (err as Error).name === ENGINE_ABORTED;
+    throw err;
   } finally {
-    await db.exec("rollback");
-    await db.exec("discard all");
+    // An aborted engine is not touched again: its runner terminates this Worker.
+    if (!aborted) {
+      await db.exec("rollback");
+      await db.exec("discard all");
+    }
   }
 }
 
@@ -124,7 +141,11 @@ async function loadPack(db: PGlite, load: PackLoad): Promise<PackLoadResult> {
     await db.exec(`grant usage on schema ${schema} to ${RUNNER_ROLE}; grant select on all tables in schema ${schema} to ${RUNNER_ROLE}`);
     for (const check of load.checks) {
       await db.exec(`savepoint pack_check; set local role ${RUNNER_ROLE}; ${outputSettings(load.schema)}`);
-      const outcome = await execCapped(db, check.sql, load.checkLimits, performance.now());
+      const outcome = await execCapped(db, check.sql, load.checkLimits, performance.now()).catch((err: Error) => {
+        // Named after the problem; keeps its ENGINE_ABORTED name, so the backend drops this builder.
+        if (err.name === ENGINE_ABORTED) Object.assign(err, { message: `problem ${check.id}: reference solution failed (resource_limit_exceeded): ${err.message}`, where: { check: check.id } });
+        throw err;
+      });
       await db.exec("rollback to savepoint pack_check");
       if (!outcome.ok) {
         throw new PackLoadError(`problem ${check.id}: reference solution failed (${outcome.verdict}): ${outcome.error}`, { check: check.id }, outcome.sqlstate);
@@ -134,7 +155,8 @@ async function loadPack(db: PGlite, load: PackLoad): Promise<PackLoadResult> {
     await db.exec("commit");
     return results;
   } catch (err) {
-    await db.exec("rollback").catch(() => {});
+    // An aborted engine is not touched again (see runJob); the backend drops this builder.
+    if ((err as Error).name !== ENGINE_ABORTED) await db.exec("rollback").catch(() => {});
     throw err;
   }
 }

@@ -45,7 +45,7 @@ export async function fetchCapped(conn: postgres.Sql | postgres.TransactionSql, 
   return cappedOutcome(columns, rows, limits, start);
 }
 
-/** Server errors become sql_error (with SQLSTATE); client-side failures (connection lost ...) are internal. */
+/** Server errors become sql_error or a limit verdict (sqlErrorOutcome); client-side failures (connection lost ...) are internal. */
 export function errorOutcome(err: unknown, start: number): RunOutcome {
   if (err instanceof postgres.PostgresError) return sqlErrorOutcome(err, start);
   return failure("internal_error", `sandbox connection failed: ${(err as Error)?.message ?? err}`, start);
@@ -75,7 +75,9 @@ export class PostgresRunner implements Runner {
       pid = backendPid(res);
     } catch (err) {
       await this.#finish(conn);
-      return errorOutcome(err, setupStart);
+      // The prologue is our SQL: whatever stops it (too many clients 53300, a dropped database ...) is not the submission's doing.
+      const sqlstate = err instanceof postgres.PostgresError ? err.code : undefined;
+      return failure("internal_error", `could not start the job: ${(err as Error)?.message ?? err}`, setupStart, { sqlstate });
     }
 
     const start = performance.now();

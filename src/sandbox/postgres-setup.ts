@@ -23,7 +23,7 @@
  *   from PUBLIC in the sandbox database only (pg_proc is per database).
  */
 import postgres from "postgres";
-import { assertIdent, revokeFromPublicSql } from "./session";
+import { assertIdent, revokeFromPublicSql, TEMP_FILE_LIMIT } from "./session";
 
 export interface PostgresSandboxConfig {
   /** A role that can create databases and roles (a superuser locally). */
@@ -90,7 +90,7 @@ export function sandboxSetupSql(c: PostgresSandboxConfig): SandboxSetupSql {
       `GRANT CONNECT ON DATABASE ${db} TO ${role}`,
     ],
     sandbox: [`REVOKE ALL ON SCHEMA public FROM PUBLIC`, `REVOKE ALL ON SCHEMA public FROM ${role}`],
-    superuserCluster: [`ALTER ROLE ${role} SET temp_file_limit = '256MB'`],
+    superuserCluster: [`ALTER ROLE ${role} SET temp_file_limit = '${TEMP_FILE_LIMIT}'`],
     superuserSandbox: [revokeFromPublicSql()],
   };
 }

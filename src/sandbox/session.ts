@@ -32,11 +32,22 @@ export function outputSettings(schema: string): string {
   ].join(";\n");
 }
 
-/** The first lines of every job: read-only transaction, statement_timeout as a first line of defence, output settings. */
+/**
+ * Bounds the disk (PostgreSQL) or Worker memory (PGlite keeps temp files in its in-memory file
+ * system) one sort or hash may spill to; going over it is SQLSTATE 53400, resource_limit_exceeded.
+ */
+export const TEMP_FILE_LIMIT = "256MB";
+
+/**
+ * The first lines of every job: read-only transaction, statement_timeout as a first line of
+ * defence, output settings. Only PGlite passes `role`: its session is a superuser, so it sets the
+ * superuser-only temp_file_limit itself before stepping down; the PostgreSQL runner role gets
+ * it from ALTER ROLE (postgres-setup.ts) and could not set it here.
+ */
 export function jobPrologue(schema: string, limits: RunLimits, role?: string): string {
   return [
     "begin transaction read only",
-    ...(role ? [`set local role ${assertIdent(role, "role")}`] : []),
+    ...(role ? [`set local temp_file_limit = '${TEMP_FILE_LIMIT}'`, `set local role ${assertIdent(role, "role")}`] : []),
     `set local statement_timeout = ${Math.max(1, Math.ceil(limits.timeoutMs))}`,
     outputSettings(schema),
   ].join(";\n");
@@ -100,9 +111,15 @@ export function cappedOutcome(columns: Column[], rows: Cell[][], limits: RunLimi
   return failure("output_limit_exceeded", `the query returned more than ${limits.maxRows} rows`, start);
 }
 
-/** SQLSTATE 57014 is query_canceled: our statement_timeout or our pg_cancel_backend. */
+/**
+ * The outcome of an error raised by the submitted statement. SQLSTATE 57014 is query_canceled:
+ * our statement_timeout or our pg_cancel_backend. Classes 53 (insufficient resources) and 54
+ * (program limit exceeded) mean the SQL was valid but hit a sandbox limit, so they are not a
+ * sql_error; the server's message names the limit and carries no data.
+ */
 export function sqlErrorOutcome(err: { message?: string; code?: string; position?: unknown }, start: number): RunOutcome {
   const position = err.position === undefined || err.position === null ? undefined : Number(err.position);
   if (err.code === "57014") return failure("time_limit_exceeded", "the query ran longer than the time limit", start);
-  return failure("sql_error", err.message ?? String(err), start, { sqlstate: err.code, position });
+  const verdict = /^5[34]/.test(err.code ?? "") ? "resource_limit_exceeded" : "sql_error";
+  return failure(verdict, err.message ?? String(err), start, { sqlstate: err.code, position });
 }

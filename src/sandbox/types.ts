@@ -17,6 +17,11 @@ export type FailVerdict =
   | "sql_error"
   | "time_limit_exceeded"
   | "output_limit_exceeded"
+  /**
+   * Valid SQL that ran out of a sandbox resource: SQLSTATE class 53 (temp_file_limit, out of
+   * memory) or 54 (stack depth, array or string size), or a PGlite engine that aborted mid-query.
+   */
+  | "resource_limit_exceeded"
   | "forbidden"
   | "internal_error";
 

@@ -8,6 +8,7 @@ const VERDICTS: Record<string, { label: string; tone: string }> = {
   sql_error: { label: "SQL error", tone: "warn" },
   time_limit_exceeded: { label: "Time limit exceeded", tone: "warn" },
   output_limit_exceeded: { label: "Output limit exceeded", tone: "warn" },
+  resource_limit_exceeded: { label: "Resource limit exceeded", tone: "warn" },
   forbidden: { label: "Forbidden", tone: "bad" },
   internal_error: { label: "Internal error", tone: "warn" },
 };

@@ -5,7 +5,9 @@
  * After each, the contract checks the same runner still sees the pristine
  * dataset and a fresh session.
  */
-type Seen = "ok" | "accepted" | "wrong_answer" | "sql_error" | "time_limit_exceeded" | "output_limit_exceeded" | "forbidden" | "internal_error";
+import type { Verdict } from "../../../src/judge/judge";
+
+type Seen = "ok" | Verdict;
 
 export interface Attack {
   name: string;

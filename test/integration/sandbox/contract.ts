@@ -118,6 +118,26 @@ export function sandboxContract(name: string, open: () => Promise<Harness>, more
       expect(sample).toMatchObject({ ok: true, truncated: true, rows: [["0"], ["1"], ["2"]] });
     });
 
+    test("valid SQL over a program limit (SQLSTATE class 54) is resource_limit_exceeded, through the judge too", async () => {
+      for (const sql of ["select repeat('x', 1100000000)", "select array_fill(1, array[1000000000])"]) {
+        expect({ sql, o: await run(sql) }).toMatchObject({ sql, o: { ok: false, verdict: "resource_limit_exceeded", sqlstate: "54000" } });
+      }
+      const r = await judge(h.pool, { schema: "cd", ordered: false, expected: club.problems[0]!.expected }, "select repeat('x', 1100000000)", LIMITS);
+      expect(r).toMatchObject({ verdict: "resource_limit_exceeded", sqlstate: "54000", error: "requested length too large" });
+    });
+
+    test("too deep a recursion is resource_limit_exceeded, and the next job runs normally", async () => {
+      expect(await run("select repeat('[', 100000)::jsonb")).toMatchObject({ ok: false, verdict: "resource_limit_exceeded" });
+      await expectPristine();
+    }, 15_000); // PGlite starts a new Worker for the next job
+
+    // Going over it is checked on PostgreSQL (postgres.test.ts): PGlite spills 256MB in about 6 s idle, far more when loaded.
+    test("every job has temp_file_limit = 256MB and a query cannot lift it", async () => {
+      expect(await run("select current_setting('temp_file_limit')")).toMatchObject({ ok: true, rows: [["256MB"]] });
+      expect(await run("set temp_file_limit = -1")).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "42501" });
+      await expectPristine();
+    });
+
     test("a broken re-import is refused naming the problem or line, and the previous version stays", async () => {
       const good = await clubdataPack();
       const badSolution = { ...good, pack: { ...good.pack, problems: [...good.pack.problems, { ...good.pack.problems[0]!, id: "clubdata-broken", solution: "select * from cd.no_such_table" }] } };

@@ -6,12 +6,36 @@ import { describe, expect, test } from "bun:test";
 import { WorkerClient, WorkerGoneError } from "../../../src/sandbox/pglite-client";
 import { PgliteSandboxBackend } from "../../../src/sandbox/pglite-sandbox";
 import { RunnerPool } from "../../../src/sandbox/pool";
+import { importPack } from "../../../src/judge/judge";
+import { PackError } from "../../../src/judge/pack";
+import { clubdataPack } from "./clubdata-pack";
 import { LIMITS, sandboxContract } from "./contract";
 
 sandboxContract("pglite sandbox", async () => {
   const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 2000 }), { size: 1, queueTimeoutMs: 500 });
   return { pool, runnerRole: "huddle_runner", close: () => pool.close() };
 }, (harness) => describe("pglite only", () => {
+  test("too deep a recursion aborts PGlite's engine (no 54001 there): the Worker is replaced before the next job", async () => {
+    const { pool } = harness();
+    const before = pool.stats().restarts[0]!;
+    expect(await pool.run("cd", "select repeat('[', 100000)::jsonb", LIMITS)).toMatchObject({ ok: false, verdict: "resource_limit_exceeded" });
+    expect(pool.stats().restarts[0]).toBe(before + 1);
+    // On the aborted engine this instant error hung until the time limit.
+    expect(await pool.run("cd", "select array_fill(1, array[1000000000])", LIMITS)).toMatchObject({ ok: false, verdict: "resource_limit_exceeded", sqlstate: "54000" });
+  }, 15_000);
+
+  test("a reference solution that aborts the builder's engine refuses the import, and the next import gets a fresh builder", async () => {
+    const { pool } = harness();
+    const good = await clubdataPack();
+    const deep = { ...good, pack: { ...good.pack, problems: [{ ...good.pack.problems[0]!, id: "clubdata-deep", solution: "select repeat('[', 100000)::jsonb" }] } };
+    const err = await importPack(pool, deep).catch((e) => e);
+    expect(err).toBeInstanceOf(PackError);
+    expect(err.message).toMatch(/clubdata-deep.*call stack/);
+    const again = await importPack(pool, good);
+    expect(again.problems.map((p) => p.id)).toEqual(good.pack.problems.map((p) => p.id));
+    expect(await pool.run("cd", "select count(*) from bookings", LIMITS)).toMatchObject({ ok: true, rows: [["4044"]] });
+  }, 60_000);
+
   test("a timeout replaces the Worker and counts a restart; the next job runs on a fresh one", async () => {
     const { pool } = harness();
     const before = pool.stats().restarts[0]!;

@@ -8,6 +8,7 @@ import postgres from "postgres";
 import { PostgresSandboxBackend } from "../../../src/sandbox/postgres-sandbox";
 import { dropPostgresSandbox, resolveSandboxConfig } from "../../../src/sandbox/postgres-setup";
 import { RunnerPool } from "../../../src/sandbox/pool";
+import { PostgresRunner } from "../../../src/sandbox/postgres-runner";
 import { createTestDatabase, DATABASE_URL, postgresAvailable } from "../../helpers/services";
 import { CLUBDATA_PATH } from "./clubdata-pack";
 import { LIMITS, sandboxContract } from "./contract";
@@ -90,6 +91,27 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
         expect(pool2.stats().restarts).toEqual([0, 0]);
       } finally {
         await pool2.close();
+      }
+    });
+
+    test("a sort spilling past temp_file_limit is resource_limit_exceeded (53400)", async () => {
+      const spill = "select count(*) from (select repeat(g::text, 500) from generate_series(1, 600000) g order by 1) s";
+      expect(await harness().pool.run("cd", spill, { timeoutMs: 30_000, maxRows: 10 })).toMatchObject({ ok: false, verdict: "resource_limit_exceeded", sqlstate: "53400" });
+    }, 45_000);
+
+    test("too deep a recursion is PostgreSQL's own stack depth error, 54001, on the same connection", async () => {
+      const before = harness().pool.stats().restarts[0];
+      expect(await raw("select repeat('[', 100000)::jsonb")).toMatchObject({ ok: false, verdict: "resource_limit_exceeded", sqlstate: "54001" });
+      expect(harness().pool.stats().restarts[0]).toBe(before);
+    });
+
+    test("a job whose prologue fails (here: no such database) is internal_error, never blamed on the query", async () => {
+      const runnerUrl = resolveSandboxConfig({ ...config, database: `${config.database}_missing` }).runnerUrl;
+      const runner = new PostgresRunner(99, { runnerUrl, admin, graceMs: 300, setupTimeoutMs: 5000 });
+      try {
+        expect(await runner.run("cd", "select 1", LIMITS)).toMatchObject({ ok: false, verdict: "internal_error", sqlstate: "3D000" });
+      } finally {
+        await runner.close();
       }
     });
 

@@ -91,17 +91,74 @@ describe("compareResults", () => {
     expect(compareResults(exp, result(["int4", "text"], [["2", "b"], ["1", "a"], ["2", "b"]]), false).verdict).toBe("accepted");
     const wrong = compareResults(exp, result(["int4", "text"], [["1", "a"], ["1", "a"], ["2", "b"]]), false);
     expect(wrong.verdict).toBe("wrong_answer");
-    if (wrong.verdict === "wrong_answer") expect(wrong.reason).toBe("row 2 (1, a) is not in the expected result; expected for example (2, b)");
+    if (wrong.verdict === "wrong_answer") expect(wrong.reason).toBe("row 2 of your output, (1, a), appears more often than in the expected result");
+    expect(compareResults(exp, result(["int4", "text"], [["1", "a"], ["2", "b"], ["3", "c"]]), false)).toEqual({
+      verdict: "wrong_answer",
+      reason: "row 3 of your output, (3, c), is not in the expected result",
+    });
   });
 
   test("ordered: the same rows in another order is wrong, and the reason says so", () => {
     const exp = result(["int4"], [["1"], ["2"], ["3"]]);
     expect(compareResults(exp, result(["int4"], [["1"], ["2"], ["3"]]), true).verdict).toBe("accepted");
     const r = compareResults(exp, result(["int4"], [["1"], ["3"], ["2"]]), true);
-    expect(r).toEqual({ verdict: "wrong_answer", reason: "the rows are right but the order is not: row 2 should be (2), got (3)" });
+    expect(r).toEqual({ verdict: "wrong_answer", reason: "the rows are right but the order is not: row 2 of your output, (3), is not the expected row 2" });
+  });
+
+  test("a column of another kind of value is named, with the kind expected", () => {
+    const exp = result(["int4", "numeric"], [["1", "2.5"]]);
+    expect(compareResults(exp, result(["int4", "text"], [["1", "2.5"]]), true)).toEqual({
+      verdict: "wrong_answer",
+      reason: "column 2 of your output is text (text), but the expected column 2 holds a number",
+    });
   });
 
   test("empty results match each other", () => {
     expect(compareResults(result(["int4"], []), result(["int8"], []), true).verdict).toBe("accepted");
+  });
+});
+
+describe("wrong-answer reasons never reveal the expected result", () => {
+  // Distinctive values: a reason that contains one of them (and the submission did not) leaked it.
+  const SECRET = result(["text", "numeric", "timestamp"], [
+    ["Zanzibar-7731", "48213.75", "2031-04-05 06:07:08"],
+    ["Quixote-1942", "-0.000917", "1999-12-31 23:59:59"],
+    ["Vermilion-5508", "31337", "2044-02-29 12:00:00"],
+  ]);
+  const [r1, r2, r3] = SECRET.rows as string[][];
+  const other = (n: number) => [`Guess-${n}`, String(n), `2000-01-0${n} 00:00:00`];
+  const guesses: Record<string, ResultSet> = {
+    "too few rows": result(["text", "numeric", "timestamp"], [r1!]),
+    "too many rows": result(["text", "numeric", "timestamp"], [r1!, r2!, r3!, other(4)]),
+    "too few columns": result(["text", "numeric"], [r1!.slice(0, 2), r2!.slice(0, 2), r3!.slice(0, 2)]),
+    "no right row": result(["text", "numeric", "timestamp"], [other(1), other(2), other(3)]),
+    "two right rows, one wrong": result(["text", "numeric", "timestamp"], [r1!, other(2), r2!]),
+    "one right row twice": result(["text", "numeric", "timestamp"], [r1!, r1!, r2!]),
+    "a value off by a little": result(["text", "numeric", "timestamp"], [r1!, r2!, ["Vermilion-5508", "31338", r3![2]!]]),
+    "a column of another kind": result(["text", "text", "timestamp"], [other(1), other(2), other(3)]),
+    "the right rows in another order": result(["text", "numeric", "timestamp"], [r3!, r1!, r2!]),
+  };
+
+  for (const ordered of [true, false]) {
+    for (const [name, guess] of Object.entries(guesses)) {
+      test(`${ordered ? "ordered" : "unordered"}: ${name}`, () => {
+        const cmp = compareResults(SECRET, guess, ordered);
+        if (!ordered && name === "the right rows in another order") return void expect(cmp.verdict).toBe("accepted");
+        expect(cmp.verdict).toBe("wrong_answer");
+        const reason = cmp.verdict === "wrong_answer" ? cmp.reason : "";
+        const returned = new Set(guess.rows.flat());
+        for (const value of SECRET.rows.flat()) if (!returned.has(value)) expect(reason).not.toContain(value!);
+      });
+    }
+  }
+
+  test("the reason depends on the submission and positions only, not on the expected order or values", () => {
+    const guess = result(["int4"], [["1"], ["3"], ["2"], ["4"]]);
+    const reason = (rows: string[]) => compareResults(result(["int4"], rows.map((v) => [v])), guess, true);
+    // Both orders first differ from the guess at row 2: one reason, which tells neither order.
+    expect(reason(["1", "2", "3", "4"])).toEqual(reason(["1", "4", "2", "3"]));
+    // Different values missing from the guess: the same reason again.
+    const miss = (rows: string[]) => compareResults(result(["int4"], rows.map((v) => [v])), guess, false);
+    expect(miss(["1", "2", "4", "777"])).toEqual(miss(["1", "2", "4", "888"]));
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { resolveSandboxConfig, sandboxSetupSql } from "../../../src/sandbox/postgres-setup";
-import { jobPrologue } from "../../../src/sandbox/session";
+import { jobPrologue, sqlErrorOutcome } from "../../../src/sandbox/session";
 
 describe("postgres sandbox configuration", () => {
   test("defaults: huddle_sandbox database, huddle_sandbox_runner role, runner URL without a password", () => {
@@ -39,5 +39,25 @@ describe("postgres sandbox configuration", () => {
     expect(p).toContain('set local search_path = "cd"');
     expect(p).toContain("set local timezone = 'UTC'");
     expect(() => jobPrologue('cd"; drop', { timeoutMs: 1, maxRows: 1 })).toThrow(/schema/);
+  });
+
+  test("only PGlite's superuser session sets temp_file_limit, before it steps down to the runner role", () => {
+    const p = jobPrologue("cd", { timeoutMs: 1, maxRows: 1 }, "huddle_runner").split(";\n");
+    const limit = p.indexOf("set local temp_file_limit = '256MB'");
+    expect(limit).toBeGreaterThan(0);
+    expect(limit).toBeLessThan(p.indexOf('set local role "huddle_runner"'));
+    // The PostgreSQL runner role may not set it (42501): it has it from ALTER ROLE.
+    expect(jobPrologue("cd", { timeoutMs: 1, maxRows: 1 })).not.toContain("temp_file_limit");
+    expect(sandboxSetupSql({ adminUrl: "postgres://postgres@localhost/postgres" }).superuserCluster).toContain(`ALTER ROLE "huddle_sandbox_runner" SET temp_file_limit = '256MB'`);
+  });
+});
+
+describe("outcome of a statement's error", () => {
+  test.each([
+    ["53400", "resource_limit_exceeded"], ["53200", "resource_limit_exceeded"], ["53100", "resource_limit_exceeded"],
+    ["54001", "resource_limit_exceeded"], ["54000", "resource_limit_exceeded"],
+    ["42703", "sql_error"], ["22012", "sql_error"], ["57014", "time_limit_exceeded"],
+  ])("SQLSTATE %s is %s", (code, verdict) => {
+    expect(sqlErrorOutcome({ code, message: "m" }, performance.now())).toMatchObject({ ok: false, verdict });
   });
 });
