@@ -3,7 +3,8 @@
  * engine, PGlite): Alice attaches a picture and a text file in a direct
  * conversation; both she and Bob see the thumbnail and the download button
  * live, downloads carry the file's name, and refused files (a program named
- * .png, an oversized file) show the server's reason and post nothing.
+ * .png, an oversized file) show the server's reason and post nothing. A
+ * direct conversation not written to yet can start with a file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -163,6 +164,31 @@ describe.skipIf(!haveChromium)("web client: files", () => {
     await failed.waitFor({ timeout: 10_000 });
     expect(await failed.locator(".upload-state").textContent()).toStartWith("File too large");
   }, 30_000);
+
+  test("a brand-new direct conversation has the attach button; a file can be its first message", async () => {
+    const carol = await registerUser(rt.app, "wfc");
+    await a.goto(`${rt.base}/#/dm/${carol.user.id}`);
+    await a.locator(".pane-sub", { hasText: "new conversation" }).waitFor({ timeout: 5000 });
+    await a.getByRole("button", { name: "Attach a file" }).waitFor({ timeout: 2000 });
+    const name = `first-${suffix}.txt`;
+    // The 202 is held back, so the page moves to the new conversation while the upload is still unanswered.
+    await a.route("**/files/upload", async (route) => {
+      const response = await route.fetch();
+      await Bun.sleep(1500);
+      await route.fulfill({ response });
+    });
+    await a.locator('.composer input[type="file"]').setInputFiles({ name, mimeType: "text/plain", buffer: Buffer.from("hello carol\n") });
+    // The server opens the conversation; the page moves to it, the upload still showing, and the file arrives there as seq 1.
+    await a.waitForURL(/#\/c\//, { timeout: 10_000 });
+    await a.locator(".conversation .upload", { hasText: name }).waitFor({ timeout: 2000 });
+    await a.locator(".msg.own .attachment.file", { hasText: name }).waitFor({ timeout: 30_000 });
+    await a.locator(".upload").waitFor({ state: "detached", timeout: 5000 });
+    await a.unroute("**/files/upload");
+    expect(await a.locator(".msg[data-seq]").evaluateAll((els) => els.map((e) => e.getAttribute("data-seq")))).toEqual(["1"]);
+    const history = await call(rt.app, "GET", `/chat/history?with=${alice.user.id}`, { token: carol.access_token });
+    expect(history.json.messages.map((m: { message_type: string }) => m.message_type)).toEqual(["file"]);
+    await a.screenshot({ path: `${OUT}/files-first-in-dm.png` });
+  }, 60_000);
 
   test("no console errors, exceptions or dialogs", () => {
     expect(problems).toEqual([]);

@@ -99,7 +99,7 @@ export function fuzzHttpSuite(name: string, file: string, build: () => Promise<T
       ledger.accepted++;
       if (key === "POST /auth/register") ledger.users.add(res.json.user.id);
       if (["POST /auth/register", "POST /auth/login", "POST /auth/token", "POST /auth/refresh"].includes(key)) ledger.sessions++;
-      if (key === "POST /rooms/") ledger.rooms.add(res.json.id);
+      if (key === "POST /rooms") ledger.rooms.add(res.json.id);
       if (key === "POST /chat/send") ledger.messages.add(res.json.message.id);
       if (key === "POST /problems/submit") ledger.jobs.add(res.json.job_id);
     }

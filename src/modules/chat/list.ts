@@ -2,7 +2,10 @@
  * The conversation list: one query for conversations, peers and last
  * messages, one Redis round trip for presence. Unread is O(1):
  * conversations.last_seq (kept by the persister) minus the member's
- * last_read_seq.
+ * last_read_seq. Own messages never count: writing one moves the sender's
+ * marker to it (persist.ts), so everything after the marker is someone
+ * else's; and when the newest message is mine nothing is unread (which also
+ * covers markers written before senders' markers moved).
  */
 import { sql } from "drizzle-orm";
 import type { Presence } from "../../engine/types";
@@ -53,7 +56,7 @@ export async function listConversations(repo: ChatRepo, presence: Presence, user
         : null,
       last_seq: lastSeq,
       last_read_seq: lastRead,
-      unread: Math.max(0, lastSeq - lastRead),
+      unread: r.msg_sender === userId ? 0 : Math.max(0, lastSeq - lastRead),
       last_message: r.msg_id
         ? {
           id: r.msg_id, conversation_id: r.id, seq: Number(r.msg_seq), sender_id: r.msg_sender!, receiver_id: r.msg_receiver,

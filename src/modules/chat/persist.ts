@@ -16,10 +16,20 @@ import { isRowRejected, sqlstateOf } from "../../db/errors";
 import { messages } from "../../db/schema";
 import type { ChatMessage, DeadLetters } from "../../engine/types";
 import { log } from "../../lib/log";
-import { rowsOf, toRow } from "./repo";
+import { advanceOwnRead, rowsOf, toRow } from "./repo";
 import { chatMetrics } from "./metrics";
 
 const rowsOfResult = (r: unknown) => rowsOf(r) as { last_seq: string | number }[];
+
+/** Per (conversation, sender) of the batch, the sender's highest seq, in key order (row locks taken in a stable order). */
+function ownReads(batch: ChatMessage[]) {
+  const top = new Map<string, { conversation_id: string; user_id: string; seq: number }>();
+  for (const m of batch) {
+    const key = `${m.conversation_id}:${m.sender_id}`;
+    if ((top.get(key)?.seq ?? 0) < m.seq) top.set(key, { conversation_id: m.conversation_id, user_id: m.sender_id, seq: m.seq });
+  }
+  return [...top.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+}
 
 export type ReplayOutcome = { stored: number; kept: number };
 
@@ -97,6 +107,7 @@ export class MessageWriter {
         where id = ${m.conversation_id} returning last_seq`).then(rowsOfResult);
       const renumbered = { ...m, seq: Number(conv!.last_seq) };
       await tx.insert(messages).values(toRow(renumbered));
+      await advanceOwnRead(tx, renumbered);
       log.warn({ message_id: m.id, from_seq: m.seq, to_seq: renumbered.seq }, "persister: seq already taken in PostgreSQL; message stored under a new seq");
     });
     return "stored";
@@ -118,10 +129,16 @@ export class MessageWriter {
       // listed in id order so concurrent persisters tend to lock rows in the same order.
       const heads = [...latest.values()].sort((a, b) => (a.conversation_id < b.conversation_id ? -1 : 1))
         .map((m) => ({ id: m.conversation_id, seq: m.seq, at: m.timestamp }));
-      await tx.execute(sql`update conversations c set last_seq = greatest(c.last_seq, h.seq),
-          last_message_at = greatest(coalesce(c.last_message_at, h.at), h.at)
-        from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb) as h(id uuid, seq bigint, at timestamptz)
-        where c.id = h.id`);
+      // In the same statement, each sender's read marker moves up to their newest message of the batch:
+      // your own messages are never unread (GET /chat/conversations counts unread as last_seq - last_read_seq).
+      await tx.execute(sql`with heads as (
+          update conversations c set last_seq = greatest(c.last_seq, h.seq),
+            last_message_at = greatest(coalesce(c.last_message_at, h.at), h.at)
+          from jsonb_to_recordset(${JSON.stringify(heads)}::jsonb) as h(id uuid, seq bigint, at timestamptz)
+          where c.id = h.id returning 1)
+        update conversation_members m set last_read_seq = greatest(m.last_read_seq, r.seq)
+        from jsonb_to_recordset(${JSON.stringify(ownReads(batch))}::jsonb) as r(conversation_id uuid, user_id uuid, seq bigint)
+        where m.conversation_id = r.conversation_id and m.user_id = r.user_id`);
     });
   }
 }

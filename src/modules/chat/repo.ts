@@ -141,6 +141,7 @@ export class ChatRepo {
           .where(eq(conversations.id, m.conversation_id)).returning({ lastSeq: conversations.lastSeq });
         const message: ChatMessage = { ...m, seq: Number(conv!.lastSeq) };
         await tx.insert(messages).values(toRow(message));
+        await advanceOwnRead(tx, message);
         return { message, duplicate: false };
       });
     } catch (err) {
@@ -168,6 +169,13 @@ export class ChatRepo {
     const [row] = await this.db.select({ v: conversationMembers.lastReadSeq }).from(conversationMembers).where(member);
     return { seq: Number(row?.v ?? 0), advanced: false };
   }
+}
+
+/** A sender has read their own message: raises their marker to its seq (the persister does it per batch). */
+export async function advanceOwnRead(tx: Pick<Db, "update">, m: Pick<ChatMessage, "conversation_id" | "sender_id" | "seq">) {
+  await tx.update(conversationMembers)
+    .set({ lastReadSeq: sql`greatest(${conversationMembers.lastReadSeq}, ${m.seq})` })
+    .where(and(eq(conversationMembers.conversationId, m.conversation_id), eq(conversationMembers.userId, m.sender_id)));
 }
 
 /** postgres.js returns an array; PGlite returns {rows}. */

@@ -17,7 +17,7 @@ export const MULTIPART_OVERHEAD = 64 * 1024;
  */
 async function readMultipart(request: Request, maxFileBytes: number): Promise<Record<string, unknown>> {
   const type = request.headers.get("content-type") ?? "";
-  if (!/^multipart\/form-data\s*;/i.test(type)) throw new BadRequest("send the file as multipart/form-data with fields `file` and `conversation_id`");
+  if (!/^multipart\/form-data\s*;/i.test(type)) throw new BadRequest("send the file as multipart/form-data with fields `file` and `conversation_id` (or `to`)");
   const reader = request.body?.getReader();
   if (!reader) throw new BadRequest("empty request body");
   const chunks: Uint8Array<ArrayBuffer>[] = [];
@@ -38,7 +38,7 @@ async function readMultipart(request: Request, maxFileBytes: number): Promise<Re
   } catch {
     throw new BadRequest("malformed multipart body");
   }
-  return { file: form.get("file") ?? undefined, conversation_id: form.get("conversation_id") ?? undefined };
+  return { file: form.get("file") ?? undefined, conversation_id: form.get("conversation_id") ?? undefined, to: form.get("to") ?? undefined };
 }
 
 const RFC5987_EXTRA = /['()*]/g;
@@ -73,7 +73,7 @@ export const filesModule = (files: FilesService, tokens: TokenService, limit: Ra
   new Elysia({ prefix: "/files", tags: ["files"] })
     .use(authPlugin(tokens))
     .post("/upload", async ({ userId, body, set }) => {
-      const accepted = await files.upload(userId, body.conversation_id, body.file);
+      const accepted = await files.upload(userId, { conversation_id: body.conversation_id, to: body.to }, body.file);
       set.status = 202;
       return accepted;
     }, {
@@ -93,7 +93,7 @@ export const filesModule = (files: FilesService, tokens: TokenService, limit: Ra
       ],
       body: FilesModel.upload,
       response: { 202: FilesModel.accepted },
-      detail: { summary: "Upload a file into a conversation; processed in the background, then posted as a `file` message" },
+      detail: { summary: "Upload a file into a conversation (or a first direct message with `to`); processed in the background, then posted as a `file` message" },
     })
     .get("/:id/status", ({ userId, params }) => files.status(userId, params.id), {
       auth: true, params: FilesModel.params, response: { 200: FilesModel.status },

@@ -9,9 +9,10 @@ const Nullable = <T extends Parameters<typeof t.Union>[0][number]>(s: T) => t.Un
 export const FilesModel = {
   upload: t.Object({
     file: t.File({ description: "the file; its type is decided from its bytes (PNG, JPEG, GIF, WebP, PDF or UTF-8 text)" }),
-    conversation_id: t.String({ format: "uuid", description: "a conversation you belong to" }),
+    conversation_id: t.Optional(t.String({ format: "uuid", description: "a conversation you belong to" })),
+    to: t.Optional(t.String({ format: "uuid", description: "instead of conversation_id: a user; the direct conversation is created on first use, as by POST /chat/send" })),
   }),
-  accepted: t.Object({ file_id: t.String(), status: t.Literal("pending") }),
+  accepted: t.Object({ file_id: t.String(), status: t.Literal("pending"), conversation_id: t.String() }),
   // Not format: "uuid": a malformed id is a file that does not exist (404), not a bad request.
   params: t.Object({ id: t.String({ description: "file id" }) }),
   status: t.Object({

@@ -51,13 +51,16 @@ export class FilesService {
     throw new TooManyRequests(PENDING_RETRY_MS, `uploads waiting to be processed (at most ${this.maxPending} at once)`);
   }
 
-  async upload(userId: string, conversationId: string, file: File): Promise<{ file_id: string; status: "pending" }> {
-    await this.chat.requireMember(conversationId, userId);
+  /** `to` (a user) opens the direct conversation if needed, so a file can be the first message of one. */
+  async upload(userId: string, target: { conversation_id?: string; to?: string }, file: File): Promise<{ file_id: string; status: "pending"; conversation_id: string }> {
+    // A non-member learns nothing about limits (404 first); a new direct conversation waits until the file passed.
+    const member = target.to ? null : await this.chat.resolveTarget(userId, target);
     if (file.size > this.maxUploadBytes) throw new PayloadTooLarge(this.maxUploadBytes, "file");
     if (file.size === 0) throw new BadRequest("the file is empty", [{ field: "file", message: "empty" }]);
     const bytes = await file.bytes();
     const kind = sniff(bytes);
     if (!kind) throw new UnsupportedMediaType(`unsupported file type: only ${ALLOWED} are accepted (decided from the content, not the name)`);
+    const { conversationId } = member ?? (await this.chat.resolveTarget(userId, target));
     const id = Bun.randomUUIDv7();
     const storedName = newStoredName();
     await this.storage.put(storedName, bytes, CONTENT_TYPES[kind]);
@@ -79,7 +82,7 @@ export class FilesService {
       if (err instanceof EngineUnavailableError) throw new ServiceUnavailable("file processing is unavailable (Redis is down); try again shortly");
       throw err;
     }
-    return { file_id: id, status: "pending" };
+    return { file_id: id, status: "pending", conversation_id: conversationId };
   }
 
   /** The file's row if the user belongs to its conversation; 404 for everything else, malformed ids included. */

@@ -7,7 +7,8 @@ import type { ProblemsService } from "./service";
 export const problemsModule = (problems: ProblemsService, tokens: TokenService) =>
   new Elysia({ prefix: "/problems", tags: ["problems"] })
     .use(authPlugin(tokens))
-    .get("/", ({ userId }) => problems.list(userId), { auth: true, response: { 200: ProblemsModel.list }, detail: { summary: "The catalog, with my solved marks" } })
+    // "" rather than "/": the documented path is the prefix itself, as DESIGN names it (a trailing slash is still served).
+    .get("", ({ userId }) => problems.list(userId), { auth: true, response: { 200: ProblemsModel.list }, detail: { summary: "The catalog, with my solved marks" } })
     .get("/submissions", ({ userId, query }) => problems.submissions(userId, query.problem_id, query.limit ?? 50), {
       auth: true, query: ProblemsModel.submissionsQuery,
       response: { 200: t.Object({ submissions: t.Array(t.Composite([ProblemsModel.result, t.Object({ sql_query: t.String() })])) }) },

@@ -9,21 +9,22 @@ import type { RoomsService } from "./service";
 export const roomsModule = (rooms: RoomsService, chat: ChatService, tokens: TokenService) =>
   new Elysia({ prefix: "/rooms", tags: ["rooms"] })
     .use(authPlugin(tokens))
-    .post("/", async ({ userId, body, set }) => {
+    // "" rather than "/": the documented path is the prefix itself, as DESIGN names it (a trailing slash is still served).
+    .post("", async ({ userId, body, set }) => {
       set.status = 201;
       return rooms.create(userId, body);
     }, { auth: true, body: RoomsModel.create, response: { 201: RoomsModel.details }, detail: { summary: "Create a room; you become its owner" } })
-    .get("/", ({ userId, query }) => rooms.list(userId, query.search, query.limit ?? 50), {
+    .get("", ({ userId, query }) => rooms.list(userId, query.search, query.limit ?? 50), {
       auth: true, query: RoomsModel.listQuery, response: { 200: RoomsModel.list }, detail: { summary: "Public rooms and the rooms I am in" },
     })
     .get("/:id", ({ userId, params }) => rooms.details(userId, params.id), {
       auth: true, params: RoomsModel.params, response: { 200: RoomsModel.details }, detail: { summary: "Room details with members and roles" },
     })
     .post("/:id/join", ({ userId, params }) => rooms.join(userId, params.id), {
-      auth: true, params: RoomsModel.params, response: { 200: RoomsModel.details }, detail: { summary: "Join a public room" },
+      auth: true, params: RoomsModel.params, response: { 200: RoomsModel.details }, detail: { summary: "Join a public room", description: "No request body: send none, or an empty JSON object." },
     })
     .post("/:id/leave", ({ userId, params }) => rooms.leave(userId, params.id), {
-      auth: true, params: RoomsModel.params, response: { 200: t.Object({ left: t.Literal(true) }) }, detail: { summary: "Leave a room (an owner hands it on)" },
+      auth: true, params: RoomsModel.params, response: { 200: t.Object({ left: t.Literal(true) }) }, detail: { summary: "Leave a room (an owner hands it on)", description: "No request body: send none, or an empty JSON object." },
     })
     .post("/:id/members", ({ userId, params, body }) => rooms.addMembers(userId, params.id, body.user_ids, body.role ?? "member"), {
       auth: true, params: RoomsModel.params, body: RoomsModel.addMembers, response: { 200: RoomsModel.details },

@@ -16,6 +16,9 @@ export const Room = t.Object({
   description: t.Union([t.String(), t.Null()]),
   is_private: t.Boolean(),
   owner_id: t.Union([t.String(), t.Null()]),
+  owner: t.Union([t.Object({ id: t.String(), username: t.String(), display_name: t.Union([t.String(), t.Null()]) }), t.Null()], {
+    description: "names are not unique: show the owner (and member count) to tell rooms apart",
+  }),
   member_count: t.Integer(),
   is_member: t.Boolean(),
   created_at: t.String(),

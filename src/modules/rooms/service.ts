@@ -13,10 +13,15 @@ import type { ChatService } from "../chat/service";
 import { rowsOf } from "../chat/repo";
 import type { CreateRoom } from "./model";
 
-type RoomRow = { id: string; name: string; description: string | null; is_private: boolean; owner_id: string | null; member_count: string | number; is_member: boolean; created_at: Date | string };
+type RoomRow = {
+  id: string; name: string; description: string | null; is_private: boolean; owner_id: string | null; member_count: string | number; is_member: boolean; created_at: Date | string;
+  owner_username: string | null; owner_display_name: string | null;
+};
 
+// Names are not unique (README, Rooms): the owner travels with the room so two "general"s can be told apart.
 const present = (r: RoomRow) => ({
   id: r.id, name: r.name, description: r.description, is_private: r.is_private, owner_id: r.owner_id,
+  owner: r.owner_id && r.owner_username ? { id: r.owner_id, username: r.owner_username, display_name: r.owner_display_name } : null,
   member_count: Number(r.member_count), is_member: r.is_member, created_at: new Date(r.created_at).toISOString(),
 });
 
@@ -49,9 +54,10 @@ export class RoomsService {
   private async rooms(userId: string, where: ReturnType<typeof sql>, limit = 100): Promise<RoomRow[]> {
     return rowsOf(await this.db.execute(sql`
       select c.id, c.name, c.description, c.is_private, c.owner_id, c.created_at,
+        o.username as owner_username, o.display_name as owner_display_name,
         (select count(*) from conversation_members x where x.conversation_id = c.id) as member_count,
         exists(select 1 from conversation_members me where me.conversation_id = c.id and me.user_id = ${userId}) as is_member
-      from conversations c
+      from conversations c left join users o on o.id = c.owner_id
       where c.kind = 'room' and ${where}
       order by c.created_at desc limit ${limit}`)) as RoomRow[];
   }

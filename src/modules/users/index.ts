@@ -18,7 +18,8 @@ export const usersModule = (users: UsersService, tokens: TokenService) =>
           + "except the caller's, which gets new tokens in `session`; the tokens the caller used are revoked too.",
       },
     })
-    .get("/", ({ query }) => users.search(query.search, query.limit ?? 20), {
+    // "" rather than "/": the documented path is the prefix itself, as DESIGN names it (a trailing slash is still served).
+    .get("", ({ query }) => users.search(query.search, query.limit ?? 20), {
       auth: true,
       query: UsersModel.search,
       response: { 200: UsersModel.list },

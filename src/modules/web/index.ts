@@ -32,9 +32,13 @@ export function webModule(): AnyElysia {
     "app.css": asset(b.css, "text/css; charset=utf-8", IMMUTABLE),
     "icon.svg": asset(b.icon, "image/svg+xml", IMMUTABLE),
   };
+  // Browsers ask for /favicon.ico on pages that name no icon (Swagger UI's page): the same SVG, under a
+  // name that is not versioned, so it is revalidated daily instead of cached for good.
+  const favicon = asset(b.icon, "image/svg+xml", "public, max-age=86400");
   const hide = { detail: { hide: true } };
   return new Elysia({ name: "web" })
     .get("/", ({ request }) => serve(page, request), hide)
+    .get("/favicon.ico", ({ request }) => serve(favicon, request), hide)
     .get("/assets/:name", ({ params, request, set }) => {
       const a = Object.hasOwn(assets, params.name) ? assets[params.name] : undefined;
       if (!a) {

@@ -5,7 +5,7 @@
  * confirmation comes back in time it is retried over HTTP with the same
  * client_id, which the server deduplicates, so nothing is doubled.
  */
-import { post } from "../lib/api";
+import { post, retryAt } from "../lib/api";
 import { ChatSocket, type ServerFrame, type SocketStatus } from "../lib/socket";
 import type { Message, User } from "../lib/types";
 import { ChatStore, type Pending } from "./store";
@@ -72,6 +72,7 @@ export class ChatClient {
     if (!p) return;
     p.state = "sending";
     p.error = undefined;
+    p.retryAt = null;
     this.store.emit({ type: "pending" });
     this.transmit(p);
   }
@@ -105,15 +106,16 @@ export class ChatClient {
       const { message } = await post<{ message: Message }>("/chat/send", { ...target, content: p.content, client_id: p.client_id });
       this.accept(message);
     } catch (err) {
-      this.fail(p.client_id, (err as Error).message);
+      this.fail(p.client_id, (err as Error).message, retryAt(err));
     }
   }
 
-  private fail(clientId: string, error: string) {
+  private fail(clientId: string, error: string, until: number | null) {
     const p = this.store.pending.get(clientId);
     if (!p) return;
     p.state = "failed";
     p.error = error;
+    p.retryAt = until;
     this.store.emit({ type: "pending" });
   }
 
@@ -175,7 +177,7 @@ export class ChatClient {
         s.reloadSoon((behind) => behind.forEach((id) => this.resume(id)));
         break;
       case "error":
-        if (f.ref && s.pending.has(f.ref)) this.fail(f.ref, f.message);
+        if (f.ref && s.pending.has(f.ref)) this.fail(f.ref, f.message, retryAt(f));
         break;
     }
     for (const fn of this.frameListeners) fn(f);

@@ -11,7 +11,8 @@ import { get, post, qs } from "../lib/api";
 import type { Conversation, History, Message, User } from "../lib/types";
 
 export type Thread = { msgs: Map<number, Message>; lastSeq: number; oldest: number | null; hasMore: boolean; loaded: boolean; loading: boolean };
-export type Pending = { client_id: string; conversation_id: string | null; to: string | null; content: string; state: "sending" | "failed"; error?: string; created: string };
+/** `retryAt`: after a rate-limit refusal, when a retry makes sense (ms since epoch). */
+export type Pending = { client_id: string; conversation_id: string | null; to: string | null; content: string; state: "sending" | "failed"; error?: string; retryAt?: number | null; created: string };
 export type Change = { type: "convs" } | { type: "thread"; id: string } | { type: "typing"; id: string } | { type: "pending" } | { type: "read"; id: string };
 
 export class ChatStore {
@@ -118,6 +119,10 @@ export class ChatStore {
         c.last_activity = m.timestamp;
       }
       c.last_seq = Math.max(c.last_seq, m.seq);
+      // My own message (from here or another device) is never unread, and moves my marker as it does on the server.
+      // Likewise whoever wrote it has read up to it: their "Seen" reaches my earlier messages.
+      if (m.sender_id === this.me.id) this.readUpTo(c.id, m.seq);
+      else if (m.seq > (this.peerRead.get(c.id) ?? 0)) this.peerRead.set(c.id, m.seq);
       if (m.sender_id !== this.me.id && m.seq > c.last_read_seq && !this.isWatching(c.id)) c.unread += 1;
       this.emit({ type: "convs" });
     }

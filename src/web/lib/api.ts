@@ -65,6 +65,19 @@ export async function api<T>(method: string, path: string, body?: unknown, opts:
   return (await res.json()) as T;
 }
 
+/** An API error or a socket `error` frame: both carry status, code, message and details. */
+type Refusal = { status?: number; code?: string; message?: string; details?: unknown };
+
+/** For a rate limit (429): when trying again makes sense (ms since epoch), from details.retry_after; otherwise null. */
+export function retryAt(err: unknown): number | null {
+  const e = (err ?? {}) as Refusal;
+  if (e.status !== 429 && e.code !== "rate_limited") return null;
+  const stated = Number((e.details as { retry_after?: unknown } | undefined)?.retry_after);
+  const fromText = Number(/(\d+)\s*s\b/.exec(e.message ?? "")?.[1]);
+  const sec = Number.isFinite(stated) && stated > 0 ? stated : Number.isFinite(fromText) && fromText > 0 ? fromText : 5;
+  return Date.now() + sec * 1000;
+}
+
 export const get = <T>(path: string) => api<T>("GET", path);
 export const post = <T>(path: string, body?: unknown) => api<T>("POST", path, body ?? {});
 

@@ -36,6 +36,7 @@ export type Room = {
   description: string | null;
   is_private: boolean;
   owner_id: string | null;
+  owner: { id: string; username: string; display_name: string | null } | null;
   member_count: number;
   is_member: boolean;
   created_at: string;

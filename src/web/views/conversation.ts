@@ -27,18 +27,20 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   const subtitle = h("div", { class: "pane-sub" });
   const who = h("div", { class: "who" });
   const typingLine = h("div", { class: "typing", "aria-live": "polite" });
-  const input = h("textarea", { id: "composer-input", rows: 1, maxlength: MAX_CONTENT * 2, placeholder: "Write a message…", autocomplete: "off" });
+  const input = h("textarea", { id: "composer-input", rows: 1, maxlength: MAX_CONTENT * 2, placeholder: "Write a message…", autocomplete: "off", "aria-describedby": "composer-too-long" });
   const counter = h("span", { class: "counter", "aria-live": "polite" });
-  // Files go into an existing conversation only (a draft has no id to upload into yet).
-  const uploads = id ? new UploadTray(client, id) : null;
+  // Why Enter does nothing past the limit: the counter alone only turns red.
+  const tooLong = h("div", { id: "composer-too-long", class: "composer-hint", hidden: true });
+  // In a draft the first upload names the person; the server opens the conversation (lib/upload.ts).
+  const uploads = id ? UploadTray.adopt(client, id) : new UploadTray(client, { to: peerId! });
   const form = h("form", { class: "composer", onsubmit: (e: Event) => (e.preventDefault(), submit()) },
     h("label", { class: "sr-only", for: "composer-input" }, "Message"),
-    uploads?.button, uploads?.input, input, counter,
+    uploads.button, uploads.input, input, counter,
     h("button", { type: "submit", class: "send", "aria-label": "Send message", title: "Send (Enter)" }, icon(ICONS.send)),
   );
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
     h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle)),
-    list.el, typingLine, uploads?.el, form);
+    list.el, typingLine, uploads.el, tooLong, form);
 
   function renderHeader() {
     const c = id ? s.convs.get(id) : undefined;
@@ -76,7 +78,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
 
   function submit() {
     const content = input.value.trim();
-    if (!content || content.length > MAX_CONTENT) return;
+    if (content.length > MAX_CONTENT) return explainTooLong(true);
+    if (!content) return;
     client.send(id ? { conversation_id: id } : { to: peerId! }, content);
     input.value = "";
     resize();
@@ -89,6 +92,20 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     const n = input.value.trim().length;
     counter.textContent = n > MAX_CONTENT - 300 ? `${n}/${MAX_CONTENT}` : "";
     counter.classList.toggle("over", n > MAX_CONTENT);
+    explainTooLong(false);
+  }
+
+  /** Shown while the text is over the limit; after a refused Enter it is announced (role=alert). */
+  function explainTooLong(refused: boolean) {
+    const over = input.value.trim().length - MAX_CONTENT;
+    tooLong.hidden = over <= 0;
+    input.setAttribute("aria-invalid", String(over > 0));
+    if (over <= 0) return void (tooLong.textContent = "", tooLong.removeAttribute("role"));
+    const limit = MAX_CONTENT.toLocaleString();
+    tooLong.textContent = refused
+      ? `Not sent: a message can be at most ${limit} characters and this one is ${over.toLocaleString()} over. Shorten it or split it into several messages.`
+      : `Too long to send: ${over.toLocaleString()} character${over === 1 ? "" : "s"} over the ${limit}-character limit.`;
+    if (refused) tooLong.setAttribute("role", "alert");
   }
 
   input.addEventListener("keydown", (e) => {
@@ -172,7 +189,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     el,
     destroy() {
       unsubscribe();
-      uploads?.destroy();
+      uploads.release();
       list.destroy();
       document.removeEventListener("visibilitychange", markRead);
       if (s.active === id) s.active = null;

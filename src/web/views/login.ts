@@ -1,9 +1,10 @@
 /** Sign in / create account. On success the session is stored and `done` runs. */
-import { api, ApiError } from "../lib/api";
+import { api, ApiError, retryAt } from "../lib/api";
 import { h } from "../lib/dom";
 import { saveSession, type Session } from "../lib/session";
 import type { SessionReply } from "../lib/types";
 import { busy, logo } from "./common";
+import { LIMITED } from "./wait";
 
 type Mode = "login" | "register";
 
@@ -49,7 +50,8 @@ export function loginView(done: (s: Session) => void, notice?: string): HTMLElem
         : api<SessionReply>("POST", "/auth/register", { username: data.username, email: data.email, password: data.password }, { auth: false }));
       done(saveSession(reply));
     } catch (err) {
-      error.textContent = describe(err);
+      const until = retryAt(err);
+      error.replaceChildren(until ? LIMITED.signIn(until) : describe(err));
       error.hidden = false;
     }
   }
@@ -69,7 +71,6 @@ function describe(err: unknown): string {
   if (!(err instanceof ApiError)) return "Cannot reach the server. Check your connection and try again.";
   if (err.status === 401) return "Wrong username or password.";
   if (err.status === 409) return err.message || "That username or email is already taken.";
-  if (err.status === 429) return err.message;
   const details = Array.isArray(err.details) ? (err.details as { field?: string; message?: string }[]).map((d) => `${d.field ?? ""} ${d.message ?? ""}`.trim()).join("; ") : "";
   return details ? `${err.message}: ${details}` : err.message;
 }

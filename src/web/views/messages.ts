@@ -9,6 +9,7 @@ import type { Message } from "../lib/types";
 import type { ChatClient } from "../chat/client";
 import type { Pending } from "../chat/store";
 import { Attachments } from "./attachment";
+import { LIMITED } from "./wait";
 
 type Item = { key: string; sender: string; at: string; content: string; seq: number | null; type?: Message["message_type"]; pending?: Pending };
 
@@ -113,7 +114,7 @@ export class MessageList {
     return h("div", { class: `msg own pending${failed ? " failed" : ""}`, "data-client-id": p.client_id },
       h("div", { class: "bubble" },
         h("div", { class: "text" }, it.content),
-        h("div", { class: "meta" }, failed ? `Not sent: ${p.error ?? "error"}` : "Sending…"),
+        h("div", { class: "meta" }, !failed ? "Sending…" : p.retryAt ? LIMITED.send(p.retryAt) : `Not sent: ${p.error ?? "error"}`),
       ),
       failed ? h("div", { class: "msg-actions" },
         h("button", { type: "button", class: "link", onclick: () => this.client.retry(p.client_id) }, "Retry"),

@@ -2,8 +2,12 @@
  * One problem: statement (safe markdown), the schema's tables, a SQL editor
  * (Ctrl/Cmd+Enter submits), the live status of the submission and its result,
  * and my earlier submissions for this problem.
+ *
+ * Every accepted submission is followed to its verdict, not only the newest:
+ * a refused one (429) must not strand the ones already queued. The panel
+ * shows the newest accepted submission; a refusal is a notice beside it.
  */
-import { get, post } from "../lib/api";
+import { get, post, retryAt } from "../lib/api";
 import { h } from "../lib/dom";
 import { renderMarkdown } from "../lib/markdown";
 import type { JobResult, Problem, Submission, TableInfo } from "../lib/types";
@@ -12,6 +16,7 @@ import { busy, errorBox, paneHead, spinner, type View } from "./common";
 import { listOf } from "./problems";
 import { dataTable, resultPanel, verdictBadge } from "./result";
 import { draftKey, submissionRows } from "./submissions";
+import { LIMITED } from "./wait";
 
 const POLL_MS = 1500;
 const GIVE_UP_MS = 120_000;
@@ -31,9 +36,14 @@ export function problemView(client: ChatClient, problemId: string): View {
   const editor = h("textarea", { id: "sql-editor", class: "sql-editor", spellcheck: false, autocomplete: "off", autocapitalize: "off", rows: 8, placeholder: "select …", "aria-describedby": "sql-help" });
   editor.value = localStorage.getItem(draftKey(problemId)) ?? "";
   const submit = h("button", { type: "submit", class: "primary" }, "Submit");
-  const status = h("div", { class: "job-status", "aria-live": "polite" });
+  const current = h("div", { class: "job-current" });
+  const notice = h("div", { class: "job-notice" });
+  const status = h("div", { class: "job-status", "aria-live": "polite" }, notice, current);
   const history = h("div", { class: "history" });
-  let stopTracking: () => void = () => {};
+  /** Stops following a job, by job id: every submission still waiting for its verdict. */
+  const tracking = new Map<string, () => void>();
+  /** The job the panel shows: the newest accepted submission. */
+  let shown: string | null = null;
 
   const form = h("form", { class: "card-block editor-block", onsubmit: (e: Event) => (e.preventDefault(), void send()) },
     h("label", { for: "sql-editor", class: "block-title" }, "Your query"),
@@ -52,13 +62,16 @@ export function problemView(client: ChatClient, problemId: string): View {
   async function send() {
     const sql = editor.value;
     if (!sql.trim() || submit.disabled) return;
-    stopTracking();
-    status.replaceChildren(h("div", { class: "result" }, h("div", { class: "result-head" }, verdictBadge(null, "queued"))));
+    notice.replaceChildren();
     try {
       const job = await busy(submit, () => post<{ job_id: string; status: string }>("/problems/submit", { problem_id: problemId, sql_query: sql }));
+      shown = job.job_id;
+      current.replaceChildren(h("div", { class: "result" }, h("div", { class: "result-head" }, verdictBadge(null, "queued"))));
       track(job.job_id, sql);
+      void loadHistory();
     } catch (err) {
-      status.replaceChildren(errorBox((err as Error).message));
+      const until = retryAt(err);
+      notice.replaceChildren(until ? h("div", { class: "alert", role: "alert" }, LIMITED.submit(until)) : errorBox((err as Error).message));
     }
   }
 
@@ -68,10 +81,9 @@ export function problemView(client: ChatClient, problemId: string): View {
     const started = Date.now();
     const show = (r: JobResult) => {
       if (done) return;
-      status.replaceChildren(resultPanel(r, sql));
+      if (jobId === shown) current.replaceChildren(resultPanel(r, sql));
       if (r.status === "completed" || r.status === "failed") {
-        done = true;
-        stopTracking();
+        tracking.get(jobId)?.();
         void loadHistory();
       }
     };
@@ -88,16 +100,21 @@ export function problemView(client: ChatClient, problemId: string): View {
       if (!done && Date.now() - started < GIVE_UP_MS) timer = setTimeout(poll, POLL_MS);
     };
     timer = setTimeout(poll, POLL_MS);
-    stopTracking = () => {
+    tracking.set(jobId, () => {
       done = true;
       off();
       clearTimeout(timer);
-    };
+      tracking.delete(jobId);
+    });
   }
 
+  let historySeq = 0;
   async function loadHistory() {
+    // Verdicts land close together: only the newest answer is drawn.
+    const mine = ++historySeq;
     try {
       const subs = listOf<Submission>(await get<unknown>("/problems/submissions"), "submissions").filter((s) => s.problem_id === problemId);
+      if (mine !== historySeq) return;
       history.replaceChildren(h("h3", null, "Your submissions"), submissionRows(subs, {
         showProblem: false,
         onOpen: (s) => {
@@ -107,7 +124,7 @@ export function problemView(client: ChatClient, problemId: string): View {
         },
       }));
     } catch {
-      history.replaceChildren();
+      if (mine === historySeq) history.replaceChildren();
     }
   }
 
@@ -124,5 +141,5 @@ export function problemView(client: ChatClient, problemId: string): View {
     void loadHistory();
   }).catch((err) => body.replaceChildren(errorBox((err as Error).message)));
 
-  return { el: h("section", { class: "pane page", "aria-label": "Problem" }, head, body), destroy: () => stopTracking() };
+  return { el: h("section", { class: "pane page", "aria-label": "Problem" }, head, body), destroy: () => [...tracking.values()].forEach((stop) => stop()) };
 }

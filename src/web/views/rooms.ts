@@ -20,9 +20,11 @@ export function roomsView(client: ChatClient): View {
     const mine = ++seq;
     results.replaceChildren(spinner());
     try {
-      const { rooms } = await get<{ rooms: Room[] }>(`/rooms${qs({ search: search.value.trim(), limit: 100 })}`);
+      const term = search.value.trim();
+      const { rooms } = await get<{ rooms: Room[] }>(`/rooms${qs({ search: term, limit: 100 })}`);
       if (mine !== seq) return;
-      results.replaceChildren(...(rooms.length ? rooms.map(row) : [h("li", { class: "empty" }, "No rooms yet. Create the first one below.")]));
+      const none = term ? `No rooms match “${term}”.` : "No rooms yet. Create the first one below.";
+      results.replaceChildren(...(rooms.length ? rooms.map(row) : [h("li", { class: "empty" }, none)]));
     } catch (err) {
       if (mine === seq) results.replaceChildren(errorBox((err as Error).message));
     }
@@ -46,7 +48,10 @@ export function roomsView(client: ChatClient): View {
       avatar(r.id, r.name, { room: true }),
       h("div", { class: "card-main" },
         h("div", { class: "card-title" }, r.name, r.is_private ? h("span", { class: "tag" }, "private") : null),
-        h("div", { class: "card-sub" }, `${r.member_count} member${r.member_count === 1 ? "" : "s"}${r.description ? ` · ${r.description}` : ""}`),
+        // Names may repeat (README, Rooms): the owner and the member count tell two "general"s apart.
+        h("div", { class: "card-sub" },
+          h("span", { class: "room-owner" }, !r.owner ? "no owner" : r.owner.display_name ? `by ${r.owner.display_name} (@${r.owner.username})` : `by @${r.owner.username}`),
+          ` · ${r.member_count} member${r.member_count === 1 ? "" : "s"}${r.description ? ` · ${r.description}` : ""}`),
       ),
       join,
     );

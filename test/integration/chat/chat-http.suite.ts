@@ -118,6 +118,25 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
       expect(after.json.conversations.find((x: { id: string }) => x.id === second.id).unread).toBe(1);
     }, 30_000);
 
+    test("own messages are never unread: sending moves the sender's read marker", async () => {
+      const a = await registerUser(rt.app);
+      const b = await registerUser(rt.app);
+      const entry = async (token: string, id: string) => (await api("GET", "/chat/conversations", token)).json.conversations.find((x: { id: string }) => x.id === id);
+      const first = await api("POST", "/chat/send", a.access_token, { to: b.user.id, content: "one" });
+      const cid = first.json.message.conversation_id;
+      await api("POST", "/chat/send", b.access_token, { conversation_id: cid, content: "two" });
+      await api("POST", "/chat/send", b.access_token, { conversation_id: cid, content: "three" });
+      await waitPersisted(rt, a.access_token, b.user.id, 3);
+      expect(await entry(a.access_token, cid)).toMatchObject({ last_seq: 3, last_read_seq: 1, unread: 2 });
+      // b never called /chat/read: writing is reading.
+      expect(await entry(b.access_token, cid)).toMatchObject({ last_seq: 3, last_read_seq: 3, unread: 0 });
+      // a replies: what a replied to is read too, and b has one new message.
+      await api("POST", "/chat/send", a.access_token, { conversation_id: cid, content: "four" });
+      await waitPersisted(rt, a.access_token, b.user.id, 4);
+      expect(await entry(a.access_token, cid)).toMatchObject({ last_seq: 4, last_read_seq: 4, unread: 0 });
+      expect(await entry(b.access_token, cid)).toMatchObject({ last_seq: 4, last_read_seq: 3, unread: 1 });
+    }, 30_000);
+
     test("rooms: create, list, join, private rooms, roles, leave", async () => {
       const owner = await registerUser(rt.app, "own");
       const bob = await registerUser(rt.app, "bob");

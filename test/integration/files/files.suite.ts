@@ -208,6 +208,29 @@ export function filesSuite(name: string, driver: Driver, opts: { redisDb?: numbe
       expect((await rt.app.handle(new Request("http://localhost/files/upload", { method: "POST", body: noFile }))).status).toBe(401);
     }, 30_000);
 
+    test("`to` instead of conversation_id: a file can open a direct conversation", async () => {
+      const dave = await registerUser(rt.app, "fd");
+      const post = (fields: Record<string, string>, file: File) => {
+        const form = new FormData();
+        for (const [k, v] of Object.entries(fields)) form.set(k, v);
+        form.set("file", file);
+        return rt.app.handle(new Request("http://localhost/files/upload", { method: "POST", headers: { authorization: `Bearer ${carol.access_token}` }, body: form }));
+      };
+      const history = () => call(rt.app, "GET", `/chat/history?with=${carol.user.id}`, { token: dave.access_token });
+      // A refused file opens nothing; naming both targets is a 400.
+      expect((await post({ to: dave.user.id }, new File([new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])], "x.png"))).status).toBe(415);
+      expect((await history()).status).toBe(404);
+      expect((await post({ to: dave.user.id, conversation_id: conversation }, new File([fx.utf8Text()], "x.txt"))).status).toBe(400);
+      const res = await post({ to: dave.user.id }, new File([fx.utf8Text()], "first.txt"));
+      expect(res.status).toBe(202);
+      const up = (await res.json()) as { file_id: string; conversation_id: string };
+      expect((await waitDone(carol, up.file_id)).conversation_id).toBe(up.conversation_id);
+      for (let i = 0; i < 50 && (await history()).json?.messages?.length !== 1; i++) await Bun.sleep(100);
+      const h = (await history()).json;
+      expect(h.conversation_id).toBe(up.conversation_id);
+      expect(h.messages.map((m: { message_type: string; sender_id: string }) => [m.message_type, m.sender_id])).toEqual([["file", carol.user.id]]);
+    }, 30_000);
+
     test("names are for display only: non-ASCII via filename*, no header injection", async () => {
       // FormData sends `"`, CR and LF as %22, %0D, %0A (as browsers do); the path and the bidi override are dropped here.
       const evil = 'évil "quote"\r\nSet-Cookie: x=1;\u202Etxt.exe';
