@@ -123,20 +123,21 @@ describe.skipIf(!haveChromium)("web client in a real browser", () => {
     await a.keyboard.press("Enter");
     await a.locator(".msg.own:not(.pending) .text", { hasText: hello }).waitFor({ timeout: 3000 });
 
-    // Bob sees it live in his list, within a second, without reloading.
-    await b.locator(".conv-preview", { hasText: hello }).waitFor({ timeout: 1000 });
-    expect(Date.now() - sentAt).toBeLessThan(1000);
+    // Bob sees it live in his list, without reloading. The bound only proves "live" (no reload, no poll);
+    // latency is measured in bench/, not here, where a loaded machine would make a tight bound flaky.
+    await b.locator(".conv-preview", { hasText: hello }).waitFor({ timeout: 5000 });
+    expect(Date.now() - sentAt).toBeLessThan(5000);
     await expect(b.locator(".conv .badge").textContent()).resolves.toBe("1");
     await b.locator(".conv", { hasText: alice }).click();
     await b.locator(".msg.other .text", { hasText: hello }).waitFor();
 
     const reply = `Hi Alice! ${suffix}`;
     await b.getByLabel("Message", { exact: true }).fill(reply);
-    await a.locator(".typing", { hasText: `${bob} is typing` }).waitFor({ timeout: 1000 });
+    await a.locator(".typing", { hasText: `${bob} is typing` }).waitFor({ timeout: 5000 });
     const repliedAt = Date.now();
     await b.keyboard.press("Enter");
-    await a.locator(".msg.other .text", { hasText: reply }).waitFor({ timeout: 1000 });
-    expect(Date.now() - repliedAt).toBeLessThan(1000);
+    await a.locator(".msg.other .text", { hasText: reply }).waitFor({ timeout: 5000 });
+    expect(Date.now() - repliedAt).toBeLessThan(5000);
     expect(await a.locator(".typing").textContent()).toBe("");
     // Alice has the conversation open, so Bob's own message gets her read marker.
     await b.locator(".seen").waitFor({ timeout: 2000 });
