@@ -117,10 +117,11 @@ describe("data isolation between users (HTTP lists and live sockets)", () => {
 
     await call(rt.app, "POST", "/chat/send", { token: f.owner.access_token, body: { conversation_id: f.direct, content: "secret DM" } });
     owner.send({ type: "typing", conversation_id: f.direct });
-    owner.send({ type: "read", conversation_id: f.direct, seq: 2 });
     await member.next((x) => x.type === "message" && x.message.content === "secret DM");
     await member.next((x) => x.type === "typing" && x.conversation_id === f.direct);
-    await member.next((x) => x.type === "read" && x.conversation_id === f.direct);
+    // The member reads it (a sender's own message already moved the owner's marker, so only the reader's read publishes).
+    member.send({ type: "read", conversation_id: f.direct, seq: 2 });
+    await owner.next((x) => x.type === "read" && x.conversation_id === f.direct);
     await settle();
     for (const s of [admin, outsider]) {
       const leaked = s.frames.filter((x) => (x.conversation_id ?? x.message?.conversation_id) === f.direct || x.message?.content === "secret DM");
