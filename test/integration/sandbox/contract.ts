@@ -12,7 +12,7 @@ import { defaultPack } from "../../../src/judge/default-pack";
 import { importPack, judge, type ImportedPack } from "../../../src/judge/judge";
 import { PackError } from "../../../src/judge/pack";
 import { CLUBDATA_COUNTS, CLUBDATA_PATH, clubdataPack } from "./clubdata-pack";
-import { attacks } from "./attacks";
+import { attacks, REVOKED_PROBES } from "./attacks";
 
 export const LIMITS: RunLimits = { timeoutMs: 1500, maxRows: 1000 };
 
@@ -159,6 +159,11 @@ export function sandboxContract(name: string, open: () => Promise<Harness>, more
       await Bun.sleep(50);
       expect(await run("select 1").catch((e) => e)).toBeInstanceOf(PoolBusyError);
       expect(await slow).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
+      await expectPristine();
+    }, 15_000);
+
+    test("the revokes hold without the guard: sleep, locks, signals, SQL text, server state are 42501", async () => {
+      for (const sql of REVOKED_PROBES) expect({ sql, o: await run(sql) }).toMatchObject({ sql, o: { ok: false, verdict: "sql_error", sqlstate: "42501" } });
       await expectPristine();
     }, 15_000);
 
