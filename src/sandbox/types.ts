@@ -98,5 +98,11 @@ export interface SandboxBackend {
   readonly kind: "postgres" | "pglite";
   loadPack(load: PackLoad): Promise<PackLoadResult>;
   createRunner(id: number): Runner;
+  /**
+   * Protections the backend could not apply (e.g. revokes and temp_file_limit need a superuser
+   * on PostgreSQL), one sentence each; empty when fully locked down. Logged at start-up; meant
+   * for /ready.
+   */
+  weaknesses?(): readonly string[];
   close(): Promise<void>;
 }

@@ -120,6 +120,26 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
       }
     });
 
+    test("a fully set up sandbox reports no weaknesses; a non-superuser admin's setup reports each one", async () => {
+      const backend = await PostgresSandboxBackend.open({ ...config, setup: false });
+      expect(backend.weaknesses()).toEqual([]);
+      await backend.close();
+      const weak = { database: `${config.database}_weak`, role: `${config.role}_weak` };
+      const adminRole = `huddle_weak_admin_${suffix}`;
+      await admin.unsafe(`create role ${adminRole} login createdb createrole`);
+      const adminUrl = new URL(DATABASE_URL);
+      adminUrl.username = adminRole;
+      try {
+        const managed = await PostgresSandboxBackend.open({ ...weak, adminUrl: adminUrl.toString() });
+        const w = managed.weaknesses().join("\n");
+        await managed.close();
+        for (const what of ["pg_sleep", "pg_advisory_lock", "query_to_xml", "pg_stat_", "pg_stat_activity", "pg_database", "pg_roles", "plpgsql", "temp_file_limit"]) expect(w).toContain(what);
+      } finally {
+        await dropPostgresSandbox({ ...weak, adminUrl: DATABASE_URL });
+        await admin.unsafe(`drop role if exists ${adminRole}`);
+      }
+    });
+
     test("a timed-out query is cancelled on the server, not left running", async () => {
       const slow = "select count(*) from cd.bookings a, cd.bookings b, cd.bookings c, cd.bookings d";
       expect(await raw(slow)).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
