@@ -140,10 +140,29 @@ export function failure(verdict: FailVerdict, error: string, start: number, extr
   return out;
 }
 
-/** The outcome of a capped fetch: `rows` holds at most maxRows + 1 rows. */
-export function cappedOutcome(columns: Column[], rows: Cell[][], limits: RunLimits, start: number): RunOutcome {
-  if (rows.length <= limits.maxRows) return { ok: true, columns, rows, truncated: false, duration_ms: elapsedSince(start) };
-  if (limits.truncate) return { ok: true, columns, rows: rows.slice(0, limits.maxRows), truncated: true, duration_ms: elapsedSince(start) };
+/** Default bound on a result's cell text in bytes; RunLimits.maxBytes overrides it. */
+export const OUTPUT_BYTE_LIMIT = 4 * 1024 * 1024;
+
+/** The UTF-8 size of a row's cells (NULL counts nothing). */
+export function rowBytes(row: Cell[]): number {
+  let n = 0;
+  for (const cell of row) if (cell !== null) n += Buffer.byteLength(cell, "utf8");
+  return n;
+}
+
+/**
+ * The outcome of a capped fetch: `rows` holds at most maxRows + 1 rows, and the fetch may have
+ * stopped early once past the byte budget (`overBytes`), so the rows it did read are checked too.
+ */
+export function cappedOutcome(columns: Column[], rows: Cell[][], limits: RunLimits, start: number, overBytes = false): RunOutcome {
+  const budget = limits.maxBytes ?? OUTPUT_BYTE_LIMIT;
+  let bytes = 0;
+  let fit = 0;
+  while (fit < rows.length && fit < limits.maxRows && (bytes += rowBytes(rows[fit]!)) <= budget) fit++;
+  const tooBig = overBytes || fit < Math.min(rows.length, limits.maxRows);
+  if (!tooBig && rows.length <= limits.maxRows) return { ok: true, columns, rows, truncated: false, duration_ms: elapsedSince(start) };
+  if (limits.truncate) return { ok: true, columns, rows: rows.slice(0, fit), truncated: true, duration_ms: elapsedSince(start) };
+  if (tooBig) return failure("output_limit_exceeded", `the query returned more than ${budget} bytes`, start);
   return failure("output_limit_exceeded", `the query returned more than ${limits.maxRows} rows`, start);
 }
 

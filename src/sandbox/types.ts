@@ -36,6 +36,11 @@ export interface RunLimits {
   maxRows: number;
   /** ... unless truncate is set: then the first maxRows come back with `truncated: true` (sample rows). */
   truncate?: boolean;
+  /**
+   * More than this many bytes of cell text (UTF-8, the whole result) is `output_limit_exceeded`,
+   * or with truncate the rows that fit. Default OUTPUT_BYTE_LIMIT (session.ts, 4 MiB).
+   */
+  maxBytes?: number;
 }
 
 /** One dataset step, already checked and neutralised (src/judge/dataset.ts). */
