@@ -3,7 +3,7 @@
  * pack (dataset + reference solutions -> expected results), on any Sandbox:
  * the runner pool, or a backend's single runner in tests.
  */
-import type { Cell, Column, RunLimits, Sandbox } from "../sandbox/types";
+import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type RunLimits, type Sandbox } from "../sandbox/types";
 import { PackLoadError } from "../sandbox/types";
 import { compareResults, type ResultSet } from "./compare";
 import { DatasetError, prepareDataset } from "./dataset";
@@ -49,6 +49,12 @@ export interface JudgeLimits extends RunLimits {
   keepRows?: number;
 }
 
+function textBytes(rows: Cell[][]): number {
+  let n = 0;
+  for (const row of rows) for (const cell of row) if (cell !== null) n += Buffer.byteLength(cell, "utf8");
+  return n;
+}
+
 /** A cell kept for display (stored with the submission, published) is cut to this many characters. */
 export const DISPLAY_CELL_CHARS = 1000;
 
@@ -69,7 +75,9 @@ export async function judge(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem
   }
   // A correct answer must never be refused for size: allow at least as many rows as expected.
   const maxRows = Math.max(limits.maxRows, problem.expected.rows.length);
-  const outcome = await sandbox.run(problem.schema, sql, { timeoutMs: limits.timeoutMs, maxRows, maxBytes: limits.maxBytes });
+  // Nor for bytes: twice the expected text leaves room for other spellings of the same values.
+  const maxBytes = Math.max(limits.maxBytes ?? OUTPUT_BYTE_LIMIT, 2 * textBytes(problem.expected.rows));
+  const outcome = await sandbox.run(problem.schema, sql, { timeoutMs: limits.timeoutMs, maxRows, maxBytes });
   if (!outcome.ok) {
     return { ...base, verdict: outcome.verdict, error: outcome.error, sqlstate: outcome.sqlstate ?? null, position: outcome.position ?? null, duration_ms: outcome.duration_ms };
   }

@@ -2,7 +2,7 @@
  * What both backends do the same way: the per-job transaction prologue, type
  * names, identifier checks and the shape of a failed outcome.
  */
-import type { Cell, Column, FailVerdict, RunLimits, RunOutcome } from "./types";
+import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type RunOutcome } from "./types";
 
 const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -140,8 +140,7 @@ export function failure(verdict: FailVerdict, error: string, start: number, extr
   return out;
 }
 
-/** Default bound on a result's cell text in bytes; RunLimits.maxBytes overrides it. */
-export const OUTPUT_BYTE_LIMIT = 4 * 1024 * 1024;
+export { OUTPUT_BYTE_LIMIT };
 
 /** The UTF-8 size of a row's cells (NULL counts nothing). */
 export function rowBytes(row: Cell[]): number {

@@ -29,6 +29,9 @@ export type RunOutcome =
   | { ok: true; columns: Column[]; rows: Cell[][]; truncated: boolean; duration_ms: number }
   | { ok: false; verdict: FailVerdict; error: string; sqlstate?: string; position?: number; duration_ms: number };
 
+/** Default bound on a result's cell text in bytes (UTF-8); RunLimits.maxBytes overrides it. */
+export const OUTPUT_BYTE_LIMIT = 4 * 1024 * 1024;
+
 export interface RunLimits {
   /** Wall-clock limit for the statement, enforced by the runner. */
   timeoutMs: number;
@@ -38,7 +41,7 @@ export interface RunLimits {
   truncate?: boolean;
   /**
    * More than this many bytes of cell text (UTF-8, the whole result) is `output_limit_exceeded`,
-   * or with truncate the rows that fit. Default OUTPUT_BYTE_LIMIT (session.ts, 4 MiB).
+   * or with truncate the rows that fit. Default OUTPUT_BYTE_LIMIT (4 MiB).
    */
   maxBytes?: number;
 }

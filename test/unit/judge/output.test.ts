@@ -44,4 +44,17 @@ describe("judge keeps display cells short", () => {
     expect(r.rows[0]![1]).toBeNull();
     expect(r.rows[1]).toEqual(["short", "z"]);
   });
+
+  test("a correct answer is never refused for size: the budget grows to twice the expected text", async () => {
+    let seen: RunLimits | undefined;
+    const sandbox = { run: async (_s: string, _q: string, limits: RunLimits): Promise<RunOutcome> => {
+      seen = limits;
+      return { ok: true, columns: cols, rows: [], truncated: false, duration_ms: 1 };
+    } };
+    const expected = { columns: cols, rows: [["x".repeat(10_000)]] };
+    await judge(sandbox, { schema: "s", ordered: false, expected }, "select 1", { timeoutMs: 100, maxRows: 10, maxBytes: 1000 });
+    expect(seen?.maxBytes).toBe(20_000);
+    await judge(sandbox, { schema: "s", ordered: false, expected: { columns: cols, rows: [] } }, "select 1", { timeoutMs: 100, maxRows: 10 });
+    expect(seen?.maxBytes).toBe(OUTPUT_BYTE_LIMIT);
+  });
 });
