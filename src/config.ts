@@ -38,6 +38,7 @@ export const ConfigSchema = t.Object({
   WORKER_CONCURRENCY: Int(2, 0, 64, "worker actors claiming SQL jobs"),
   RUNNER_POOL_SIZE: Int(2, 1, 32, "SQL runner actors"),
   SQL_TIMEOUT_MS: Int(2000, 100, 60_000, "wall-clock limit per SQL job"),
+  SQL_OUTPUT_BYTES: Int(4 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024, "largest result (cell text, bytes) one SQL job may return"),
   SANDBOX_DATABASE_URL: t.Optional(t.String({ pattern: "^postgres(ql)?://" })),
   SANDBOX_BACKEND: t.Optional(t.Union([t.Literal("postgres"), t.Literal("pglite")])),
   MAX_SOCKETS_PER_USER: Int(10, 1, 1000, "concurrent WebSockets per user"),

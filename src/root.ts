@@ -96,7 +96,7 @@ export function buildServices(config: Config, { database, engine }: Stores, give
     rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
-    submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS),
+    submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS, config.SQL_OUTPUT_BYTES),
     fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
     messageWriter: new MessageWriter(db, engine.deadLetters),
   };

@@ -1,13 +1,15 @@
 /**
  * Pre-check of a submission with the real PostgreSQL parser: exactly one
- * read-only query, no dangerous function anywhere in it.
+ * read-only query calling only allowed functions (functions.ts), also when a
+ * call is written as a field read (`(42::bigint).pg_advisory_lock`).
  *
  * Defence in depth only. The sandbox (separate identity, read-only
  * transaction always rolled back, wall-clock limit) is the boundary; this
  * check turns the obvious attacks into a clear `forbidden` verdict instead of
  * a permission error, and refuses what the parser shows to be more than a query.
  */
-import { firstDangerousCall, parseStatements, parserReady, SqlParseError, walk } from "./pg-ast";
+import { ALLOWED_FUNCTIONS, FUNCTION_LIKE_FIELD } from "./functions";
+import { calledFunctions, fieldNames, parseStatements, parserReady, SqlParseError, walk } from "./pg-ast";
 
 export type GuardResult =
   | { ok: true }
@@ -61,7 +63,10 @@ export async function guardQuery(sql: string): Promise<GuardResult> {
   });
   if (problem) return { ok: false, verdict: "forbidden", reason: problem };
 
-  const fn = firstDangerousCall(node);
-  if (fn) return { ok: false, verdict: "forbidden", reason: `calling ${fn}() is not allowed` };
+  const fn = calledFunctions(node).find((name) => !ALLOWED_FUNCTIONS.has(name));
+  if (fn !== undefined) return { ok: false, verdict: "forbidden", reason: `calling ${fn}() is not allowed` };
+  // `(42::bigint).pg_advisory_lock` and `t.pg_sleep` are calls written as field reads.
+  const field = fieldNames(node).find((name) => FUNCTION_LIKE_FIELD.test(name) && !ALLOWED_FUNCTIONS.has(name));
+  if (field !== undefined) return { ok: false, verdict: "forbidden", reason: `calling ${field}() is not allowed (written as a field, .${field})` };
   return { ok: true };
 }

@@ -3,7 +3,7 @@
  * pack (dataset + reference solutions -> expected results), on any Sandbox:
  * the runner pool, or a backend's single runner in tests.
  */
-import type { Cell, Column, RunLimits, Sandbox } from "../sandbox/types";
+import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type RunLimits, type Sandbox } from "../sandbox/types";
 import { PackLoadError } from "../sandbox/types";
 import { compareResults, type ResultSet } from "./compare";
 import { DatasetError, prepareDataset } from "./dataset";
@@ -39,7 +39,7 @@ export interface JudgeResult {
   /** Rows the submission returned (null when it did not run to completion). */
   rows_returned: number | null;
   columns: Column[];
-  /** The first `limits.keepRows` rows (default 100), for the result page. */
+  /** The first `limits.keepRows` rows (default 100), for the result page; each cell cut by displayCell. */
   rows: Cell[][];
   duration_ms: number;
 }
@@ -47,6 +47,21 @@ export interface JudgeResult {
 export interface JudgeLimits extends RunLimits {
   /** Rows kept in the result for display. Default 100. */
   keepRows?: number;
+}
+
+function textBytes(rows: Cell[][]): number {
+  let n = 0;
+  for (const row of rows) for (const cell of row) if (cell !== null) n += Buffer.byteLength(cell, "utf8");
+  return n;
+}
+
+/** A cell kept for display (stored with the submission, published) is cut to this many characters. */
+export const DISPLAY_CELL_CHARS = 1000;
+
+/** Cuts a long cell for display: the first DISPLAY_CELL_CHARS characters and a marker with the full length. */
+export function displayCell(cell: Cell): Cell {
+  if (cell === null || cell.length <= DISPLAY_CELL_CHARS) return cell;
+  return `${cell.slice(0, DISPLAY_CELL_CHARS)}… [truncated: ${cell.length} characters]`;
 }
 
 /** Limits for reference solutions at import: generous, they are trusted and run once. */
@@ -60,7 +75,9 @@ export async function judge(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem
   }
   // A correct answer must never be refused for size: allow at least as many rows as expected.
   const maxRows = Math.max(limits.maxRows, problem.expected.rows.length);
-  const outcome = await sandbox.run(problem.schema, sql, { timeoutMs: limits.timeoutMs, maxRows });
+  // Nor for bytes: twice the expected text leaves room for other spellings of the same values.
+  const maxBytes = Math.max(limits.maxBytes ?? OUTPUT_BYTE_LIMIT, 2 * textBytes(problem.expected.rows));
+  const outcome = await sandbox.run(problem.schema, sql, { timeoutMs: limits.timeoutMs, maxRows, maxBytes });
   if (!outcome.ok) {
     return { ...base, verdict: outcome.verdict, error: outcome.error, sqlstate: outcome.sqlstate ?? null, position: outcome.position ?? null, duration_ms: outcome.duration_ms };
   }
@@ -72,7 +89,7 @@ export async function judge(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem
     position: null,
     rows_returned: outcome.rows.length,
     columns: outcome.columns,
-    rows: outcome.rows.slice(0, limits.keepRows ?? 100),
+    rows: outcome.rows.slice(0, limits.keepRows ?? 100).map((row) => row.map(displayCell)),
     duration_ms: outcome.duration_ms,
   };
 }

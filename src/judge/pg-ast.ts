@@ -94,11 +94,29 @@ export function nameParts(list: unknown): string[] {
 }
 
 /** Every function called anywhere in the tree, by its unqualified lower-case name. */
-function calledFunctions(tree: unknown): string[] {
+export function calledFunctions(tree: unknown): string[] {
   const names: string[] = [];
   walk(tree, (key, value) => {
     // Lower-cased so a quoted "PG_SLEEP" is refused too (it would not exist, but refusing is harmless).
     if (key === "FuncCall") names.push((nameParts(value.funcname).at(-1) ?? "").toLowerCase());
+  });
+  return names;
+}
+
+/**
+ * Every field read with dot syntax: the last name of `a.b` / `a.b.c` (ColumnRef)
+ * and each name in `(expr).f` (A_Indirection). PostgreSQL calls a one-argument
+ * function `f(a)` when `a` has no column `f`, so these may be calls too.
+ */
+export function fieldNames(tree: unknown): string[] {
+  const names: string[] = [];
+  walk(tree, (key, value) => {
+    if (key === "ColumnRef") {
+      const parts = nameParts(value.fields);
+      if (parts.length >= 2 && parts.at(-1)) names.push(parts.at(-1)!.toLowerCase());
+    } else if (key === "A_Indirection") {
+      for (const name of nameParts(value.indirection)) if (name) names.push(name.toLowerCase());
+    }
   });
   return names;
 }

@@ -7,6 +7,7 @@
 import { PgliteSandboxBackend } from "./pglite-sandbox";
 import { PostgresSandboxBackend } from "./postgres-sandbox";
 import { RunnerPool } from "./pool";
+import { log } from "../lib/log";
 import type { SandboxBackend } from "./types";
 
 export * from "./types";
@@ -17,9 +18,13 @@ export type SandboxSettings =
   /** `adminUrl` may create the sandbox database and role; `database` is the sandbox's own database. */
   | { kind: "postgres"; adminUrl: string; database: string };
 
-export function openSandboxBackend(settings: SandboxSettings): Promise<SandboxBackend> {
-  if (settings.kind === "pglite") return PgliteSandboxBackend.create();
-  return PostgresSandboxBackend.open({ adminUrl: settings.adminUrl, database: settings.database });
+export async function openSandboxBackend(settings: SandboxSettings): Promise<SandboxBackend> {
+  const backend: SandboxBackend = settings.kind === "pglite"
+    ? await PgliteSandboxBackend.create()
+    : await PostgresSandboxBackend.open({ adminUrl: settings.adminUrl, database: settings.database });
+  const weaknesses = backend.weaknesses?.() ?? [];
+  if (weaknesses.length > 0) log.warn({ weaknesses }, "the SQL sandbox is NOT fully locked down: submissions can reach more than their problem's schema");
+  return backend;
 }
 
 /** A pool of `size` runners over the backend; a caller waits at most 30 s for a free runner. */

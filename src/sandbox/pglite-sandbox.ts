@@ -43,6 +43,11 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
     return this.#generation;
   }
 
+  /** None: the Worker's session is a superuser, so every revoke and temp_file_limit always apply. */
+  weaknesses(): readonly string[] {
+    return [];
+  }
+
   createRunner(id: number): Runner {
     return new PgliteRunner(id, this);
   }

@@ -15,7 +15,7 @@
  */
 import { PGlite, protocol } from "@electric-sql/pglite";
 import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
-import { assertIdent, cappedOutcome, failure, jobPrologue, revokeFromPublicSql, outputSettings, sqlErrorOutcome, typeName } from "./session";
+import { assertIdent, cappedOutcome, failure, jobPrologue, OUTPUT_BYTE_LIMIT, revokeFromPublicSql, outputSettings, rowBytes, sqlErrorOutcome, typeName } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
 
 declare const self: Worker;
@@ -66,37 +66,56 @@ async function init(snapshot: Blob | null, assets: Extract<WorkerRequest, { op: 
 
 const { serialize } = protocol;
 
-/** One statement through the extended protocol (never two), at most maxRows + 1 rows from the portal. */
-async function execCapped(db: PGlite, sql: string, limits: RunLimits, start: number): Promise<RunOutcome> {
-  const parts = [
-    serialize.parse({ text: sql }),
-    serialize.bind({}),
-    serialize.describe({ type: "P" }),
-    serialize.execute({ rows: limits.maxRows + 1 }),
-    serialize.sync(),
-  ];
+/** Rows per Execute: the rows a job holds beyond its limits are one batch. */
+const BATCH_ROWS = 100;
+
+type ProtocolMessage = { name: string; fields?: unknown[]; code?: string; message?: string; position?: string };
+
+async function exchange(db: PGlite, parts: Uint8Array[]): Promise<ProtocolMessage[]> {
   const message = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((offset, p) => (message.set(p, offset), offset + p.length), 0);
   const { messages } = await db.execProtocol(message, { throwOnError: false });
+  return messages as unknown as ProtocolMessage[];
+}
+
+/**
+ * One statement through the extended protocol (never two), read from the portal in batches
+ * until it ends or is past maxRows or the byte budget (the portal lives until the job's rollback).
+ */
+async function execCapped(db: PGlite, sql: string, limits: RunLimits, start: number): Promise<RunOutcome> {
+  const budget = limits.maxBytes ?? OUTPUT_BYTE_LIMIT;
+  const execute = serialize.execute({ rows: Math.min(limits.maxRows + 1, BATCH_ROWS) });
+  let parts = [serialize.parse({ text: sql }), serialize.bind({}), serialize.describe({ type: "P" }), execute, serialize.sync()];
   let columns: Column[] = [];
   const rows: Cell[][] = [];
+  let bytes = 0;
   let bound = false;
-  let ended = false;
-  for (const m of messages as unknown as { name: string; fields?: unknown[]; code?: string; message?: string; position?: string }[]) {
-    if (m.name === "error") return sqlErrorOutcome(m, start);
-    if (m.name === "rowDescription") {
-      columns = (m.fields as { name: string; dataTypeID: number }[]).map((f) => ({ name: f.name, type: typeName(f.dataTypeID) }));
-    } else if (m.name === "dataRow") {
-      rows.push(m.fields as Cell[]);
-    } else if (m.name === "bindComplete") {
-      bound = true;
-    } else if (bound && (m.name === "commandComplete" || m.name === "portalSuspended" || m.name === "emptyQuery")) {
-      ended = true;
+  for (;;) {
+    let ended = false;
+    let suspended = false;
+    for (const m of await exchange(db, parts)) {
+      if (m.name === "error") return sqlErrorOutcome(m, start);
+      if (m.name === "rowDescription") {
+        columns = (m.fields as { name: string; dataTypeID: number }[]).map((f) => ({ name: f.name, type: typeName(f.dataTypeID) }));
+      } else if (m.name === "dataRow") {
+        rows.push(m.fields as Cell[]);
+        bytes += rowBytes(m.fields as Cell[]);
+      } else if (m.name === "bindComplete") {
+        bound = true;
+      } else if (bound && (m.name === "commandComplete" || (m.name === "emptyQuery" && parts.length > 2))) {
+        // An aborted engine answers with stale messages (seen: noData, emptyQuery and no bindComplete);
+        // emptyQuery can only be real for the first Execute, never for a continued portal.
+        ended = true;
+      } else if (bound && m.name === "portalSuspended") {
+        suspended = true;
+      }
     }
+    // Neither an error nor the end of the Execute: PGlite swallowed an exception mid-statement (ENGINE_ABORTED).
+    if (!ended && !suspended) throw Object.assign(new Error("the query exhausted the sandbox engine's call stack or memory"), { name: ENGINE_ABORTED });
+    if (ended || rows.length > limits.maxRows || bytes > budget) break;
+    parts = [execute, serialize.sync()];
   }
-  // Neither an error nor the end of the Execute: PGlite swallowed an exception mid-statement (ENGINE_ABORTED).
-  if (!ended) throw Object.assign(new Error("the query exhausted the sandbox engine's call stack or memory"), { name: ENGINE_ABORTED });
-  return cappedOutcome(columns, rows, limits, start);
+  return cappedOutcome(columns, rows, limits, start, bytes > budget);
 }
 
 async function runJob(db: PGlite, schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {

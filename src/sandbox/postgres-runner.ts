@@ -12,7 +12,7 @@
  * connection replaced.
  */
 import postgres from "postgres";
-import { cappedOutcome, elapsedSince, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session";
+import { cappedOutcome, elapsedSince, OUTPUT_BYTE_LIMIT, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session";
 import type { Cell, RunLimits, RunOutcome, Runner } from "./types";
 
 export interface PostgresRunnerDeps {
@@ -32,17 +32,29 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> => {
   return Promise.race([p, expiry]).finally(() => clearTimeout(timer));
 };
 
-/** Fetches at most maxRows + 1 rows of one statement as raw text (the same text PGlite returns). */
+/** Rows read per round trip: the memory a fetch holds beyond the budget is one batch. */
+const BATCH_ROWS = 100;
+
+/**
+ * Fetches at most maxRows + 1 rows of one statement as raw text (the same text PGlite returns),
+ * in batches, and stops (closing the portal) once past the row cap or the byte budget.
+ */
 export async function fetchCapped(conn: postgres.Sql | postgres.TransactionSql, sql: string, limits: RunLimits, start: number): Promise<RunOutcome> {
   const described = await conn.unsafe(sql).describe();
   const columns = (described.columns ?? []).map((c) => ({ name: c.name, type: typeName(c.type) }));
+  const budget = limits.maxBytes ?? OUTPUT_BYTE_LIMIT;
   const rows: Cell[][] = [];
-  const cursor = conn.unsafe(sql).raw().cursor(limits.maxRows + 1) as AsyncIterable<(Uint8Array | null)[][]>;
+  let bytes = 0;
+  const cursor = conn.unsafe(sql).raw().cursor(Math.min(limits.maxRows + 1, BATCH_ROWS)) as AsyncIterable<(Uint8Array | null)[][]>;
   for await (const batch of cursor) {
-    for (const row of batch) rows.push(row.map((v) => (v === null ? null : Buffer.from(v).toString("utf8"))));
-    break; // one batch of maxRows + 1 is all we need to know whether the cap was exceeded
+    for (const row of batch) {
+      if (rows.length > limits.maxRows) break;
+      for (const v of row) bytes += v?.length ?? 0;
+      rows.push(row.map((v) => (v === null ? null : Buffer.from(v).toString("utf8"))));
+    }
+    if (rows.length > limits.maxRows || bytes > budget) break; // enough to know a limit was passed
   }
-  return cappedOutcome(columns, rows, limits, start);
+  return cappedOutcome(columns, rows, limits, start, bytes > budget);
 }
 
 /** Server errors become sql_error or a limit verdict (sqlErrorOutcome); client-side failures (connection lost ...) are internal. */

@@ -13,6 +13,7 @@ import postgres from "postgres";
 import { setupPostgresSandbox, resolveSandboxConfig, type PostgresSandboxConfig, type ResolvedSandboxConfig } from "./postgres-setup";
 import { errorOutcome, fetchCapped, PostgresRunner } from "./postgres-runner";
 import { assertIdent, outputSettings } from "./session";
+import { probeWeaknesses } from "./weaknesses";
 import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
 export interface PostgresSandboxOptions extends PostgresSandboxConfig {
@@ -28,6 +29,7 @@ export class PostgresSandboxBackend implements SandboxBackend {
   readonly kind = "postgres" as const;
   readonly #admin: postgres.Sql;
   #loading: Promise<unknown> = Promise.resolve();
+  #weaknesses: readonly string[] = [];
 
   private constructor(readonly config: ResolvedSandboxConfig, private readonly opts: PostgresSandboxOptions) {
     this.#admin = postgres(config.sandboxAdminUrl, { max: 3, onnotice: () => {}, connection: { application_name: "huddle-sandbox-admin" } });
@@ -35,7 +37,14 @@ export class PostgresSandboxBackend implements SandboxBackend {
 
   static async open(opts: PostgresSandboxOptions): Promise<PostgresSandboxBackend> {
     const config = opts.setup === false ? resolveSandboxConfig(opts) : await setupPostgresSandbox(opts);
-    return new PostgresSandboxBackend(config, opts);
+    const backend = new PostgresSandboxBackend(config, opts);
+    backend.#weaknesses = await probeWeaknesses(backend.#admin, config.role);
+    return backend;
+  }
+
+  /** What setup could not apply (no superuser), checked against the server at open. */
+  weaknesses(): readonly string[] {
+    return this.#weaknesses;
   }
 
   createRunner(id: number): Runner {

@@ -2,7 +2,7 @@
  * What both backends do the same way: the per-job transaction prologue, type
  * names, identifier checks and the shape of a failed outcome.
  */
-import type { Cell, Column, FailVerdict, RunLimits, RunOutcome } from "./types";
+import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type RunOutcome } from "./types";
 
 const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -55,23 +55,59 @@ export function jobPrologue(schema: string, limits: RunLimits, role?: string): s
 
 /**
  * Built-ins the runner identity may not execute, revoked from PUBLIC in the
- * sandbox database (PostgreSQL) or the snapshot (PGlite):
+ * sandbox database (PostgreSQL) or the snapshot (PGlite). The guard refuses
+ * them too, but these revokes are what holds when the guard is bypassed:
  * - set_config: inside PGlite the session user is a superuser, so
  *   set_config('role', ...) would lift a query out of the runner role within
  *   one statement; elsewhere it only lets a query undo our LOCAL settings;
- * - pg_cancel_backend, pg_terminate_backend, pg_stat_get_activity: all
- *   runners share one role, and these reach other sessions of that role
- *   (cancel or kill other users' jobs, read their SQL from pg_stat_activity).
+ * - sleep, advisory locks, signals to other backends: all runners share one
+ *   role, so these hold or stall shared resources and reach other users' jobs;
+ * - functions that run SQL given as text (query_to_xml and family, ts_stat,
+ *   ts_rewrite): they call whatever the text names, past any parse-time check;
+ * - files and server state: pg_read_*, pg_ls_*, large objects, every
+ *   pg_stat_* function (pg_stat_get_backend_activity returns the query text of
+ *   every backend), lock and backend lists, settings, server start time.
  * Plus USAGE on plpgsql, so DO blocks cannot run procedural code.
+ * pg_backend_pid, current_setting, pg_listening_channels and pg_lock_status (behind pg_locks;
+ * a view calls functions as the querying user) stay: the runner
+ * and the contract suite use them, and they show only the job's own session.
  */
-export const REVOKED_FUNCTIONS = ["set_config", "pg_cancel_backend", "pg_terminate_backend", "pg_stat_get_activity"];
+export const REVOKED_FUNCTIONS = [
+  "set_config", "pg_cancel_backend", "pg_terminate_backend", "pg_signal_backend", "ts_stat", "ts_rewrite",
+  "pg_blocking_pids", "pg_safe_snapshot_blocking_pids", "pg_notify", "pg_current_logfile",
+  "pg_postmaster_start_time", "pg_conf_load_time", "inet_server_addr", "inet_server_port", "inet_client_addr",
+  "inet_client_port", "pg_show_all_settings", "pg_show_all_file_settings", "pg_hba_file_rules", "pg_ident_file_mappings",
+  "pg_tablespace_location", "pg_prepared_xact", "pg_cursor", "pg_prepared_statement", "pg_database_size",
+  "pg_tablespace_size", "pg_get_backend_memory_contexts", "pg_log_backend_memory_contexts", "pg_get_shmem_allocations",
+  "pg_ls_dir", "pg_stat_file", "pg_reload_conf", "pg_rotate_logfile", "version",
+];
+/** Families of the same, by name prefix (POSIX regex over pg_proc.proname). */
+export const REVOKED_FUNCTION_PATTERN = "^(pg_sleep|pg_advisory|pg_try_advisory|pg_read_|pg_ls_|pg_stat_|pg_file_|lo_|pg_replication_|pg_logical_|pg_wal|pg_control_|(query|cursor|table|schema|database)_to_xml)";
+/**
+ * Catalogs and views that show other databases, roles, sessions or server settings; SELECT is
+ * revoked from PUBLIC in the sandbox database (ACLs of even the shared catalogs are per database).
+ * What cannot be hidden: pg_class, pg_namespace, pg_proc, pg_type ... (the planner and every
+ * client need them; they list the sandbox database's own objects only) and pg_locks (the contract
+ * suite checks with it that no lock outlives a job; it shows lock tags and pids, not SQL).
+ */
+export const REVOKED_RELATIONS = [
+  "pg_database", "pg_roles", "pg_user", "pg_group", "pg_auth_members", "pg_authid", "pg_shadow", "pg_settings",
+  "pg_db_role_setting", "pg_tablespace", "pg_prepared_xacts", "pg_file_settings", "pg_hba_file_rules", "pg_config",
+  "pg_backend_memory_contexts", "pg_shmem_allocations", "pg_shdescription", "pg_replication_origin_status",
+  "pg_user_mappings", "pg_cursors", "pg_prepared_statements",
+];
 
 /** Needs a superuser (the owner of pg_catalog). Every overload of each function is revoked. */
 export function revokeFromPublicSql(): string {
-  const names = REVOKED_FUNCTIONS.map((n) => `'${n}'`).join(", ");
-  return `DO $$ DECLARE f regprocedure; BEGIN
-  FOR f IN SELECT oid::regprocedure FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace AND proname IN (${names}) LOOP
+  const list = (names: string[]) => names.map((n) => `'${n}'`).join(", ");
+  return `DO $$ DECLARE f regprocedure; r regclass; BEGIN
+  FOR f IN SELECT oid::regprocedure FROM pg_proc WHERE pronamespace = 'pg_catalog'::regnamespace
+      AND (proname IN (${list(REVOKED_FUNCTIONS)}) OR proname ~ '${REVOKED_FUNCTION_PATTERN}') LOOP
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+  END LOOP;
+  FOR r IN SELECT oid::regclass FROM pg_class WHERE relnamespace = 'pg_catalog'::regnamespace AND relkind IN ('r', 'v')
+      AND (relname IN (${list(REVOKED_RELATIONS)}) OR relname ~ '^pg_stat') LOOP
+    EXECUTE format('REVOKE SELECT ON %s FROM PUBLIC', r);
   END LOOP;
 END $$;
 REVOKE USAGE ON LANGUAGE plpgsql FROM PUBLIC`;
@@ -104,10 +140,28 @@ export function failure(verdict: FailVerdict, error: string, start: number, extr
   return out;
 }
 
-/** The outcome of a capped fetch: `rows` holds at most maxRows + 1 rows. */
-export function cappedOutcome(columns: Column[], rows: Cell[][], limits: RunLimits, start: number): RunOutcome {
-  if (rows.length <= limits.maxRows) return { ok: true, columns, rows, truncated: false, duration_ms: elapsedSince(start) };
-  if (limits.truncate) return { ok: true, columns, rows: rows.slice(0, limits.maxRows), truncated: true, duration_ms: elapsedSince(start) };
+export { OUTPUT_BYTE_LIMIT };
+
+/** The UTF-8 size of a row's cells (NULL counts nothing). */
+export function rowBytes(row: Cell[]): number {
+  let n = 0;
+  for (const cell of row) if (cell !== null) n += Buffer.byteLength(cell, "utf8");
+  return n;
+}
+
+/**
+ * The outcome of a capped fetch: `rows` holds at most maxRows + 1 rows, and the fetch may have
+ * stopped early once past the byte budget (`overBytes`), so the rows it did read are checked too.
+ */
+export function cappedOutcome(columns: Column[], rows: Cell[][], limits: RunLimits, start: number, overBytes = false): RunOutcome {
+  const budget = limits.maxBytes ?? OUTPUT_BYTE_LIMIT;
+  let bytes = 0;
+  let fit = 0;
+  while (fit < rows.length && fit < limits.maxRows && (bytes += rowBytes(rows[fit]!)) <= budget) fit++;
+  const tooBig = overBytes || fit < Math.min(rows.length, limits.maxRows);
+  if (!tooBig && rows.length <= limits.maxRows) return { ok: true, columns, rows, truncated: false, duration_ms: elapsedSince(start) };
+  if (limits.truncate) return { ok: true, columns, rows: rows.slice(0, fit), truncated: true, duration_ms: elapsedSince(start) };
+  if (tooBig) return failure("output_limit_exceeded", `the query returned more than ${budget} bytes`, start);
   return failure("output_limit_exceeded", `the query returned more than ${limits.maxRows} rows`, start);
 }
 

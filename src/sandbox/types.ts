@@ -29,6 +29,9 @@ export type RunOutcome =
   | { ok: true; columns: Column[]; rows: Cell[][]; truncated: boolean; duration_ms: number }
   | { ok: false; verdict: FailVerdict; error: string; sqlstate?: string; position?: number; duration_ms: number };
 
+/** Default bound on a result's cell text in bytes (UTF-8); RunLimits.maxBytes overrides it. */
+export const OUTPUT_BYTE_LIMIT = 4 * 1024 * 1024;
+
 export interface RunLimits {
   /** Wall-clock limit for the statement, enforced by the runner. */
   timeoutMs: number;
@@ -36,6 +39,11 @@ export interface RunLimits {
   maxRows: number;
   /** ... unless truncate is set: then the first maxRows come back with `truncated: true` (sample rows). */
   truncate?: boolean;
+  /**
+   * More than this many bytes of cell text (UTF-8, the whole result) is `output_limit_exceeded`,
+   * or with truncate the rows that fit. Default OUTPUT_BYTE_LIMIT (4 MiB).
+   */
+  maxBytes?: number;
 }
 
 /** One dataset step, already checked and neutralised (src/judge/dataset.ts). */
@@ -98,5 +106,11 @@ export interface SandboxBackend {
   readonly kind: "postgres" | "pglite";
   loadPack(load: PackLoad): Promise<PackLoadResult>;
   createRunner(id: number): Runner;
+  /**
+   * Protections the backend could not apply (e.g. revokes and temp_file_limit need a superuser
+   * on PostgreSQL), one sentence each; empty when fully locked down. Logged at start-up; meant
+   * for /ready.
+   */
+  weaknesses?(): readonly string[];
   close(): Promise<void>;
 }

@@ -61,7 +61,7 @@ export function viewOf(s: SubmissionRow): ResultView {
 export class SubmissionJobs {
   private readonly problemCache = new Map<string, { schema: string; ordered: boolean; expected: ExpectedResult; until: number }>();
 
-  constructor(private readonly db: Db, private readonly engine: Engine, private readonly sqlTimeoutMs: number) {}
+  constructor(private readonly db: Db, private readonly engine: Engine, private readonly sqlTimeoutMs: number, private readonly outputBytes?: number) {}
 
   /**
    * Drops cached expected results whenever a pack is imported (by this or any
@@ -80,7 +80,7 @@ export class SubmissionJobs {
     const problem = await this.problem(sub.problemId);
     const t0 = performance.now();
     const result = problem
-      ? await judge(sandbox, problem, sub.sqlQuery, { timeoutMs: this.sqlTimeoutMs, maxRows: 10_000, keepRows: 100 })
+      ? await judge(sandbox, problem, sub.sqlQuery, { timeoutMs: this.sqlTimeoutMs, maxRows: 10_000, maxBytes: this.outputBytes, keepRows: 100 })
       : failure("the problem no longer exists");
     judgeMetrics.run.observe((performance.now() - t0) / 1000);
     await this.finish(sub, result);

@@ -90,6 +90,7 @@ export class ProblemsService {
     const rows = await this.db.select().from(submissions)
       .where(problemId ? and(eq(submissions.userId, userId), eq(submissions.problemId, problemId)) : eq(submissions.userId, userId))
       .orderBy(desc(submissions.createdAt)).limit(limit);
-    return { submissions: rows.map((r) => ({ ...viewOf(r), sql_query: r.sqlQuery })) };
+    // No result rows in the list (up to 100 rows x 50 submissions); GET /problems/result/:id has them.
+    return { submissions: rows.map((r) => ({ ...viewOf(r), rows: [], sql_query: r.sqlQuery })) };
   }
 }

@@ -66,6 +66,9 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
       expect((await call(rt.app, "GET", `/problems/result/${sub.json.job_id}`, { token: other.access_token })).status).toBe(404);
       const mine = await call(rt.app, "GET", "/problems/submissions", { token: u.access_token });
       expect(mine.json.submissions.map((x: { job_id: string }) => x.job_id)).toEqual([sub.json.job_id]);
+      // The list carries no result rows (issue item 1); the detail endpoint above does.
+      expect(mine.json.submissions[0]).toMatchObject({ rows: [], rows_returned: result.rows_returned });
+      expect(result.rows.length).toBeGreaterThan(0);
       const list = await call(rt.app, "GET", "/problems", { token: u.access_token });
       expect(list.json.problems.find((p: { id: string }) => p.id === easy.id).solved).toBe(true);
     }, 60_000);

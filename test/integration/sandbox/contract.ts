@@ -12,7 +12,7 @@ import { defaultPack } from "../../../src/judge/default-pack";
 import { importPack, judge, type ImportedPack } from "../../../src/judge/judge";
 import { PackError } from "../../../src/judge/pack";
 import { CLUBDATA_COUNTS, CLUBDATA_PATH, clubdataPack } from "./clubdata-pack";
-import { attacks } from "./attacks";
+import { attacks, REVOKED_PROBES } from "./attacks";
 
 export const LIMITS: RunLimits = { timeoutMs: 1500, maxRows: 1000 };
 
@@ -118,6 +118,14 @@ export function sandboxContract(name: string, open: () => Promise<Harness>, more
       expect(sample).toMatchObject({ ok: true, truncated: true, rows: [["0"], ["1"], ["2"]] });
     });
 
+    test("more bytes than maxBytes is output_limit_exceeded; truncate returns the rows that fit", async () => {
+      const sql = "select repeat('x', 1000) from generate_series(1, 50)";
+      expect(await run(sql, "cd", { timeoutMs: 1500, maxRows: 100, maxBytes: 10_000 })).toMatchObject({ ok: false, verdict: "output_limit_exceeded", error: "the query returned more than 10000 bytes" });
+      const sample = await run(sql, "cd", { timeoutMs: 1500, maxRows: 100, maxBytes: 10_000, truncate: true });
+      expect(sample).toMatchObject({ ok: true, truncated: true });
+      expect(sample.ok && sample.rows.length).toBe(10);
+    });
+
     test("valid SQL over a program limit (SQLSTATE class 54) is resource_limit_exceeded, through the judge too", async () => {
       for (const sql of ["select repeat('x', 1100000000)", "select array_fill(1, array[1000000000])"]) {
         expect({ sql, o: await run(sql) }).toMatchObject({ sql, o: { ok: false, verdict: "resource_limit_exceeded", sqlstate: "54000" } });
@@ -159,6 +167,11 @@ export function sandboxContract(name: string, open: () => Promise<Harness>, more
       await Bun.sleep(50);
       expect(await run("select 1").catch((e) => e)).toBeInstanceOf(PoolBusyError);
       expect(await slow).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
+      await expectPristine();
+    }, 15_000);
+
+    test("the revokes hold without the guard: sleep, locks, signals, SQL text, server state are 42501", async () => {
+      for (const sql of REVOKED_PROBES) expect({ sql, o: await run(sql) }).toMatchObject({ sql, o: { ok: false, verdict: "sql_error", sqlstate: "42501" } });
       await expectPristine();
     }, 15_000);
 

@@ -73,14 +73,18 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
 
     test("the runner role has no CREATE or TEMP anywhere and is not a superuser", async () => {
       const o = await raw(`select has_database_privilege(current_database(), 'CREATE'), has_database_privilege(current_database(), 'TEMP'),
-        has_schema_privilege('public', 'CREATE'), has_schema_privilege('cd', 'CREATE'), (select rolsuper from pg_roles where rolname = current_user)`);
-      expect(o).toMatchObject({ ok: true, rows: [["f", "f", "f", "f", "f"]] });
+        has_schema_privilege('public', 'CREATE'), has_schema_privilege('cd', 'CREATE')`);
+      expect(o).toMatchObject({ ok: true, rows: [["f", "f", "f", "f"]] });
+      const [{ rolsuper }] = await admin`select rolsuper from pg_roles where rolname = ${config.role}`;
+      expect(rolsuper).toBe(false);
     });
 
     test("a pool of two runs two jobs at once and counts no restarts for normal jobs", async () => {
       const pool2 = new RunnerPool(await PostgresSandboxBackend.open({ ...config, setup: false }), { size: 2, queueTimeoutMs: 2000 });
       try {
         const started = performance.now();
+        // pg_sleep is revoked from PUBLIC (session.ts); this test lends it to the runner role.
+        await admin.unsafe(`grant execute on function pg_catalog.pg_sleep(float8) to ${config.role}`);
         const jobs = [pool2.run("cd", "select pg_sleep(0.6)", LIMITS), pool2.run("cd", "select pg_sleep(0.6)", LIMITS)];
         expect(pool2.stats()).toMatchObject({ size: 2, busy: 2, queued: 0 });
         const third = pool2.run("cd", "select 3", LIMITS);
@@ -90,6 +94,7 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
         expect(await third).toMatchObject({ ok: true, rows: [["3"]] });
         expect(pool2.stats().restarts).toEqual([0, 0]);
       } finally {
+        await admin.unsafe(`revoke execute on function pg_catalog.pg_sleep(float8) from ${config.role}`);
         await pool2.close();
       }
     });
@@ -115,9 +120,30 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
       }
     });
 
+    test("a fully set up sandbox reports no weaknesses; a non-superuser admin's setup reports each one", async () => {
+      const backend = await PostgresSandboxBackend.open({ ...config, setup: false });
+      expect(backend.weaknesses()).toEqual([]);
+      await backend.close();
+      const weak = { database: `${config.database}_weak`, role: `${config.role}_weak` };
+      const adminRole = `huddle_weak_admin_${suffix}`;
+      await admin.unsafe(`create role ${adminRole} login createdb createrole`);
+      const adminUrl = new URL(DATABASE_URL);
+      adminUrl.username = adminRole;
+      try {
+        const managed = await PostgresSandboxBackend.open({ ...weak, adminUrl: adminUrl.toString() });
+        const w = managed.weaknesses().join("\n");
+        await managed.close();
+        for (const what of ["pg_sleep", "pg_advisory_lock", "query_to_xml", "pg_stat_", "pg_stat_activity", "pg_database", "pg_roles", "plpgsql", "temp_file_limit"]) expect(w).toContain(what);
+      } finally {
+        await dropPostgresSandbox({ ...weak, adminUrl: DATABASE_URL });
+        await admin.unsafe(`drop role if exists ${adminRole}`);
+      }
+    });
+
     test("a timed-out query is cancelled on the server, not left running", async () => {
-      expect(await raw("select pg_sleep(30)")).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
-      const [{ n }] = await admin`select count(*)::int as n from pg_stat_activity where usename = ${config.role} and query like '%pg_sleep(30)%' and state = 'active'`;
+      const slow = "select count(*) from cd.bookings a, cd.bookings b, cd.bookings c, cd.bookings d";
+      expect(await raw(slow)).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
+      const [{ n }] = await admin`select count(*)::int as n from pg_stat_activity where usename = ${config.role} and query like '%bookings d%' and state = 'active'`;
       expect(n).toBe(0);
     });
   }));

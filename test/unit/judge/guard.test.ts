@@ -15,7 +15,9 @@ describe("guardQuery", () => {
     "values (1, 'a'), (2, 'b')",
     "table members",
     "select 1 union select 2 except select 3",
-    "select current_setting('search_path'), pg_backend_pid(), generate_series(1, 3)",
+    "select generate_series(1, 3), extract(year from now()), substring('abc' from 2), trim(' a '), position('a' in 'ba')",
+    "select now() at time zone 'UTC', 'a' similar to 'b', count(*) filter (where true), int4('7'), coalesce(null, 1)",
+    "select m.surname, (m).firstname, (jsonb_each('{\"a\": 1}')).key from members m",
     "select 'pg_sleep(1); drop table x' as harmless_text",
     "select 'ERROR' as status, 1 as \"ERROR\"",
   ])("allows a read query: %s", async (sql) => {
@@ -63,6 +65,19 @@ describe("guardQuery", () => {
     ["select pg_notify('c', 'x')", /pg_notify/],
     ["select \"PG_SLEEP\"(1)", /pg_sleep/],
     ["select nextval('s')", /nextval/],
+    // Issue item 2: an allow-list, and calls written as field reads.
+    ["select current_setting('data_directory')", /current_setting/],
+    ["select pg_backend_pid()", /pg_backend_pid/],
+    ["select ts_stat('select 1')", /ts_stat/],
+    ["select cursor_to_xml('c', 1, false, false, '')", /cursor_to_xml/],
+    ["select database_to_xml(true, false, '')", /database_to_xml/],
+    ["select pg_stat_get_backend_activity(s) from pg_stat_get_backend_idset() s", /pg_stat_get_backend/],
+    ["select count((g::bigint).pg_advisory_lock) from generate_series(1, 5000) g", /pg_advisory_lock.*field/],
+    ["select (42::bigint).pg_advisory_lock", /pg_advisory_lock/],
+    ["select (5::float8).pg_sleep", /pg_sleep/],
+    ["select t.pg_advisory_lock from (select 42::bigint) t(x)", /pg_advisory_lock/],
+    ["select cd.x.pg_sleep from cd.x", /pg_sleep/],
+    ["select some_new_function(1)", /some_new_function/],
   ])("forbids %s", async (sql, reason) => {
     const r = await guardQuery(sql);
     expect(r.ok).toBe(false);
