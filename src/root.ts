@@ -138,6 +138,9 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
   return n ? [`${n} message(s) refused by PostgreSQL are kept in chat:persist:dead; fix the cause, then run \`huddle outbox replay\``] : [];
 }
 
+/** Set when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts); shown by /ready. */
+let sandboxWeaknesses: string[] = [];
+
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
 function startActors(config: Config, s: Services): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
@@ -145,7 +148,9 @@ function startActors(config: Config, s: Services): Promise<ActorSystem<Connectio
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
   const judgeLeaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
   const openRunners = async () => {
-    const pool = createRunnerPool(await openSandboxBackend(sandboxSettings(config)), config.RUNNER_POOL_SIZE);
+    const backend = await openSandboxBackend(sandboxSettings(config));
+    sandboxWeaknesses = [...(backend.weaknesses?.() ?? [])];
+    const pool = createRunnerPool(backend, config.RUNNER_POOL_SIZE);
     try {
       await prepareSandbox(database.db, pool);
     } catch (err) {
@@ -203,6 +208,8 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
     checks: [
       { name: "actors", check: async () => actorHealth(system) },
       { name: "pubsub", check: async () => system.canaryCheck() },
+      // What a sandbox set up without a superuser could not lock down: a warning, not a failure (README: the SQL sandbox).
+      { name: "sandbox", check: async () => (sandboxWeaknesses.length ? { warnings: sandboxWeaknesses } : undefined) },
     ],
     // Fault injection for tests only (config.ts refuses it in production).
     modules: [...(given.modules ?? []), ...(config.HUDDLE_TEST_HOOKS ? [() => testHooksModule(system.crash)] : [])],
