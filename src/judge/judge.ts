@@ -3,7 +3,7 @@
  * pack (dataset + reference solutions -> expected results), on any Sandbox:
  * the runner pool, or a backend's single runner in tests.
  */
-import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type RunLimits, type Sandbox } from "../sandbox/types";
+import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type Sandbox } from "../sandbox/types";
 import { PackLoadError } from "../sandbox/types";
 import { compareResults, type ResultSet } from "./compare";
 import { DatasetError, prepareDataset } from "./dataset";
@@ -11,15 +11,8 @@ import { DumpSyntaxError } from "./dump";
 import { guardQuery } from "./guard";
 import { PackError, type LoadedPack, type Problem } from "./pack";
 
-export type Verdict =
-  | "accepted"
-  | "wrong_answer"
-  | "sql_error"
-  | "time_limit_exceeded"
-  | "output_limit_exceeded"
-  | "resource_limit_exceeded"
-  | "forbidden"
-  | "internal_error";
+/** A run's failures (the sandbox port's) plus the two outcomes of comparing a result. */
+export type Verdict = "accepted" | "wrong_answer" | FailVerdict;
 
 /** The expected result of a problem, stored in the catalog at import. */
 export type ExpectedResult = ResultSet;
