@@ -138,18 +138,19 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
   return n ? [`${n} message(s) refused by PostgreSQL are kept in chat:persist:dead; fix the cause, then run \`huddle outbox replay\``] : [];
 }
 
-/** Set when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts); shown by /ready. */
-let sandboxWeaknesses: string[] = [];
-
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
-function startActors(config: Config, s: Services): Promise<ActorSystem<Connection>> {
+/**
+ * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
+ * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
+ */
+function startActors(config: Config, s: Services, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
   const judgeLeaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
   const openRunners = async () => {
     const backend = await openSandboxBackend(sandboxSettings(config));
-    sandboxWeaknesses = [...(backend.weaknesses?.() ?? [])];
+    sandbox.weaknesses = backend.weaknesses?.() ?? [];
     const pool = createRunnerPool(backend, config.RUNNER_POOL_SIZE);
     try {
       await prepareSandbox(database.db, pool);
@@ -194,7 +195,8 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
   // Password changes on other instances reach this one's token-generation cache at once.
   const unwatchSessions = await services.generations.watch().catch(() => async () => {});
-  const system = await startActors(config, services);
+  const sandbox: { weaknesses: readonly string[] } = { weaknesses: [] };
+  const system = await startActors(config, services, sandbox);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
@@ -209,7 +211,7 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
       { name: "actors", check: async () => actorHealth(system) },
       { name: "pubsub", check: async () => system.canaryCheck() },
       // What a sandbox set up without a superuser could not lock down: a warning, not a failure (README: the SQL sandbox).
-      { name: "sandbox", check: async () => (sandboxWeaknesses.length ? { warnings: sandboxWeaknesses } : undefined) },
+      { name: "sandbox", check: async () => (sandbox.weaknesses.length ? { warnings: sandbox.weaknesses } : undefined) },
     ],
     // Fault injection for tests only (config.ts refuses it in production).
     modules: [...(given.modules ?? []), ...(config.HUDDLE_TEST_HOOKS ? [() => testHooksModule(system.crash)] : [])],
