@@ -28,7 +28,7 @@ import { UsersService } from "./modules/users/service";
 import { ChatRepo } from "./modules/chat/repo";
 import { ChatService } from "./modules/chat/service";
 import { MessageWriter } from "./modules/chat/persist";
-import { socketFanOut } from "./modules/chat/fanout";
+import { NativeFanOut } from "./modules/chat/fanout";
 import { SocketHub } from "./modules/chat/hub";
 import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
@@ -142,7 +142,7 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
 let sandboxWeaknesses: string[] = [];
 
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
-function startActors(config: Config, s: Services): Promise<ActorSystem<Connection>> {
+function startActors(config: Config, s: Services, fanOut: NativeFanOut): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
@@ -162,7 +162,7 @@ function startActors(config: Config, s: Services): Promise<ActorSystem<Connectio
   };
   return startActorSystem<Connection>({
     instanceId: config.INSTANCE_ID,
-    conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: socketFanOut, idleMs: config.CONVERSATION_IDLE_MS },
+    conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: fanOut, idleMs: config.CONVERSATION_IDLE_MS },
     persister: { outbox: engine.outbox, writer: s.messageWriter, reclaimMs: config.PERSIST_RECLAIM_MS },
     canary: { broker: engine.broker, channel: `huddle:canary:${config.INSTANCE_ID}` },
     ...(working && config.WORKER_CONCURRENCY > 0 ? {
@@ -194,12 +194,13 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
   // Password changes on other instances reach this one's token-generation cache at once.
   const unwatchSessions = await services.generations.watch().catch(() => async () => {});
-  const system = await startActors(config, services);
+  const fanOut = new NativeFanOut();
+  const system = await startActors(config, services, fanOut);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
     presenceTtlSec: config.PRESENCE_TTL_SEC, maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
-  });
+  }, fanOut);
   chat.attachLocalDelivery(hub);
   let draining = false;
   const app = buildApp(services, {
