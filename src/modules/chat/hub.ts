@@ -15,6 +15,7 @@ import type { ChatService } from "./service";
 import { CLOSE, type Connection } from "./connection";
 import { chatMetrics } from "./metrics";
 import type { NativeFanOut } from "./fanout";
+import { BurstCollector } from "./burst-gc";
 
 /** The conversation actors of this instance, as the composition root hands them to the hub. */
 export type ConversationRoutes = {
@@ -31,6 +32,9 @@ export type HubOptions = { presenceTtlSec: number; maxSocketsPerUser: number };
 const LAST_ACTIVE_EVERY_MS = 30_000;
 /** How often sockets whose access token expired are looked for (one timer per instance, not per socket). */
 const EXPIRY_SWEEP_MS = 500;
+/** A burst of this many socket set-ups, then a second without one, is followed by one GC (burst-gc.ts). */
+const GC_BURST = 200;
+const GC_QUIET_MS = 1_000;
 
 export class SocketHub implements LocalDelivery {
   private readonly byUser = new Map<string, Set<Connection>>();
@@ -38,6 +42,7 @@ export class SocketHub implements LocalDelivery {
   private readonly lastActiveWritten = new Map<string, number>();
   private heartbeat?: ReturnType<typeof setInterval>;
   private readonly expirySweep: ReturnType<typeof setInterval>;
+  private readonly burstGc = new BurstCollector(GC_BURST, GC_QUIET_MS);
   private readonly stopResync: () => void;
 
   constructor(
@@ -55,6 +60,11 @@ export class SocketHub implements LocalDelivery {
     this.expirySweep = setInterval(() => this.closeExpired(Date.now()), EXPIRY_SWEEP_MS);
     this.expirySweep.unref?.();
     this.stopResync = broker.onReconnect(() => void this.resyncAll());
+  }
+
+  /** A socket is set up (its `ready` sent): counts towards a burst (burst-gc.ts). */
+  settled() {
+    this.burstGc.note();
   }
 
   /** What a socket hears first: its conversations with their last seqs, so it can resume where it is behind. */
@@ -146,6 +156,7 @@ export class SocketHub implements LocalDelivery {
     for (const set of [...this.byUser.values()]) for (const conn of [...set]) conn.shut(how);
     clearInterval(this.heartbeat);
     clearInterval(this.expirySweep);
+    this.burstGc.stop();
     this.stopResync();
   }
 

@@ -90,6 +90,7 @@ async function opened(conn: ChatSocket, { hub, tokens }: Deps) {
     const claims: Verified = { sub: conn.userId, exp: conn.expiresAt / 1000, sid: conn.sessionId, gen: conn.generation };
     if (!(await tokens.isCurrent(claims, true))) return conn.shut(CLOSE.sessionRevoked);
     conn.ready(await hub.readyFrame(conn.userId));
+    hub.settled();
   } catch (err) {
     // Without its subscriptions the socket would silently miss messages: close it so the client retries.
     log.error({ err, user: conn.userId }, "socket setup failed");
