@@ -13,9 +13,11 @@ function topics() {
   let publishes = 0;
   class Sock implements RawSocket {
     readonly got: string[] = [];
+    readonly closes: number[] = [];
+    buffered = 0;
     send(d: string) { this.got.push(d); return d.length; }
-    close() {}
-    getBufferedAmount() { return 0; }
+    close(code?: number) { this.closes.push(code ?? 0); }
+    getBufferedAmount() { return this.buffered; }
     subscribe(t: string) { if (!subs.has(t)) subs.set(t, new Set()); subs.get(t)!.add(this); }
     unsubscribe(t: string) { subs.get(t)?.delete(this); }
     publish(t: string, d: string) { publishes++; for (const s of subs.get(t) ?? []) if (s !== this) s.send(d); return d.length; }
@@ -105,5 +107,16 @@ describe("native fan-out", () => {
     deliver(msg(15));
     expect(seqs(sock.got)).toEqual([10, 11, 12, 13, 14, 15]);
     expect(seqs(socks[1]!.sock.got)).toEqual([10, 11, 12, 13, 14, 15]);
+  });
+
+  test("a reader falling behind on the topic is closed with 4008 after a publish, not skipped silently", async () => {
+    const { socks, deliver } = setup(2);
+    deliver(msg(1));
+    socks[1]!.sock.buffered = 2 << 20; // more than the socket's 1 MiB bound
+    await Bun.sleep(30); // checks run at most every 25 ms per conversation
+    deliver(msg(2));
+    expect(socks[1]!.sock.closes).toEqual([4008]);
+    expect(socks[1]!.conn.closed).toBe(true);
+    expect(socks[0]!.sock.closes).toEqual([]);
   });
 });
