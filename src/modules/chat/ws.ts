@@ -192,10 +192,12 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
     await limit("ws-connect", claims.sub);
     if (server) hub.fanOut.bind(server);
     if (viaProtocol) set.headers["sec-websocket-protocol"] = "bearer";
-    const upgraded = (server as Upgrader | null)?.upgrade(request, {
-      data: new ChatSocket(claims, opts.maxBufferedBytes, deps),
-      headers: set.headers as Record<string, string>,
-    });
+    let upgraded = false;
+    try {
+      upgraded = !!(server as Upgrader | null)?.upgrade(request, { data: new ChatSocket(claims, opts.maxBufferedBytes, deps), headers: set.headers as Record<string, string> });
+    } catch {
+      // not a request this server can upgrade (e.g. one handed to app.handle): answered below
+    }
     if (upgraded) return;
     throw new AppError(426, "upgrade_required", "expected a WebSocket upgrade (GET with Upgrade: websocket)");
   }, {
