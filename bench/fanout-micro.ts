@@ -24,7 +24,7 @@ async function run(strategy: "send" | "publish") {
   let next = 0;
   const server = Bun.serve({
     port: 0, hostname: "127.0.0.1",
-    fetch: (req, srv) => (srv.upgrade(req, { data: null }) ? undefined : new Response("upgrade", { status: 426 })),
+    fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("upgrade", { status: 426 })),
     websocket: {
       backpressureLimit: 4 << 20, closeOnBackpressureLimit: true,
       open(ws) {
