@@ -70,9 +70,11 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     websocket: {
       // Frames above 64 KiB close the socket (1009); a client message is at most ~16 KiB of content.
       maxPayloadLength: 64 * 1024,
-      // Past this, Bun drops the frame and Connection closes the socket with "resume" (never a silent loss).
-      backpressureLimit: WS_BUFFER_BYTES,
-      closeOnBackpressureLimit: false,
+      // Connection closes a socket buffering more than WS_BUFFER_BYTES with "resume" (checked after each
+      // send, and after topic publishes at most every 25 ms: modules/chat/fanout.ts). Bun's own limit sits
+      // above it and closes instead of dropping, so a burst between two checks is never a silent loss.
+      backpressureLimit: WS_BUFFER_BYTES * 4,
+      closeOnBackpressureLimit: true,
       idleTimeout: 120,
       sendPings: true,
     },

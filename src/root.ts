@@ -28,7 +28,7 @@ import { UsersService } from "./modules/users/service";
 import { ChatRepo } from "./modules/chat/repo";
 import { ChatService } from "./modules/chat/service";
 import { MessageWriter } from "./modules/chat/persist";
-import { socketFanOut } from "./modules/chat/fanout";
+import { NativeFanOut } from "./modules/chat/fanout";
 import { SocketHub } from "./modules/chat/hub";
 import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
@@ -139,11 +139,15 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
 }
 
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
+<<<<<<< HEAD
 /**
  * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
  * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
  */
 function startActors(config: Config, s: Services, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
+=======
+function startActors(config: Config, s: Services, fanOut: NativeFanOut): Promise<ActorSystem<Connection>> {
+>>>>>>> native-fanout
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
@@ -163,7 +167,7 @@ function startActors(config: Config, s: Services, sandbox: { weaknesses: readonl
   };
   return startActorSystem<Connection>({
     instanceId: config.INSTANCE_ID,
-    conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: socketFanOut, idleMs: config.CONVERSATION_IDLE_MS },
+    conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: fanOut, idleMs: config.CONVERSATION_IDLE_MS },
     persister: { outbox: engine.outbox, writer: s.messageWriter, reclaimMs: config.PERSIST_RECLAIM_MS },
     canary: { broker: engine.broker, channel: `huddle:canary:${config.INSTANCE_ID}` },
     ...(working && config.WORKER_CONCURRENCY > 0 ? {
@@ -195,13 +199,18 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
   // Password changes on other instances reach this one's token-generation cache at once.
   const unwatchSessions = await services.generations.watch().catch(() => async () => {});
+<<<<<<< HEAD
   const sandbox: { weaknesses: readonly string[] } = { weaknesses: [] };
   const system = await startActors(config, services, sandbox);
+=======
+  const fanOut = new NativeFanOut();
+  const system = await startActors(config, services, fanOut);
+>>>>>>> native-fanout
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
     presenceTtlSec: config.PRESENCE_TTL_SEC, maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
-  });
+  }, fanOut);
   chat.attachLocalDelivery(hub);
   let draining = false;
   const app = buildApp(services, {

@@ -75,9 +75,13 @@ export function badTokens(secret: string, userId: string) {
   };
 }
 
-/** "METHOD /path" for every route the app serves (Elysia's own list), WebSocket routes as "WS". */
-export function routeKeys(app: { routes: { method: string; path: string }[] }): string[] {
-  return [...new Set(app.routes.map((r) => `${r.method.toUpperCase() === "WS" ? "WS" : r.method.toUpperCase()} ${r.path}`))];
+/**
+ * "METHOD /path" for every route the app serves (Elysia's own list), WebSocket routes as "WS": Elysia
+ * `.ws()` routes and GET handshakes that upgrade themselves (marked `x-websocket` in their detail).
+ */
+export function routeKeys(app: { routes: { method: string; path: string; hooks?: { detail?: Record<string, unknown> } }[] }): string[] {
+  const ws = (r: { method: string; hooks?: { detail?: Record<string, unknown> } }) => r.method.toUpperCase() === "WS" || r.hooks?.detail?.["x-websocket"] === true;
+  return [...new Set(app.routes.map((r) => `${ws(r) ? "WS" : r.method.toUpperCase()} ${r.path}`))];
 }
 
 /** Routes another suite owns (the files module is fuzzed and authorised by its own tests). */
