@@ -139,15 +139,11 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
 }
 
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
-<<<<<<< HEAD
 /**
  * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
  * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
  */
-function startActors(config: Config, s: Services, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
-=======
-function startActors(config: Config, s: Services, fanOut: NativeFanOut): Promise<ActorSystem<Connection>> {
->>>>>>> native-fanout
+function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
@@ -199,13 +195,9 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
   // Password changes on other instances reach this one's token-generation cache at once.
   const unwatchSessions = await services.generations.watch().catch(() => async () => {});
-<<<<<<< HEAD
   const sandbox: { weaknesses: readonly string[] } = { weaknesses: [] };
-  const system = await startActors(config, services, sandbox);
-=======
   const fanOut = new NativeFanOut();
-  const system = await startActors(config, services, fanOut);
->>>>>>> native-fanout
+  const system = await startActors(config, services, fanOut, sandbox);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
