@@ -46,7 +46,7 @@ export async function buildVariants(loaded: LoadedPack): Promise<{ variants: Pac
         try {
           setup = (await prepareDataset(text, pack.schema)).steps;
         } catch (err) {
-          if (err instanceof DatasetError || err instanceof DumpSyntaxError) throw new PackError(`pack ${pack.id}: problem ${p.id}: test setup ${test.setup} ${err.message}`, pack.id, p.id);
+          if (err instanceof DatasetError || err instanceof DumpSyntaxError) throw new PackError(`pack ${pack.id}: problem ${p.id}: test setup ${test.setup} ${err.message.replace(/^dataset /, "")}`, pack.id, p.id);
           throw err;
         }
         variant = { schema, label: `test setup ${test.setup}`, setup, checks: [] };

@@ -1,0 +1,127 @@
+/**
+ * Hidden test datasets and the ordering check, on whichever backend the
+ * sandbox contract runs (both): a small shop pack whose main dataset lets a
+ * boundary mistake (`<=` for `<`) and a missing tie-breaker pass, and whose
+ * hidden tests catch both without showing their rows.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import type { RunnerPool } from "../../../src/sandbox/pool";
+import { importPack, judge, type ImportedPack } from "../../../src/judge/judge";
+import { PackError, validatePack, type LoadedPack } from "../../../src/judge/pack";
+import type { RunLimits } from "../../../src/sandbox/types";
+
+const DATASET = `create table items (id int primary key, name text not null, price numeric(6,2) not null);
+insert into items values (1, 'anvil', 25.00), (2, 'bucket', 4.50), (3, 'chisel', 9.99), (4, 'drill', 40.00), (5, 'easel', 12.00);`;
+
+/** Setup files: a row on the boundary; two rows tied on price, stored in reverse name order. */
+const SETUPS = {
+  "tests/boundary.sql": "insert into items values (10, 'funnel', 10.00);",
+  "tests/ties.sql": "insert into items values (11, 'zither', 4.50), (12, 'abacus', 4.50);",
+  "tests/empty.sql": "delete from items;",
+};
+
+export function shopPack(extra: Partial<LoadedPack["pack"]["problems"][number]>[] = []): LoadedPack {
+  return {
+    dataset: DATASET,
+    setups: { ...SETUPS },
+    pack: validatePack({
+      id: "shop", title: "Shop", dataset: "dataset.sql", schema: "shop",
+      problems: [
+        {
+          id: "shop-under-ten", title: "Under ten", difficulty: "easy", ordered: true,
+          statement: "Items cheaper than 10, cheapest first, then by name.",
+          solution: "select name, price from items where price < 10 order by price, name",
+          tests: [{ name: "boundary", setup: "tests/boundary.sql" }, { name: "ties", setup: "tests/ties.sql" }, { name: "empty", setup: "tests/empty.sql" }],
+        },
+        {
+          id: "shop-count", title: "How many", difficulty: "easy", ordered: false,
+          statement: "The number of items.", solution: "select count(*) from shop.items",
+          tests: [{ name: "ties", setup: "tests/ties.sql" }],
+        },
+        ...extra,
+      ],
+    }),
+  };
+}
+
+export function hiddenTestsContract(harness: () => { pool: RunnerPool }, limits: RunLimits): void {
+  describe("hidden test datasets", () => {
+    let shop: ImportedPack;
+    beforeAll(async () => {
+      shop = await importPack(harness().pool, shopPack());
+    }, 60_000);
+    const problem = (id: string) => {
+      const p = shop.problems.find((x) => x.id === id)!;
+      return { schema: "shop", ordered: p.ordered, expected: p.expected, tests: p.hiddenTests };
+    };
+
+    test("each test's expected result comes from the solution on the dataset plus its setup; problems share a setup's copy", () => {
+      const [under, count] = [shop.problems[0]!, shop.problems[1]!];
+      expect(under.expected.rows).toEqual([["bucket", "4.50"], ["chisel", "9.99"]]);
+      expect(under.hiddenTests.map((t) => [t.name, t.schema, t.expected.rows.length])).toEqual([
+        ["boundary", "shop__t1", 2], ["ties", "shop__t2", 4], ["empty", "shop__t3", 0],
+      ]);
+      expect(under.hiddenTests[1]!.expected.rows.slice(0, 2)).toEqual([["abacus", "4.50"], ["bucket", "4.50"]]);
+      expect(count.hiddenTests).toEqual([{ name: "ties", schema: "shop__t2", expected: { columns: [{ name: "count", type: "int8" }], rows: [["7"]] } }]);
+      expect(shop.warnings).toEqual([]);
+    });
+
+    test("the right answer is accepted on every dataset, written with or without the schema name", async () => {
+      for (const sql of ["select name, price from items where price < 10 order by price, name",
+        'select i.name, i.price from "shop".items i where i.price < 10.00 order by 2, shop.i.name']) {
+        expect(await judge(harness().pool, problem("shop-under-ten"), sql.replace("shop.i.name", "1"), limits)).toMatchObject({ verdict: "accepted", error: null });
+      }
+      expect(await judge(harness().pool, problem("shop-count"), "select count(*) from shop.items", limits)).toMatchObject({ verdict: "accepted" });
+    });
+
+    test("a boundary mistake (<= for <) passes the main dataset but is rejected by the hidden boundary test, without its rows", async () => {
+      const r = await judge(harness().pool, problem("shop-under-ten"), "select name, price from items where price <= 10 order by price, name", limits);
+      expect(r).toMatchObject({ verdict: "wrong_answer", error: "failed on: hidden test 1 (wrong number of rows)" });
+      // What is shown is the main dataset's output, which matched.
+      expect(r.rows).toEqual([["bucket", "4.50"], ["chisel", "9.99"]]);
+      expect(JSON.stringify(r)).not.toContain("funnel");
+    });
+
+    test("a missing tie-breaker passes the main dataset but is rejected by the hidden ties test", async () => {
+      const r = await judge(harness().pool, problem("shop-under-ten"), "select name, price from items where price < 10 order by price", limits);
+      expect(r).toMatchObject({ verdict: "wrong_answer", error: "failed on: hidden test 2 (right rows in the wrong order)" });
+      expect(JSON.stringify(r)).not.toMatch(/zither|abacus/);
+    });
+
+    test("an error only the hidden data raises names the test, not the data", async () => {
+      const r = await judge(harness().pool, problem("shop-under-ten"),
+        "select name, price from items where price < 10 and 1 / (select count(*) from items) >= 0 order by price, name", limits);
+      expect(r).toMatchObject({ verdict: "sql_error", error: "failed on: hidden test 3 (error 22012)", sqlstate: "22012" });
+    });
+
+    test("the copies are readable only through the judge: naming one is forbidden", async () => {
+      const r = await judge(harness().pool, problem("shop-count"), "select count(*) from shop__t2.items", limits);
+      expect(r).toMatchObject({ verdict: "forbidden" });
+      expect(r.error).toMatch(/shop__t2 holds hidden test data/);
+    });
+
+    test("an ordered solution whose ORDER BY leaves ties on some dataset is imported with a warning naming the problem and dataset", async () => {
+      const loose = await importPack(harness().pool, shopPack([{
+        id: "shop-by-price", title: "By price", difficulty: "easy", ordered: true, statement: "Items by price.",
+        solution: "select name from items order by price", tests: [{ name: "ties", setup: "tests/ties.sql" }],
+      }, {
+        id: "shop-by-alias", title: "By alias", difficulty: "easy", ordered: true, statement: "Prices, rounded.",
+        solution: "select round(price) as p, name from items order by p, name",
+      }]));
+      expect(loose.warnings).toEqual([expect.stringMatching(/^problem shop-by-price \(#3\): its ORDER BY leaves rows \d and \d tied on test ties; add a tie-breaker$/)]);
+    }, 60_000);
+
+    test("a broken setup file is refused naming the problem, file and line; the previous version stays", async () => {
+      const bad = shopPack();
+      bad.setups!["tests/ties.sql"] = "insert into items values (11, 'x', 1);\ninsert into items values (11, 'dup', 2);";
+      const err = await importPack(harness().pool, bad).catch((e) => e);
+      expect(err).toBeInstanceOf(PackError);
+      expect(err.message).toMatch(/test setup tests\/ties\.sql line 2: .*duplicate key/);
+      const foreign = shopPack();
+      foreign.setups!["tests/empty.sql"] = "delete from public.users;";
+      expect((await importPack(harness().pool, foreign).catch((e) => e)).message).toMatch(/shop-under-ten: test setup tests\/empty\.sql line 1: .*schema "shop", found "public"/);
+      expect(await judge(harness().pool, problem("shop-under-ten"), "select name, price from items where price <= 10 order by price, name", limits))
+        .toMatchObject({ verdict: "wrong_answer", error: "failed on: hidden test 1 (wrong number of rows)" });
+    }, 60_000);
+  });
+}
