@@ -9,6 +9,7 @@ import type { RunnerPool } from "../../../src/sandbox/pool";
 import { importPack, judge, type ImportedPack } from "../../../src/judge/judge";
 import { PackError, validatePack, type LoadedPack } from "../../../src/judge/pack";
 import type { RunLimits } from "../../../src/sandbox/types";
+import { defaultPack } from "../../../src/judge/default-pack";
 
 const DATASET = `create table items (id int primary key, name text not null, price numeric(6,2) not null);
 insert into items values (1, 'anvil', 25.00), (2, 'bucket', 4.50), (3, 'chisel', 9.99), (4, 'drill', 40.00), (5, 'easel', 12.00);`;
@@ -110,6 +111,39 @@ export function hiddenTestsContract(harness: () => { pool: RunnerPool }, limits:
       }]));
       expect(loose.warnings).toEqual([expect.stringMatching(/^problem shop-by-price \(#3\): its ORDER BY leaves rows \d and \d tied on test ties; add a tie-breaker$/)]);
     }, 60_000);
+
+    test("the default pack: hidden tests on most problems, no ordering warning, and classic mistakes that pass the main dataset are caught", async () => {
+      const store = await importPack(harness().pool, defaultPack());
+      expect(store.problems.length).toBeGreaterThanOrEqual(40);
+      expect(store.warnings).toEqual([]);
+      expect(store.problems.filter((p) => p.hiddenTests.length > 0).length).toBeGreaterThanOrEqual(30);
+      const of = (id: string) => {
+        const p = store.problems.find((x) => x.id === `bookstore-${id}`)!;
+        return { schema: "bookstore", ordered: p.ordered, expected: p.expected, tests: p.hiddenTests };
+      };
+      const mistakes: [string, string, RegExp][] = [
+        ["cheap-books", "select title, price from books where price <= 10 order by price, title", /^failed on: hidden test 1 /],
+        ["cheap-books", "select title, price from books where price < 10 order by price", /^failed on: hidden test 2 \(right rows in the wrong order\)$/],
+        ["thin-books", "select title, pages from books where pages <= 200 order by pages, title", /^failed on: hidden test 1 /],
+        ["quiet-days-march-2024", `select d::date as day from generate_series(date '2024-03-01', date '2024-03-31', interval '1 day') d
+          where not exists (select 1 from orders o where o.ordered_at between d and d + interval '1 day') order by 1`, /^failed on: hidden test 1 /],
+        ["city-revenue", `select c.city, sum(i.quantity * i.unit_price) as revenue from customers c join orders o on o.customer_id = c.customer_id
+          join order_items i on i.order_id = o.order_id where o.status <> 'cancelled' group by c.city order by revenue desc, c.city`, /^failed on: hidden test 1 /],
+        ["pages-rank-in-genre", `select g.name, b.title, b.pages, rank() over (partition by b.genre_id order by b.pages desc) from books b
+          join genres g on g.genre_id = b.genre_id order by 1, 4, 2`, /^failed on: hidden test 1 /],
+        ["best-customer-per-city", `select distinct on (c.city) c.city, c.customer_id, sum(i.quantity * i.unit_price) from customers c
+          join orders o on o.customer_id = c.customer_id join order_items i on i.order_id = o.order_id where o.status <> 'cancelled'
+          group by c.city, c.customer_id order by c.city, 3 desc`, /^failed on: hidden test 1 /],
+      ];
+      for (const [id, sql, error] of mistakes) {
+        const r = await judge(harness().pool, of(id), sql, limits);
+        expect({ id, verdict: r.verdict, error: r.error }).toEqual({ id, verdict: "wrong_answer", error: expect.stringMatching(error) });
+      }
+      for (const p of store.problems) {
+        const r = await judge(harness().pool, of(p.id.replace("bookstore-", "")), p.solution, limits);
+        expect({ id: p.id, verdict: r.verdict }).toEqual({ id: p.id, verdict: "accepted" });
+      }
+    }, 120_000);
 
     test("a broken setup file is refused naming the problem, file and line; the previous version stays", async () => {
       const bad = shopPack();
