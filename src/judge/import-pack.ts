@@ -41,8 +41,11 @@ export async function importPack(sandbox: Pick<Sandbox, "loadPack">, loaded: Loa
   const { variants, schemaOf } = await buildVariants(loaded);
   const warnings: string[] = [];
   const probes = new Map<string, OrderProbe>();
-  for (const p of pack.problems.filter((p) => p.ordered)) {
+  for (const p of pack.problems) {
     const probe = await orderProbe(p.solution);
+    // Unordered problems only matter when a LIMIT picks rows by their order.
+    const limitless = !probe.window && !/LIMIT/.test(probe.unchecked ?? "");
+    if (!p.ordered && limitless) continue;
     if (probe.unchecked) warnings.push(`problem ${p.id}: the order of its result cannot be checked: ${probe.unchecked}`);
     else probes.set(p.id, probe);
   }
@@ -85,8 +88,8 @@ export async function importPack(sandbox: Pick<Sandbox, "loadPack">, loaded: Loa
       for (const d of datasets) {
         const rows = probe.augmented ? results[d.id + ORDER_CHECK]!.rows : results[d.id]!.rows;
         const extra = probe.augmented ? results[d.id + ORDER_CHECK]!.columns.length - results[d.id]!.columns.length : 0;
-        const tie = findTie(rows, probe.keyColumns, extra);
-        if (tie) warnings.push(`problem ${p.id} (#${n + 1}): its ORDER BY leaves rows ${tie[0]} and ${tie[1]} tied on ${d.label}; add a tie-breaker`);
+        const tie = findTie(rows, probe.keyColumns, extra, probe.window, p.ordered);
+        if (tie) warnings.push(`problem ${p.id} (#${n + 1}): its ORDER BY leaves rows ${tie[0]} and ${tie[1]} tied on ${d.label}${probe.window ? " (before its LIMIT)" : ""}; add a tie-breaker`);
       }
     }
     return { ...p, expected: expectedOf(p.id), hiddenTests };

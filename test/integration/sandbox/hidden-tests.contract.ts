@@ -75,8 +75,18 @@ export function hiddenTestsContract(harness: () => { pool: RunnerPool }, limits:
       }, {
         id: "shop-by-alias", title: "By alias", difficulty: "easy", ordered: true, statement: "Prices, rounded.",
         solution: "select round(price) as p, name from items order by p, name",
+      }, {
+        id: "shop-two-cheapest", title: "Two cheapest", difficulty: "easy", ordered: false, statement: "The two cheapest items.",
+        solution: "select name from items order by price limit 2", tests: [{ name: "ties", setup: "tests/ties.sql" }],
+      }, {
+        id: "shop-top-two", title: "Top two", difficulty: "easy", ordered: false, statement: "The two dearest items.",
+        solution: "select name from items order by price desc, name limit 2", tests: [{ name: "ties", setup: "tests/ties.sql" }],
       }]));
-      expect(loose.warnings).toEqual([expect.stringMatching(/^problem shop-by-price \(#3\): its ORDER BY leaves rows \d and \d tied on test ties; add a tie-breaker$/)]);
+      expect(loose.warnings).toEqual([
+        expect.stringMatching(/^problem shop-by-price \(#3\): its ORDER BY leaves rows \d and \d tied on test ties; add a tie-breaker$/),
+        // Three items at 4.50 and a LIMIT of 2: which two is not defined (the main dataset has one at 4.50: no warning there).
+        expect.stringMatching(/^problem shop-two-cheapest \(#5\): its ORDER BY leaves rows \d and \d tied on test ties \(before its LIMIT\); add a tie-breaker$/),
+      ]);
     }, 60_000);
 
     test("the default pack: hidden tests on most problems, no ordering warning, and classic mistakes that pass the main dataset are caught", async () => {
