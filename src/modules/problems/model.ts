@@ -17,6 +17,7 @@ export const ProblemsModel = {
   detail: t.Object({
     id: t.String(), title: t.String(), difficulty: t.String(), pack: t.String(), schema: t.String(), statement: t.String(),
     ordered: t.Boolean(), solved: t.Boolean(),
+    hidden_tests: t.Integer({ description: "how many hidden test datasets a submission is also judged on (their rows are never shown)" }),
     tables: t.Array(t.Object({ name: t.String(), columns: t.Array(Column), sample: t.Object({ columns: t.Array(t.String()), rows: t.Array(t.Array(t.Union([t.String(), t.Null()]))) }) })),
   }),
   result: t.Object({

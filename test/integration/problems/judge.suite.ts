@@ -43,6 +43,8 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
       expect(list.json.problems[0]).toEqual({ id: easy.id, title: easy.title, difficulty: easy.difficulty, pack: pack.id, solved: false });
       const detail = await call(rt.app, "GET", `/problems/${easy.id}`, { token: u.access_token });
       expect(detail.json.statement).toBe(easy.statement);
+      expect(detail.json.hidden_tests).toBe(easy.tests?.length ?? 0);
+      expect(detail.json.hidden_tests).toBeGreaterThan(0);
       expect(detail.json.tables.length).toBeGreaterThan(0);
       expect(detail.json.tables[0].columns.length).toBeGreaterThan(0);
       expect(detail.json.tables[0].sample.rows.length).toBeGreaterThan(0);
