@@ -1,16 +1,14 @@
 /**
- * Judging one submission (guard -> sandbox run -> compare) and importing a
- * pack (dataset + reference solutions -> expected results), on any Sandbox:
- * the runner pool, or a backend's single runner in tests.
+ * Judging one submission (guard -> sandbox run -> compare, on the main
+ * dataset and then on each hidden test copy), on any Sandbox: the runner
+ * pool, or a backend's single runner in tests. Importing a pack is
+ * import-pack.ts (re-exported here).
  */
 import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type RunOutcome, type Sandbox } from "../sandbox/types";
-import { PackLoadError } from "../sandbox/types";
 import { compareResults, type ResultSet } from "./compare";
-import { DatasetError, prepareDataset } from "./dataset";
-import { DumpSyntaxError } from "./dump";
 import { guardQuery } from "./guard";
 import { namedVariantSchema, retargetSchema, type HiddenTest } from "./hidden-tests";
-import { PackError, type LoadedPack, type Problem } from "./pack";
+import { PackError } from "./pack";
 
 /** A run's failures (the sandbox port's) plus the two outcomes of comparing a result. */
 export type Verdict = "accepted" | "wrong_answer" | FailVerdict;

@@ -53,7 +53,7 @@ export class ProblemRuns {
       throw new TooManyRequests(1000, "runs at once (one at a time; wait for the previous one)");
     }
     const refused = await refuse(sqlQuery);
-    if (refused) return view(refused, false);
+    if (refused) return view(refused);
     const pool = this.runners.current;
     if (!pool) throw new ServiceUnavailable("this instance runs no SQL runners (yet); try again shortly");
     if (this.#inFlight.size >= this.opts.maxWaiting) throw new ServiceUnavailable("the SQL runners are busy; try again in a few seconds");
@@ -67,7 +67,7 @@ export class ProblemRuns {
         // PoolBusyError: no runner free in time, or the pool is closing.
         throw new ServiceUnavailable(`the SQL runners are busy (${(err as Error).message}); try again in a few seconds`);
       }
-      if (!outcome.ok) return view(failed(outcome), false);
+      if (!outcome.ok) return view(failed(outcome));
       return {
         columns: outcome.columns, rows: outcome.rows.map((row) => row.map(displayCell)), rows_returned: outcome.rows.length,
         truncated: outcome.truncated, duration_ms: outcome.duration_ms, error: null,
@@ -78,9 +78,10 @@ export class ProblemRuns {
   }
 }
 
-function view(result: JudgeResult, truncated: boolean): RunView {
+/** A query that did not run to completion: no rows, the error for the page (caret at `position`). */
+function view(result: JudgeResult): RunView {
   return {
-    columns: [], rows: [], rows_returned: null, truncated, duration_ms: result.duration_ms,
+    columns: [], rows: [], rows_returned: null, truncated: false, duration_ms: result.duration_ms,
     error: { verdict: result.verdict, message: result.error ?? result.verdict, sqlstate: result.sqlstate, position: result.position, hint: result.hint },
   };
 }
