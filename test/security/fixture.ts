@@ -26,6 +26,9 @@ export const PROBLEM_ID = "sec-one";
  */
 export async function attachRunners(services: { runnerSlot: RunnerSlot }): Promise<() => Promise<void>> {
   const pool = new RunnerPool(await PgliteSandboxBackend.create(), { size: 1, queueTimeoutMs: 10_000 });
+  // The first job starts the runner (initdb for the first snapshot: seconds on a loaded machine); not inside a test.
+  const warm = await pool.run("public", "select 1", { timeoutMs: 60_000, maxRows: 1 });
+  if (!warm.ok) throw new Error(`the test runner did not start: ${warm.error}`);
   services.runnerSlot.current = pool;
   return async () => {
     services.runnerSlot.current = null;

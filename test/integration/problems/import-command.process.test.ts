@@ -23,7 +23,7 @@ describe.skipIf(!ok || !CLUBDATA)("problems import command", () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
     for (const c of cleanup.reverse()) await c().catch(() => {});
-  });
+  }, 30_000);
 
   test("imports clubdata, refuses a broken version and keeps the old one", async () => {
     const db = await createTestDatabase("imp");

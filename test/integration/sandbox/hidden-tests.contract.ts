@@ -17,7 +17,9 @@ export function hiddenTestsContract(harness: () => { pool: RunnerPool }, limits:
     let shop: ImportedPack;
     beforeAll(async () => {
       shop = await importPack(harness().pool, shopPack());
-    }, 60_000);
+      // After a load the runner starts a fresh engine from the new snapshot (PGlite: seconds on a loaded machine): not in a test's time.
+      await harness().pool.run("shop", "select 1", { ...limits, timeoutMs: 30_000 });
+    }, 90_000);
     const problem = (id: string) => {
       const p = shop.problems.find((x) => x.id === id)!;
       return { schema: "shop", ordered: p.ordered, expected: p.expected, tests: p.hiddenTests };
@@ -40,7 +42,7 @@ export function hiddenTestsContract(harness: () => { pool: RunnerPool }, limits:
         expect(await judge(harness().pool, problem("shop-under-ten"), sql.replace("shop.i.name", "1"), limits)).toMatchObject({ verdict: "accepted", error: null });
       }
       expect(await judge(harness().pool, problem("shop-count"), "select count(*) from shop.items", limits)).toMatchObject({ verdict: "accepted" });
-    });
+    }, 30_000);
 
     test("a boundary mistake (<= for <) passes the main dataset but is rejected by the hidden boundary test, without its rows", async () => {
       const r = await judge(harness().pool, problem("shop-under-ten"), "select name, price from items where price <= 10 order by price, name", limits);
@@ -48,25 +50,25 @@ export function hiddenTestsContract(harness: () => { pool: RunnerPool }, limits:
       // What is shown is the main dataset's output, which matched.
       expect(r.rows).toEqual([["bucket", "4.50"], ["chisel", "9.99"]]);
       expect(JSON.stringify(r)).not.toContain("funnel");
-    });
+    }, 30_000);
 
     test("a missing tie-breaker passes the main dataset but is rejected by the hidden ties test", async () => {
       const r = await judge(harness().pool, problem("shop-under-ten"), "select name, price from items where price < 10 order by price", limits);
       expect(r).toMatchObject({ verdict: "wrong_answer", error: "failed on: hidden test 2 (right rows in the wrong order)" });
       expect(JSON.stringify(r)).not.toMatch(/zither|abacus/);
-    });
+    }, 30_000);
 
     test("an error only the hidden data raises names the test, not the data", async () => {
       const r = await judge(harness().pool, problem("shop-under-ten"),
         "select name, price from items where price < 10 and 1 / (select count(*) from items) >= 0 order by price, name", limits);
       expect(r).toMatchObject({ verdict: "sql_error", error: "failed on: hidden test 3 (error 22012)", sqlstate: "22012" });
-    });
+    }, 30_000);
 
     test("the copies are readable only through the judge: naming one is forbidden", async () => {
       const r = await judge(harness().pool, problem("shop-count"), "select count(*) from shop__t2.items", limits);
       expect(r).toMatchObject({ verdict: "forbidden" });
       expect(r.error).toMatch(/shop__t2 holds hidden test data/);
-    });
+    }, 30_000);
 
     test("an ordered solution whose ORDER BY leaves ties on some dataset is imported with a warning naming the problem and dataset", async () => {
       const loose = await importPack(harness().pool, shopPack([{
