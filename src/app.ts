@@ -27,6 +27,7 @@ import type { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
 import { webModule } from "./modules/web";
 import type { ProblemsService } from "./modules/problems/service";
+import type { ProblemRuns } from "./modules/problems/runs";
 import { problemsModule } from "./modules/problems";
 import type { FilesService } from "./modules/files/service";
 import { filesModule, MULTIPART_OVERHEAD } from "./modules/files";
@@ -43,6 +44,7 @@ export type AppServices = {
   chat: ChatService;
   rooms: RoomsService;
   problems: ProblemsService;
+  problemRuns: ProblemRuns;
   files: FilesService;
 };
 
@@ -89,7 +91,7 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(usersModule(s.users, s.tokens))
     .use(chatModule(s.chat, s.tokens))
     .use(roomsModule(s.rooms, s.chat, s.tokens))
-    .use(problemsModule(s.problems, s.tokens))
+    .use(problemsModule(s.problems, s.problemRuns, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))
     .use(webModule());
   if (hub) app = app.use(wsModule(hub, s.chat, s.tokens, s.limit, { maxBufferedBytes: WS_BUFFER_BYTES }));

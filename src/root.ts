@@ -35,6 +35,7 @@ import { RoomsService } from "./modules/rooms/service";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
 import { prepareSandbox } from "./modules/problems/catalog";
+import { ProblemRuns, type RunnerSlot } from "./modules/problems/runs";
 import { FilesService } from "./modules/files/service";
 import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
 import { workerProcessor, type Processor } from "./modules/files/processor";
@@ -89,12 +90,15 @@ export function buildServices(config: Config, { database, engine }: Stores, give
   const limit = createRateLimit(engine.rateLimiter, given.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
   const storage = createStorage(storageSettings(config));
   const chat = new ChatService(new ChatRepo(db), engine, limit);
+  // Filled when this instance's judge opens its runner pool (startActors); `POST /problems/run` uses it.
+  const runnerSlot: RunnerSlot = { current: null };
   const auth = new AuthService(db, tokens, generations);
   return {
-    config, database, engine, generations, tokens, limit, storage, chat, auth,
+    config, database, engine, generations, tokens, limit, storage, chat, auth, runnerSlot,
     users: new UsersService(db, engine.presence, auth),
     rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
+    problemRuns: new ProblemRuns(db, limit, runnerSlot, { timeoutMs: config.SQL_TIMEOUT_MS, maxWaiting: 2 * config.RUNNER_POOL_SIZE }),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS, config.SQL_OUTPUT_BYTES),
     fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
@@ -159,6 +163,7 @@ function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox:
       throw err;
     }
     log.info({ backend: pool.kind, size: config.RUNNER_POOL_SIZE }, "sql runners ready");
+    s.runnerSlot.current = pool;
     return pool;
   };
   return startActorSystem<Connection>({
