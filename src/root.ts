@@ -58,7 +58,10 @@ export async function openStores(config: Config, given: Partial<Stores> = {}, po
   const database = given.database ?? (await openDatabase(databaseOptions(config, poolSize)));
   // Migrations take an advisory lock: over a session (DATABASE_DIRECT_URL behind a transaction pooler).
   await migrateDatabase(database);
-  const engine = given.engine ?? (await createEngine({ redisUrl: config.REDIS_URL, chatTtlSec: config.CHAT_CACHE_TTL_SEC }));
+  const engine = given.engine ?? (await createEngine({
+    redisUrl: config.REDIS_URL, redisClusterNodes: config.REDIS_CLUSTER_NODES, waitReplicas: config.REDIS_WAIT_REPLICAS,
+    outboxLeaseMs: config.PERSIST_RECLAIM_MS, chatTtlSec: config.CHAT_CACHE_TTL_SEC,
+  }));
   return { database, engine };
 }
 
