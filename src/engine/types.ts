@@ -41,7 +41,12 @@ export interface ChatStore {
    * (on a single Redis all of it is one script, one round trip).
    *
    * On a Redis Cluster it throws `EngineFailoverError` instead of
-   * EngineUnavailableError (see there: the caller must not fall back).
+   * EngineUnavailableError (see there: the caller must not fall back). There
+   * the outbox entry is a second call (its shard is in another slot), and a
+   * retry answered as a duplicate queues the message again: if the first
+   * attempt died between the two calls, the retry's acknowledgement must
+   * still bring it to PostgreSQL, where a second entry of the same id is a
+   * no-op. Nothing else is stored or published again.
    */
   append(m: NewMessage, opts?: AppendOptions): Promise<{ message: ChatMessage; duplicate: boolean }>;
 

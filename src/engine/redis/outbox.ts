@@ -102,11 +102,14 @@ export class RedisOutbox implements Outbox {
   private async readShards(consumer: string, held: number[], count: number, block: number): Promise<OutboxEntry[]> {
     const head = ["GROUP", keys.persistGroup, consumer, "COUNT", count] as const;
     if (this.conn.isCluster) {
-      const replies = await Promise.all(held.map((s) =>
-        guard(this.conn, (c) => c.xreadgroup(...head, "STREAMS", streamOf(s), ">")) as Promise<[string, RawEntry[]][] | null>));
-      const out = replies.flatMap((r, i) => (r && r[0] ? toEntries(held[i]!, r[0][1]) : []));
-      if (out.length === 0 && block > 0) await Bun.sleep(Math.min(block, POLL_MS));
-      return out;
+      const until = Date.now() + block;
+      for (;;) {
+        const replies = await Promise.all(held.map((s) =>
+          guard(this.conn, (c) => c.xreadgroup(...head, "STREAMS", streamOf(s), ">")) as Promise<[string, RawEntry[]][] | null>));
+        const out = replies.flatMap((r, i) => (r && r[0] ? toEntries(held[i]!, r[0][1]) : []));
+        if (out.length > 0 || Date.now() >= until || this.closed) return out;
+        await Bun.sleep(Math.min(POLL_MS, until - Date.now()));
+      }
     }
     const streams = held.map(streamOf);
     const conn = block > 0 ? await this.readerFor(consumer) : this.conn;
