@@ -127,7 +127,7 @@ export async function startTestCluster(opts: { masters?: number; replicasPerMast
       const c = admin();
       try {
         const slot = Number(await c.cluster("KEYSLOT", key));
-        const shards = (await c.cluster("SLOTS")) as [number, number, [string, number]][];
+        const shards = (await c.cluster("SLOTS")) as unknown as [number, number, [string, number]][];
         const range = shards.find(([from, to]) => slot >= from && slot <= to);
         return range![2][1];
       } finally {
