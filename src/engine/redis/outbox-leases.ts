@@ -27,6 +27,8 @@ return redis.call('DEL', KEYS[1])
 export class ShardLeases {
   private readonly held = new Set<number>();
   private refreshedAt = 0;
+  /** Persisters alive at the last look (this one included). */
+  private live = 1;
 
   constructor(
     private readonly conn: Conn,
@@ -42,25 +44,33 @@ export class ShardLeases {
     return [...this.held].sort((a, b) => a - b);
   }
 
+  /**
+   * Each step stands alone: while one master fails over, the shards on the others keep their reader
+   * (a lease that cannot be renewed now is kept; if it expired meanwhile, the next renewal drops it).
+   */
   private async refresh(): Promise<void> {
     const now = Date.now();
-    const live = await guard(this.conn, async (c) => {
-      await c.zadd(keys.chatPersisters, now, this.consumer);
-      await c.zremrangebyscore(keys.chatPersisters, "-inf", now - this.leaseMs);
-      return c.zcard(keys.chatPersisters);
-    });
-    for (const shard of [...this.held]) {
-      const ok = await guard(this.conn, (c) => RENEW.run(c, [keys.chatPersistLease(shard)], [this.consumer, this.leaseMs]));
-      if (ok !== 1) this.held.delete(shard);
+    try {
+      this.live = await guard(this.conn, async (c) => {
+        await c.zadd(keys.chatPersisters, now, this.consumer);
+        await c.zremrangebyscore(keys.chatPersisters, "-inf", now - this.leaseMs);
+        return c.zcard(keys.chatPersisters);
+      });
+    } catch {
+      // The registry's master is failing over: keep the count we had.
     }
-    const fair = Math.ceil(this.shards.length / Math.max(1, live));
-    for (const shard of [...this.held].slice(fair)) await this.give(shard);
+    await Promise.all([...this.held].map(async (shard) => {
+      const ok = await guard(this.conn, (c) => RENEW.run(c, [keys.chatPersistLease(shard)], [this.consumer, this.leaseMs])).catch(() => null);
+      if (ok === 0) this.held.delete(shard);
+    }));
+    const fair = Math.ceil(this.shards.length / Math.max(1, this.live));
+    for (const shard of [...this.held].slice(fair)) await this.give(shard).catch(() => {});
     // Start the search at a place of our own, so persisters starting together try different shards first.
     const start = Bun.hash.crc32(this.consumer) % this.shards.length;
     for (let i = 0; i < this.shards.length && this.held.size < fair; i++) {
       const shard = this.shards[(start + i) % this.shards.length]!;
       if (this.held.has(shard)) continue;
-      const took = await guard(this.conn, (c) => c.set(keys.chatPersistLease(shard), this.consumer, "PX", this.leaseMs, "NX"));
+      const took = await guard(this.conn, (c) => c.set(keys.chatPersistLease(shard), this.consumer, "PX", this.leaseMs, "NX")).catch(() => null);
       if (took === "OK") this.held.add(shard);
     }
     this.refreshedAt = now;

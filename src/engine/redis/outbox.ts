@@ -104,9 +104,13 @@ export class RedisOutbox implements Outbox {
     if (this.conn.isCluster) {
       const until = Date.now() + block;
       for (;;) {
-        const replies = await Promise.all(held.map((s) =>
+        const replies = await Promise.allSettled(held.map((s) =>
           guard(this.conn, (c) => c.xreadgroup(...head, "STREAMS", streamOf(s), ">")) as Promise<[string, RawEntry[]][] | null>));
-        const out = replies.flatMap((r, i) => (r && r[0] ? toEntries(held[i]!, r[0][1]) : []));
+        // One master failing over must not stop the shards on the others; only when none answers is it an error.
+        const failed = replies.filter((r) => r.status === "rejected");
+        if (failed.length === replies.length) throw (failed[0] as PromiseRejectedResult).reason;
+        const out = replies.flatMap((r, i) => (r.status === "fulfilled" && r.value?.[0] ? toEntries(held[i]!, r.value[0][1]) : []));
+        if (failed.length > 0 && out.length === 0) throw (failed[0] as PromiseRejectedResult).reason;
         if (out.length > 0 || Date.now() >= until || this.closed) return out;
         await Bun.sleep(Math.min(POLL_MS, until - Date.now()));
       }
@@ -137,6 +141,7 @@ export class RedisOutbox implements Outbox {
 
   async claimStale(consumer: string, minIdleMs: number, count: number): Promise<OutboxEntry[]> {
     const out: OutboxEntry[] = [];
+    let unreachable: unknown;
     // Every shard, held ones first: leases decide who reads new entries, but an entry idle this long belongs to
     // a consumer that died (its lease may not have expired yet) and anyone may finish it. Order in PostgreSQL is
     // by seq, so a batch taken over alongside the shard's new holder is harmless (ON CONFLICT covers the rest).
@@ -149,10 +154,12 @@ export class RedisOutbox implements Outbox {
         )) as [string, RawEntry[], string[]?];
         out.push(...toEntries(shard, reply[1]));
       } catch (err) {
-        // No group (or no stream) means nothing was ever delivered from it: nothing to take over.
-        if (!isNoGroup(err)) throw err;
+        // No group (or no stream) means nothing was ever delivered from it: nothing to take over. A shard whose
+        // master is failing over is looked at again next time; the others go on.
+        if (!isNoGroup(err)) unreachable ??= err;
       }
     }
+    if (out.length === 0 && unreachable !== undefined) throw unreachable;
     return out;
   }
 
