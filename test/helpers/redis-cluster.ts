@@ -68,8 +68,14 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
   }
 }
 
-async function clusterOk(port: number): Promise<boolean> {
+function quietNode(port: number): Redis {
   const r = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on("error", () => {}); // a node not up (yet): the call fails and the caller polls again
+  return r;
+}
+
+async function clusterOk(port: number): Promise<boolean> {
+  const r = quietNode(port);
   try {
     await r.connect();
     const info = await r.cluster("INFO");
@@ -97,7 +103,7 @@ export async function startTestCluster(opts: { masters?: number; replicasPerMast
   };
   try {
     await Promise.all(ports.map((port) => waitFor(async () => {
-      const r = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const r = quietNode(port);
       try {
         await r.connect();
         return (await r.ping()) === "PONG";
