@@ -3,8 +3,9 @@
  * real one). Three instances on 3 masters: chat across instances (a direct
  * conversation and a room, resume after a disconnect, history after one
  * node's keys were flushed) and the judge (submissions through every
- * instance, one verdict each). Then a failover: 3 masters with a replica
- * each, two instances under chat load, the master serving the busiest
+ * instance, one verdict each). Then a failover: 3 masters with replicas
+ * (two each with WAIT 1, so the promoted one still has a replica to
+ * confirm writes; one each without), two instances under chat load, the master serving the busiest
  * conversation is SIGKILLed; its replica takes over and chat goes on. With
  * REDIS_WAIT_REPLICAS=1 every acknowledged message reaches PostgreSQL exactly
  * once, under the seq it was acknowledged with, in order. Without it the
@@ -133,4 +134,96 @@ describe.skipIf(!ok)("fault domain: three instances on a Redis Cluster", () => {
     expect(await admin.zcard(keys.jobLeases("problems"))).toBe(0);
     admin.disconnect();
   }, 90_000);
+});
+
+type Acked = { id: string; seq: number; conversation: string; sender: string; client_id: string; n: number };
+
+/**
+ * Six users write into three direct conversations through two instances, each retrying a refused send with
+ * the same client_id (as the web client does) until it is acknowledged; `killAfterMs` in, the master serving
+ * the first conversation's slot is SIGKILLed. Returns what was acknowledged and what PostgreSQL holds.
+ */
+async function failoverRun(waitReplicas: number) {
+  // WAIT n needs n replicas left after the promotion: one more than that per master.
+  const stack = await startStack(`ffail${waitReplicas}`, { replicas: waitReplicas + 1, instances: 2, env: { WORKER_CONCURRENCY: "0", REDIS_WAIT_REPLICAS: String(waitReplicas) } });
+  try {
+    const [A, B] = stack.servers as [ServerProcess, ServerProcess];
+    const users = await Promise.all(Array.from({ length: 6 }, (_, i) => registerOver((i % 2 ? B : A).base, `fo${i}`)));
+    const conversations: string[] = [];
+    for (let k = 0; k < 3; k++) {
+      const res = await json(A.base, "POST", "/chat/send", { to: users[2 * k + 1]!.user.id, content: "start", client_id: "start" }, users[2 * k]!.access_token);
+      conversations.push(res.json.message.conversation_id);
+    }
+    const acked: Acked[] = [];
+    let refused = 0;
+    let stop = false;
+    const sender = async (u: number) => {
+      const conversation = conversations[Math.floor(u / 2)]!;
+      for (let n = 0; !stop; n++) {
+        const client_id = `u${u}-${n}`;
+        for (let attempt = 0; ; attempt++) {
+          const via = (n + attempt + u) % 2 ? B : A;
+          const res = await json(via.base, "POST", "/chat/send", { conversation_id: conversation, content: `${client_id}`, client_id }, users[u]!.access_token).catch(() => null);
+          if (res?.status === 201) {
+            acked.push({ id: res.json.message.id, seq: res.json.message.seq, conversation, sender: users[u]!.user.id, client_id, n });
+            break;
+          }
+          refused++;
+          if (attempt > 300) throw new Error(`send ${client_id} never acknowledged: ${res?.status} ${res?.text}`);
+          await Bun.sleep(100);
+        }
+      }
+    };
+    const load = Promise.all(users.map((_, u) => sender(u)));
+    await Bun.sleep(2_000);
+    const victim = await stack.cluster.masterOf(keys.chatSeq(conversations[0]!));
+    const before = acked.length;
+    stack.cluster.kill(victim);
+    const killedAt = Date.now();
+    // Chat goes on once the replica took over: acknowledgements resume.
+    await waitFor("sends to be acknowledged again", () => acked.filter((m) => m.conversation === conversations[0]).length > before / 3 + 20 && acked.length > before + 60, 30_000);
+    const recoveredMs = Date.now() - killedAt;
+    await Bun.sleep(1_000);
+    stop = true;
+    await load;
+    await stack.cluster.healthy();
+    for (const s of [A, B]) await drained(s.base);
+    const rows = await stack.sql`select id, seq::int as seq, conversation_id, client_id from messages where client_id <> 'start'`;
+    return { acked, rows, refused, recoveredMs, victim, conversations };
+  } finally {
+    await stopStack(stack);
+  }
+}
+
+function judge(run: Awaited<ReturnType<typeof failoverRun>>) {
+  const byId = new Map(run.rows.map((r) => [r.id as string, r]));
+  const lost = run.acked.filter((m) => !byId.has(m.id));
+  const renumbered = run.acked.filter((m) => byId.has(m.id) && byId.get(m.id)!.seq !== m.seq);
+  const unordered: string[] = [];
+  for (const sender of new Set(run.acked.map((m) => m.sender))) {
+    const mine = run.acked.filter((m) => m.sender === sender).sort((x, y) => x.n - y.n);
+    for (let i = 1; i < mine.length; i++) if (mine[i]!.seq <= mine[i - 1]!.seq) unordered.push(`${mine[i - 1]!.client_id}@${mine[i - 1]!.seq} then ${mine[i]!.client_id}@${mine[i]!.seq}`);
+  }
+  const extra = run.rows.length - run.acked.length;
+  return { lost, renumbered, unordered, extra };
+}
+
+describe.skipIf(!ok)("fault domain: a Redis Cluster master fails over under chat load", () => {
+  test("with REDIS_WAIT_REPLICAS=1 every acknowledged message reaches PostgreSQL once, with its seq, in order", async () => {
+    const run = await failoverRun(1);
+    const { lost, renumbered, unordered, extra } = judge(run);
+    console.log(`failover (WAIT 1): ${run.acked.length} acknowledged, ${run.refused} refused and retried, replica serving after ${run.recoveredMs} ms; lost ${lost.length}, renumbered ${renumbered.length}, out of order ${unordered.length}, extra rows ${extra}`);
+    expect(run.refused).toBeGreaterThan(0); // the kill did hit the senders
+    expect(lost.map((m) => m.client_id)).toEqual([]);
+    expect(renumbered.map((m) => m.client_id)).toEqual([]);
+    expect(unordered).toEqual([]);
+    expect(extra).toBe(0);
+  }, 120_000);
+
+  test("without WAIT: what asynchronous replication may lose, measured", async () => {
+    const run = await failoverRun(0);
+    const { lost, renumbered, unordered, extra } = judge(run);
+    console.log(`failover (no WAIT): ${run.acked.length} acknowledged, ${run.refused} refused and retried, replica serving after ${run.recoveredMs} ms; lost ${lost.length}, renumbered ${renumbered.length}, out of order ${unordered.length}, extra rows ${extra}`);
+    expect(run.acked.length).toBeGreaterThan(0);
+  }, 120_000);
 });

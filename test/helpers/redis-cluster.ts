@@ -74,6 +74,19 @@ function quietNode(port: number): Redis {
   return r;
 }
 
+/** True for a replica, or a master with `n` replicas online. */
+async function replicasOnline(port: number, n: number): Promise<boolean> {
+  const r = quietNode(port);
+  try {
+    await r.connect();
+    const info = await r.info("replication");
+    if (/role:slave/.test(info)) return true;
+    return (info.match(/^slave\d+:.*state=online/gm) ?? []).length >= n;
+  } finally {
+    r.disconnect();
+  }
+}
+
 async function clusterOk(port: number): Promise<boolean> {
   const r = quietNode(port);
   try {
@@ -115,6 +128,8 @@ export async function startTestCluster(opts: { masters?: number; replicasPerMast
       "--cluster-replicas", String(replicas), "--cluster-yes"], { stdout: "pipe", stderr: "pipe" });
     if (create.exitCode !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
     await waitFor(async () => (await Promise.all(ports.map(clusterOk))).every(Boolean), 20_000, "cluster_state:ok on every node");
+    // A replica still in its first sync acknowledges no WAIT: wait until every master has its replicas online.
+    if (replicas > 0) await waitFor(async () => (await Promise.all(ports.map((p) => replicasOnline(p, replicas)))).every(Boolean), 20_000, "replicas in sync");
   } catch (err) {
     await stop();
     throw err;
