@@ -60,7 +60,8 @@ export async function openStores(config: Config, given: Partial<Stores> = {}, po
   await migrateDatabase(database);
   const engine = given.engine ?? (await createEngine({
     redisUrl: config.REDIS_URL, redisClusterNodes: config.REDIS_CLUSTER_NODES, waitReplicas: config.REDIS_WAIT_REPLICAS,
-    outboxLeaseMs: config.PERSIST_RECLAIM_MS, chatTtlSec: config.CHAT_CACHE_TTL_SEC,
+    // A dead instance's outbox shards wait this long for a new reader: short, and never past the reclaim time.
+    outboxLeaseMs: Math.min(config.PERSIST_RECLAIM_MS, 5_000), chatTtlSec: config.CHAT_CACHE_TTL_SEC,
   }));
   return { database, engine };
 }
