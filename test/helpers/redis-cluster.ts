@@ -22,6 +22,8 @@ export type TestCluster = {
   /** REDIS_CLUSTER_NODES for Huddle: every node, `127.0.0.1:port,...`. */
   nodes: string;
   ports: number[];
+  /** Process ids of the nodes (for CPU accounting in the bench). */
+  pids: number[];
   /** A Cluster client for setup and checks. */
   admin(): Cluster;
   /** The port of the master serving `key`'s slot now. */
@@ -143,6 +145,7 @@ export async function startTestCluster(opts: { masters?: number; replicasPerMast
   return {
     nodes: ports.map((p) => `127.0.0.1:${p}`).join(","),
     ports,
+    pids: nodes.map((n) => n.proc.pid),
     admin,
     async masterOf(key) {
       const c = admin();
