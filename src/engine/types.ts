@@ -50,7 +50,7 @@ export interface ChatStore {
    */
   append(m: NewMessage, opts?: AppendOptions): Promise<{ message: ChatMessage; duplicate: boolean }>;
 
-  /** Sets the counter to max(current, atLeast) atomically; creates it when missing. */
+  /** Sets the counter to max(current, atLeast) atomically; creates it when missing. On a cluster it fails with EngineFailoverError, as append. */
   seedSeq(conversationId: string, atLeast: number): Promise<void>;
 
   /**

@@ -116,12 +116,19 @@ export class RedisChatStore implements ChatStore {
     this.limiter = new RedisRateLimiter(conn);
   }
 
-  async append(m: NewMessage, opts: AppendOptions = {}): Promise<{ message: ChatMessage; duplicate: boolean }> {
-    if (!this.cluster) return this.appendOnce(m, opts);
+  append(m: NewMessage, opts: AppendOptions = {}): Promise<{ message: ChatMessage; duplicate: boolean }> {
+    return this.sendPath(() => this.appendOnce(m, opts));
+  }
+
+  /**
+   * The calls a send makes (append, and seedSeq before a retried append). On a cluster an unreachable slot means
+   * a failover in progress: see EngineFailoverError for why the caller must not fall back to PostgreSQL.
+   */
+  private async sendPath<T>(call: () => Promise<T>): Promise<T> {
+    if (!this.cluster) return call();
     try {
-      return await this.appendOnce(m, opts);
+      return await call();
     } catch (err) {
-      // On a cluster an unreachable slot means a failover in progress: see EngineFailoverError for why no fallback.
       if (err instanceof EngineUnavailableError) throw new EngineFailoverError(err.message, { cause: err });
       throw err;
     }
@@ -182,7 +189,7 @@ export class RedisChatStore implements ChatStore {
 
   async seedSeq(conversationId: string, atLeast: number): Promise<void> {
     if (!Number.isSafeInteger(atLeast) || atLeast < 0) throw new RangeError(`seedSeq: bad seq ${atLeast}`);
-    await guard(this.conn, (c) => SEED.run(c, [keys.chatSeq(conversationId)], [atLeast, this.ttlSec]));
+    await this.sendPath(() => guard(this.conn, (c) => SEED.run(c, [keys.chatSeq(conversationId)], [atLeast, this.ttlSec])));
   }
 
   async recent(conversationId: string): Promise<ChatMessage[] | null> {
