@@ -56,8 +56,10 @@ export class ShardLeases {
         await c.zremrangebyscore(keys.chatPersisters, "-inf", now - this.leaseMs);
         return c.zcard(keys.chatPersisters);
       });
-    } catch {
-      // The registry's master is failing over: keep the count we had.
+    } catch (err) {
+      // The registry's master is failing over: keep the count we had and read what we hold. Holding
+      // nothing, there is nothing to read either: the caller hears that the store is unavailable.
+      if (this.held.size === 0) throw err;
     }
     await Promise.all([...this.held].map(async (shard) => {
       const ok = await guard(this.conn, (c) => RENEW.run(c, [keys.chatPersistLease(shard)], [this.consumer, this.leaseMs])).catch(() => null);
