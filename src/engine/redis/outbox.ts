@@ -83,7 +83,8 @@ export class RedisOutbox implements Outbox {
   async read(consumer: string, count: number, blockMs: number): Promise<OutboxEntry[]> {
     if (this.closed) throw new Error("outbox is closed");
     const held = (await this.leasesOf(consumer).current()).filter((s) => this.shards.includes(s));
-    const block = Math.min(Math.max(0, Math.floor(blockMs)), MAX_BLOCK_MS);
+    // Never block past a third of a lease: the leases are renewed between reads.
+    const block = Math.min(Math.max(0, Math.floor(blockMs)), MAX_BLOCK_MS, Math.floor(this.leaseMs / 3));
     if (held.length === 0) {
       // Every shard is someone else's: look again when leases may have changed.
       if (block > 0) await Bun.sleep(Math.min(block, this.leaseMs / 3));
@@ -106,12 +107,16 @@ export class RedisOutbox implements Outbox {
       for (;;) {
         const replies = await Promise.allSettled(held.map((s) =>
           guard(this.conn, (c) => c.xreadgroup(...head, "STREAMS", streamOf(s), ">")) as Promise<[string, RawEntry[]][] | null>));
-        // One master failing over must not stop the shards on the others; only when none answers is it an error.
-        const failed = replies.filter((r) => r.status === "rejected");
-        if (failed.length === replies.length) throw (failed[0] as PromiseRejectedResult).reason;
         const out = replies.flatMap((r, i) => (r.status === "fulfilled" && r.value?.[0] ? toEntries(held[i]!, r.value[0][1]) : []));
-        if (failed.length > 0 && out.length === 0) throw (failed[0] as PromiseRejectedResult).reason;
-        if (out.length > 0 || Date.now() >= until || this.closed) return out;
+        // Entries delivered are returned whatever else failed (left unreturned they would wait for claimStale).
+        if (out.length > 0) return out;
+        // One master failing over must not stop the shards on the others: only a lost group (recreated by
+        // the caller) or no shard answering at all is an error.
+        const failed = replies.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
+        const lostGroup = failed.find(isNoGroup);
+        if (lostGroup !== undefined) throw lostGroup;
+        if (failed.length > 0 && failed.length === replies.length) throw failed[0];
+        if (Date.now() >= until || this.closed) return out;
         await Bun.sleep(Math.min(POLL_MS, until - Date.now()));
       }
     }
