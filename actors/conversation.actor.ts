@@ -9,6 +9,11 @@
  * so a restart resubscribes for the same sockets. What a follower is and how
  * an event reaches it (own echoes, typing exclusion, replays) is the chat
  * module's business: this actor knows followers only by id.
+ *
+ * On a Redis Cluster the subscription is a sharded one (SSUBSCRIBE on the
+ * master serving the conversation's slot). The broker keeps it there when
+ * the slot moves or its master fails over, and then calls its onReconnect
+ * callbacks, so the followers resync by seq as after any reconnect.
  */
 import { Actor } from "./kernel";
 import type { Unsubscribe } from "../src/engine/types";

@@ -1,7 +1,9 @@
 /**
- * Moves chat messages from the outbox (`chat:persist`, group `persister`)
- * into PostgreSQL in batches, through the BatchWriter the chat module hands
- * it. An entry is acknowledged only after the writer's transaction committed,
+ * Moves chat messages from the outbox (group `persister`; on Redis the
+ * `chat:persist:{persist-<n>}` shards this instance holds a lease on, which
+ * the Outbox port manages: a dead instance's shards are taken over when its
+ * leases lapse) into PostgreSQL in batches, through the BatchWriter the chat
+ * module hands it. An entry is acknowledged only after the writer's transaction committed,
  * so a crash anywhere re-delivers it and the writer's ON CONFLICT makes the
  * re-delivery harmless. Entries left pending by a dead instance are reclaimed
  * after PERSIST_RECLAIM_MS.

@@ -24,8 +24,8 @@ export async function migrateCommand(config: Config): Promise<void> {
  * (the memory engine's dead letters live and die with the server process).
  */
 export async function outboxReplayCommand(config: Config): Promise<number> {
-  if (!config.REDIS_URL) {
-    console.error("huddle: outbox replay needs REDIS_URL (without Redis, dead letters live in the server process only)");
+  if (!config.REDIS_URL && !config.REDIS_CLUSTER_NODES) {
+    console.error("huddle: outbox replay needs REDIS_URL or REDIS_CLUSTER_NODES (without Redis, dead letters live in the server process only)");
     return 1;
   }
   const stores = await openStores(config, {}, 2);

@@ -16,6 +16,9 @@ import { isSecretName, redactSecrets } from "./lib/redact";
 const Int = (def: number, min: number, max: number, description: string) =>
   t.Integer({ default: def, minimum: min, maximum: max, description });
 
+/** One REDIS_CLUSTER_NODES entry: `host:port`, or a redis(s):// URL with credentials. */
+const CLUSTER_NODE = "(?:rediss?://[^,\\s]+|[^,\\s:/@]+:[0-9]{1,5})";
+
 export const ConfigSchema = t.Object({
   NODE_ENV: t.Union([t.Literal("development"), t.Literal("production"), t.Literal("test")], { default: "development" }),
   PORT: Int(3000, 0, 65535, "HTTP port"),
@@ -26,6 +29,8 @@ export const ConfigSchema = t.Object({
   }),
   DATABASE_DIRECT_URL: t.Optional(t.String({ pattern: "^postgres(ql)?://", description: "PostgreSQL itself, for migrations, the SQL sandbox and anything needing a session; default DATABASE_URL" })),
   REDIS_URL: t.Optional(t.String({ pattern: "^rediss?://", description: "Redis; absent -> in-process memory engine" })),
+  REDIS_CLUSTER_NODES: t.Optional(t.String({ pattern: `^${CLUSTER_NODE}(,${CLUSTER_NODE})*$`, description: "Redis Cluster seed nodes host:port,... (one may be a rediss?:// URL carrying password/TLS); used instead of REDIS_URL" })),
+  REDIS_WAIT_REPLICAS: Int(0, 0, 16, "a chat message is acknowledged only once this many Redis replicas have it (WAIT); 0 = don't wait"),
   DATA_DIR: t.String({ default: "./data", minLength: 1 }),
   JWT_SECRET: t.Optional(t.String({ minLength: 32, description: "HMAC secret for tokens, at least 32 chars" })),
   LOG_LEVEL: t.Union(["trace", "debug", "info", "warn", "error", "silent"].map((l) => t.Literal(l)), { default: "info" }),

@@ -59,7 +59,11 @@ export async function openStores(config: Config, given: Partial<Stores> = {}, po
   const database = given.database ?? (await openDatabase(databaseOptions(config, poolSize)));
   // Migrations take an advisory lock: over a session (DATABASE_DIRECT_URL behind a transaction pooler).
   await migrateDatabase(database);
-  const engine = given.engine ?? (await createEngine({ redisUrl: config.REDIS_URL, chatTtlSec: config.CHAT_CACHE_TTL_SEC }));
+  const engine = given.engine ?? (await createEngine({
+    redisUrl: config.REDIS_URL, redisClusterNodes: config.REDIS_CLUSTER_NODES, waitReplicas: config.REDIS_WAIT_REPLICAS,
+    // A dead instance's outbox shards wait this long for a new reader: short, and never past the reclaim time.
+    outboxLeaseMs: Math.min(config.PERSIST_RECLAIM_MS, 5_000), chatTtlSec: config.CHAT_CACHE_TTL_SEC,
+  }));
   return { database, engine };
 }
 

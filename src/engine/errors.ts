@@ -27,3 +27,29 @@ export class SeqMissingError extends Error {
     super(`sequence counter for conversation ${conversationId} is missing; seed it from PostgreSQL`);
   }
 }
+
+/**
+ * The sender's rate limit refused the append (ChatStore.append with a limit);
+ * nothing was written. `retryAfterMs`: when enough tokens are back.
+ */
+export class RateLimitedError extends Error {
+  override readonly name = "RateLimitedError";
+  constructor(readonly retryAfterMs: number) {
+    super(`rate limited; retry in ${retryAfterMs} ms`);
+  }
+}
+
+/**
+ * A Redis Cluster could not take the append now (a master failing over, a
+ * slot moving, or a write not confirmed by REDIS_WAIT_REPLICAS replicas).
+ * Unlike EngineUnavailableError the caller must not fall back to PostgreSQL:
+ * the promoted replica keeps allocating seqs, so a message written around it
+ * would clash with one already acknowledged. Answer 503 and let the client
+ * retry (with its client_id, a retry of a write that did land returns it).
+ */
+export class EngineFailoverError extends Error {
+  override readonly name = "EngineFailoverError";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

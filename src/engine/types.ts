@@ -34,10 +34,23 @@ export interface ChatStore {
    * Throws `SeqMissingError` when the counter is missing; nothing is written.
    * Seqs are strictly increasing without gaps per conversation, also under
    * concurrent appends from many processes.
+   *
+   * With `opts.limit`, first takes a token from that bucket (the same bucket
+   * RateLimiter.take uses) and throws `RateLimitedError` without writing
+   * anything when it is empty; a retry answered as a duplicate takes none
+   * (on a single Redis all of it is one script, one round trip).
+   *
+   * On a Redis Cluster it throws `EngineFailoverError` instead of
+   * EngineUnavailableError (see there: the caller must not fall back). There
+   * the outbox entry is a second call (its shard is in another slot), and a
+   * retry answered as a duplicate queues the message again: if the first
+   * attempt died between the two calls, the retry's acknowledgement must
+   * still bring it to PostgreSQL, where a second entry of the same id is a
+   * no-op. Nothing else is stored or published again.
    */
-  append(m: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }>;
+  append(m: NewMessage, opts?: AppendOptions): Promise<{ message: ChatMessage; duplicate: boolean }>;
 
-  /** Sets the counter to max(current, atLeast) atomically; creates it when missing. */
+  /** Sets the counter to max(current, atLeast) atomically; creates it when missing. On a cluster it fails with EngineFailoverError, as append. */
   seedSeq(conversationId: string, atLeast: number): Promise<void>;
 
   /**
@@ -65,12 +78,20 @@ export interface ChatStore {
   conversationsOf(userId: string): Promise<string[]>;
 }
 
+/** The sender's rate limit, taken by the append itself (see ChatStore.append). */
+export type AppendOptions = { limit?: { scope: string; id: string; rule: RateLimitRule } };
+
 export type OutboxEntry = { id: string; message: ChatMessage };
 
 /**
- * The persist outbox (`chat:persist`, consumer group `persister`). Each entry
- * is delivered to one consumer at a time and stays until acknowledged; an
- * entry delivered to a consumer that died is recovered with `claimStale`.
+ * The persist outbox (consumer group `persister`). Each entry is delivered to
+ * one consumer at a time and stays until acknowledged; an entry delivered to
+ * a consumer that died is recovered with `claimStale`. Entries of one
+ * conversation come out in seq order. On Redis the outbox is split into
+ * shards (`chat:persist:{persist-<n>}`, a conversation always in the same
+ * one); each consumer reads the shards it holds a lease on, so several
+ * instances share the work and a dead instance's shards are taken over once
+ * its leases expire. `pending` and `oldestAgeMs` cover every shard.
  */
 export interface Outbox {
   /** Creates the consumer group (and the stream) if missing; idempotent. */

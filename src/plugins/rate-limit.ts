@@ -9,7 +9,10 @@ import type { RateLimiter } from "../engine/types";
 import { rateLimited } from "./metrics";
 
 export type Bucket = { capacity: number; refillPerSec: number };
-export type RateLimit = (scope: string, id: string, cost?: number) => Promise<void>;
+export type RateLimit = ((scope: string, id: string, cost?: number) => Promise<void>) & {
+  /** The bucket of `scope` (undefined: not limited), for a store that takes the token itself (ChatStore.append). */
+  bucket?(scope: string): Bucket | undefined;
+};
 export type RefundableRateLimit = RateLimit & {
   /** Returns tokens a call took, for takes that turn out not to count (a correct password). Best effort. */
   refund(scope: string, id: string, cost?: number): Promise<void>;
@@ -58,7 +61,7 @@ export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bu
     // Failing to give a token back only makes the limit stricter for a while; never fail the request.
     await limiter.refund(scope, id, { ...bucket, cost }).catch((err) => log.warn({ err, scope }, "rate limiter refund failed"));
   };
-  return Object.assign(take, { refund });
+  return Object.assign(take, { refund, bucket: (scope: string) => buckets[scope] });
 }
 
 /** Every bucket scaled by `factor` (RATE_LIMIT_SCALE), for load tests and trusted deployments. */

@@ -1,7 +1,8 @@
 /**
  * The hot store as operators watch it (seed 002: Redis memory and the Redis ->
  * PostgreSQL sync), read at scrape time: the outbox backlog and the age of its
- * oldest unpersisted message, Redis' used and maximum memory. And the /ready
+ * oldest unpersisted message (over every outbox shard: the Outbox port sums
+ * them), Redis' used and maximum memory (over every master on a cluster). And the /ready
  * check that warns (without failing) when Redis may evict or lose acknowledged
  * messages in production.
  */

@@ -99,8 +99,8 @@ describe.skipIf(!ok)("fault: the judge process is SIGKILLed with jobs in flight"
         expect(view.json.verdict).toBe(s.frames.find((f) => f.type === "problem.result" && f.job_id === id).verdict);
       }
     }
-    expect(await redis.llen("problems:queue")).toBe(0);
-    expect(await redis.zcard("problems:leases")).toBe(0);
+    expect(await redis.llen("{problems}:queue")).toBe(0);
+    expect(await redis.zcard("{problems}:leases")).toBe(0);
     const retried = done.filter((x) => x.attempts > 1).length;
     console.log(`judge crash: ${jobs.length} jobs, ${inFlight} processing at SIGKILL, all terminal ${recoveredMs} ms later, ${retried} needed another attempt, verdicts: ${[...new Set(done.map((x) => x.verdict))].join(", ")}`);
   }, 90_000);
@@ -133,8 +133,8 @@ describe.skipIf(!ok)("fault: the judge process is SIGKILLed with jobs in flight"
     expect(frame.error).toContain("3 times");
     await Bun.sleep(300);
     expect(s.frames.filter((f) => f.type === "problem.result")).toHaveLength(1);
-    expect(await redis.llen("problems:queue")).toBe(0);
-    expect(await redis.zcard("problems:leases")).toBe(0);
+    expect(await redis.llen("{problems}:queue")).toBe(0);
+    expect(await redis.zcard("{problems}:leases")).toBe(0);
     console.log(`judge poison job: killed the worker during attempts 1, 2 and 3; failed as internal_error after ${Date.now() - t0} ms`);
   }, 120_000);
 });

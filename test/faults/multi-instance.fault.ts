@@ -65,8 +65,8 @@ describe.skipIf(!ok)("fault domain: three instances", () => {
     expect(seqs).toEqual(Array.from({ length: 100 }, (_, i) => i + 2));
 
     // B holds the chat:{id} subscription only while its socket follows the conversation.
-    const channels = async () => (await redis.call("PUBSUB", "CHANNELS", `chat:${cid}`)) as string[];
-    expect(await channels()).toEqual([`chat:${cid}`]);
+    const channels = async () => (await redis.call("PUBSUB", "CHANNELS", `chat:{${cid}}`)) as string[];
+    expect(await channels()).toEqual([`chat:{${cid}}`]);
     sb.close();
     await sb.waitClose();
     for (let i = 0; i < 50 && (await channels()).length > 0; i++) await Bun.sleep(20);

@@ -5,6 +5,7 @@
  * the process exits, and it exits with status 0 within a bound. A new instance
  * then finishes whatever was handed back.
  */
+import { OUTBOX_SHARDS, chatPersistShard } from "../../src/engine/redis/keys";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import postgres from "postgres";
@@ -99,15 +100,15 @@ describe.skipIf(!ok)("fault: SIGTERM under load", () => {
     // The outbox was flushed by the exiting process itself: every acknowledged message is in PostgreSQL now.
     const r = new Redis(redis.url);
     cleanup.push(async () => r.disconnect());
-    expect(await r.xlen("chat:persist")).toBe(0);
+    for (let shard = 0; shard < OUTBOX_SHARDS; shard++) expect(await r.xlen(chatPersistShard(shard))).toBe(0);
     const stored = new Set((await sql`select id from messages`).map((x) => x.id as string));
     expect([...acked].filter((id) => !stored.has(id))).toEqual([]);
     expect(stored.size).toBe(acked.size);
     // Jobs: finished, or back in the queue for the next instance; none left leased to the dead process.
     const states = await sql`select id, status from submissions where id in ${sql(jobs)}`;
     const finished = states.filter((x) => x.status === "completed" || x.status === "failed").length;
-    expect(await r.zcard("problems:leases")).toBe(0);
-    const queued = (await r.lrange("problems:queue", 0, -1)).length;
+    expect(await r.zcard("{problems}:leases")).toBe(0);
+    const queued = (await r.lrange("{problems}:queue", 0, -1)).length;
     expect(finished + queued).toBe(jobs.length);
 
     server = await spawnServer(env);

@@ -16,18 +16,21 @@ export type TestRuntime = Runtime & { port: number; base: string; wsBase: string
 export const generousBuckets = () =>
   Object.fromEntries(Object.keys(DEFAULT_BUCKETS).map((k) => [k, { capacity: 10_000, refillPerSec: 10_000 }]));
 
-export async function buildTestRuntime(driver: Driver, opts: { redisDb?: number; listen?: boolean; config?: Record<string, string>; buckets?: Record<string, { capacity: number; refillPerSec: number }>; modules?: Given["modules"]; fileProcessor?: Given["fileProcessor"]; engineInstance?: string } = {}): Promise<TestRuntime> {
+export async function buildTestRuntime(driver: Driver, opts: { redisDb?: number; listen?: boolean; config?: Record<string, string>; buckets?: Record<string, { capacity: number; refillPerSec: number }>; modules?: Given["modules"]; fileProcessor?: Given["fileProcessor"]; engineInstance?: string; clusterNodes?: string } = {}): Promise<TestRuntime> {
   const redisUrl = opts.redisDb !== undefined ? redisDbUrl(opts.redisDb) : undefined;
   if (redisUrl) {
     const r = new Redis(redisUrl);
     await r.flushdb();
     r.disconnect();
   }
-  const config = testConfig({ ...(redisUrl ? { REDIS_URL: redisUrl } : {}), CONVERSATION_IDLE_MS: "500", ...opts.config });
+  const config = testConfig({
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}), ...(opts.clusterNodes ? { REDIS_CLUSTER_NODES: opts.clusterNodes } : {}),
+    CONVERSATION_IDLE_MS: "500", ...opts.config,
+  });
   const { database, drop } = await openTestDatabase(driver);
   // A named engine instance lets a test find (and kill) its Redis connections in CLIENT LIST.
   const engine = await createEngine({
-    redisUrl, chatTtlSec: config.CHAT_CACHE_TTL_SEC,
+    redisUrl, redisClusterNodes: opts.clusterNodes, chatTtlSec: config.CHAT_CACHE_TTL_SEC,
     ...(opts.engineInstance ? { instance: opts.engineInstance, maxBackoffMs: 100 } : {}),
   });
   const rt = await startRuntime(config, {

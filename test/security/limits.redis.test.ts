@@ -51,16 +51,16 @@ describe.skipIf(!ok)("rate limits across instances (PostgreSQL + Redis db 13)", 
     const apps = [a.app, b, a.app, b];
     for (const [i, app] of apps.entries()) {
       // A different "IP" bucket is not in play: login-ip is keyed "local" for app.handle, so spread it out first.
-      await redis.del("ratelimit:login-ip:local");
+      await redis.del("ratelimit:login-ip:{local}");
       expect((await call(app, "POST", "/auth/login", { body: { username: i % 2 ? `${user.username}@example.com` : user.username, password: "wrong password" } })).status).toBe(401);
     }
-    await redis.del("ratelimit:login-ip:local");
+    await redis.del("ratelimit:login-ip:{local}");
     expect429(await call(b, "POST", "/auth/login", { body: { username: user.username, password: user.password } }), "account locked on b");
     expect429(await call(a.app, "POST", "/auth/login", { body: { username: user.username, password: user.password } }), "account locked on a");
   }, 30_000);
 
   test("login per IP: the third instance-hop does not reset the count", async () => {
-    await redis.del("ratelimit:login-ip:local");
+    await redis.del("ratelimit:login-ip:{local}");
     const before = await metric(a.app, "huddle_rate_limited_total", { scope: "login-ip" });
     for (const app of [a.app, b, a.app]) expect((await call(app, "POST", "/auth/login", { body: { username: `ghost${Math.random()}`, password: "wrong password" } })).status).toBe(401);
     expect429(await call(b, "POST", "/auth/login", { body: { username: "ghost", password: "wrong password" } }), "ip on b");

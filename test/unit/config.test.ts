@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../src/config";
+import { parseClusterNodes } from "../../src/engine";
 
 const dir = () => mkdtempSync(join(tmpdir(), "huddle-cfg-"));
 
@@ -20,7 +21,18 @@ describe("config", () => {
     expect(() => loadConfig({ DATA_DIR: dir(), PORT: "70000" })).toThrow(/PORT/);
     expect(() => loadConfig({ DATA_DIR: dir(), REDIS_URL: "http://nope" })).toThrow(/REDIS_URL/);
     expect(() => loadConfig({ DATA_DIR: dir(), LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
+    expect(() => loadConfig({ DATA_DIR: dir(), REDIS_CLUSTER_NODES: "10.0.0.1:6379,10.0.0.2" })).toThrow(/REDIS_CLUSTER_NODES/);
     expect(() => loadConfig({ DATA_DIR: dir(), JWT_SECRET: "short" })).toThrow(ConfigError);
+  });
+
+  test("REDIS_CLUSTER_NODES: seed nodes, one of them may carry the password and TLS for all", () => {
+    const c = loadConfig({ DATA_DIR: dir(), REDIS_CLUSTER_NODES: "10.0.0.1:7000,rediss://:s3cret@node-b:7001", REDIS_WAIT_REPLICAS: "1" });
+    expect(c.REDIS_WAIT_REPLICAS).toBe(1);
+    expect(parseClusterNodes(c.REDIS_CLUSTER_NODES!)).toEqual({
+      url: "rediss://:s3cret@node-b:7001",
+      clusterNodes: [{ host: "10.0.0.1", port: 7000 }, { host: "node-b", port: 7001 }],
+    });
+    expect(parseClusterNodes("a:1,b:2").url).toBe("redis://a:1");
   });
 
   test("development secret is generated once and kept in DATA_DIR", () => {

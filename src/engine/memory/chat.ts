@@ -1,9 +1,9 @@
 /** In-process ChatStore; see the port in ../types.ts for the guarantees. */
-import { SeqMissingError } from "../errors";
+import { RateLimitedError, SeqMissingError } from "../errors";
 import { IDEMPOTENCY_TTL_SEC, chatChannel } from "../names";
-import { RECENT_LIMIT, type ChatMessage, type ChatStore, type NewMessage } from "../types";
+import { RECENT_LIMIT, type AppendOptions, type ChatMessage, type ChatStore, type NewMessage } from "../types";
 import type { MemoryBroker } from "./broker";
-import { ExpiringMap } from "./misc";
+import { ExpiringMap, type MemoryRateLimiter } from "./misc";
 import type { MemoryOutbox } from "./outbox";
 
 export class MemoryChatStore implements ChatStore {
@@ -16,16 +16,21 @@ export class MemoryChatStore implements ChatStore {
   constructor(
     private readonly outbox: MemoryOutbox,
     private readonly broker: MemoryBroker,
+    private readonly limiter: MemoryRateLimiter,
   ) {}
 
   // Synchronous body: nothing can interleave, which is what the Lua script buys on Redis.
-  async append(m: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean }> {
+  async append(m: NewMessage, opts: AppendOptions = {}): Promise<{ message: ChatMessage; duplicate: boolean }> {
     const cid = m.conversation_id;
     const recordKey = m.client_id === null ? null : JSON.stringify([cid, m.sender_id, m.client_id]);
     const prior = recordKey === null ? undefined : this.sent.get(recordKey);
     if (prior !== undefined) return { message: JSON.parse(prior) as ChatMessage, duplicate: true };
     const last = this.seqs.get(cid);
     if (last === undefined) throw new SeqMissingError(cid);
+    if (opts.limit) {
+      const decision = this.limiter.takeNow(opts.limit.scope, opts.limit.id, opts.limit.rule);
+      if (!decision.allowed) throw new RateLimitedError(decision.retryAfterMs);
+    }
     const message: ChatMessage = {
       id: m.id,
       conversation_id: cid,

@@ -18,16 +18,17 @@ export function createMemoryEngine(): Engine {
     return store;
   };
   let closing: Promise<void> | undefined;
+  const rateLimiter = new MemoryRateLimiter();
 
   return {
     kind: "memory",
-    chat: new MemoryChatStore(outbox, broker),
+    chat: new MemoryChatStore(outbox, broker, rateLimiter),
     outbox,
     deadLetters: new MemoryDeadLetters(),
     broker,
     presence: new MemoryPresence(),
     results: new MemoryResultCache(resultsOf("problems")),
-    rateLimiter: new MemoryRateLimiter(),
+    rateLimiter,
     queue(name: string) {
       if (closing) throw new Error("engine is closed");
       let q = queues.get(name);

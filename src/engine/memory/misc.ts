@@ -71,6 +71,11 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly buckets = new ExpiringMap<Bucket>();
 
   async take(scope: string, id: string, rule: RateLimitRule): Promise<RateLimitDecision> {
+    return this.takeNow(scope, id, rule);
+  }
+
+  /** Synchronous, so the chat store can take a sender's token inside its (equally synchronous) append. */
+  takeNow(scope: string, id: string, rule: RateLimitRule): RateLimitDecision {
     const cost = checkRule(rule);
     const key = `${scope}:${id}`;
     const now = Date.now();

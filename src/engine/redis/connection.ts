@@ -5,11 +5,16 @@
  * and a reconnect loop that never gives up (capped backoff), so the engine
  * works again when Redis returns without being recreated.
  */
-import Redis from "ioredis";
+import Redis, { Cluster, type ClusterNode } from "ioredis";
 import { EngineUnavailableError } from "../errors";
+
+/** A connection to a single Redis, or a Cluster client (which routes each command to its slot's master). */
+export type Conn = Redis | Cluster;
 
 export type ConnectionSettings = {
   url: string;
+  /** Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES); `url` then only carries credentials and TLS. */
+  clusterNodes?: ClusterNode[];
   /** Per connection attempt. */
   connectTimeoutMs: number;
   /** Upper bound for a non-blocking command's reply. */
@@ -27,7 +32,7 @@ export type ConnectionRole = "command" | "subscriber" | "blocking";
 // "connection is connecting" alone does not tell an operator that the
 // password is wrong (WRONGPASS) or the server's certificate is not trusted,
 // and ioredis keeps retrying such a connection instead of failing it.
-const lastError = new WeakMap<Redis, string>();
+const lastError = new WeakMap<Conn, string>();
 
 /**
  * Every role gets the same URL, so TLS (`rediss://`) and credentials
@@ -61,11 +66,78 @@ export function openConnection(settings: ConnectionSettings, role: ConnectionRol
 }
 
 /**
+ * The Cluster counterpart of openConnection, with the same fail-fast rules.
+ * Credentials and TLS come from `settings.url` (the first REDIS_CLUSTER_NODES
+ * entry written as a URL) and apply to every node. During a failover the
+ * client re-reads the slot map on MOVED/CLUSTERDOWN; a command meanwhile
+ * fails fast (no offline queue) and the caller decides what to do.
+ */
+export function openCluster(settings: ConnectionSettings, role: ConnectionRole, name: string): Cluster {
+  const url = new URL(settings.url);
+  const tls = url.protocol === "rediss:" ? { servername: url.hostname } : undefined;
+  const conn = new Cluster(settings.clusterNodes ?? [], {
+    enableOfflineQueue: false,
+    enableReadyCheck: true,
+    scaleReads: "master",
+    // A few quick redirections while a replica is promoted; past them the call fails and the caller decides.
+    maxRedirections: 8,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: settings.connectTimeoutMs,
+    clusterRetryStrategy: (attempt) =>
+      Math.min(settings.maxBackoffMs, 50 * 2 ** Math.min(attempt, 10)) + Math.floor(Math.random() * 50),
+    redisOptions: {
+      connectionName: `huddle:${settings.instance}:${name}`,
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      tls,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      connectTimeout: settings.connectTimeoutMs,
+      commandTimeout: role === "blocking" ? undefined : settings.commandTimeoutMs,
+    },
+  });
+  conn.on("error", (err: Error) => lastError.set(conn, err.message));
+  conn.on("ready", () => lastError.delete(conn));
+  return conn;
+}
+
+/**
+ * A plain connection to one cluster node ("host:port"), with the cluster's
+ * credentials and TLS: the sharded broker subscribes on the node that owns
+ * a channel's slot.
+ */
+export function openNodeConnection(settings: ConnectionSettings, nodeKey: string, name: string): Redis {
+  const cut = nodeKey.lastIndexOf(":");
+  const url = new URL(settings.url);
+  url.hostname = nodeKey.slice(0, cut);
+  url.port = nodeKey.slice(cut + 1);
+  return openConnection({ ...settings, url: url.toString() }, "subscriber", name);
+}
+
+/** CRC16 (XMODEM) of the hash tag mod 16384: the slot Redis Cluster puts a key or shard channel in. */
+export function slotOf(key: string): number {
+  const open = key.indexOf("{");
+  if (open >= 0) {
+    const close = key.indexOf("}", open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of new TextEncoder().encode(key)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+/**
  * Resolves once `conn` is ready, or when its current connection attempt
  * failed, or after `timeoutMs`, whichever comes first. Never rejects: callers
  * go through `guard`, which reports a connection that is still not ready.
  */
-export function settle(conn: Redis, timeoutMs: number): Promise<void> {
+export function settle(conn: Conn, timeoutMs: number): Promise<void> {
   if (conn.status === "ready") return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -83,7 +155,7 @@ export function settle(conn: Redis, timeoutMs: number): Promise<void> {
 }
 
 // Replies meaning "this server cannot serve now" rather than "bad request".
-const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|OOM|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF)\b/;
+const UNAVAILABLE_REPLY = /^(LOADING|BUSY|MASTERDOWN|READONLY|OOM|CLUSTERDOWN|TRYAGAIN|NOREPLICAS|MISCONF|MOVED|ASK)\b/;
 
 /** Maps a failure from ioredis to EngineUnavailableError, except genuine command errors and our own bugs. */
 export function toEngineError(err: unknown): unknown {
@@ -95,7 +167,7 @@ export function toEngineError(err: unknown): unknown {
 }
 
 /** Runs one Redis call on `conn`, failing fast when it is not connected. */
-export async function guard<T>(conn: Redis, call: (conn: Redis) => Promise<T>): Promise<T> {
+export async function guard<C extends Conn, T>(conn: C, call: (conn: C) => Promise<T>): Promise<T> {
   if (conn.status !== "ready") {
     const why = lastError.get(conn);
     throw new EngineUnavailableError(`Redis unavailable: connection is ${conn.status}${why ? ` (last error: ${why})` : ""}`);
@@ -108,7 +180,7 @@ export async function guard<T>(conn: Redis, call: (conn: Redis) => Promise<T>): 
 }
 
 /** Disconnects without waiting for replies and stops reconnecting; never throws. */
-export function closeQuietly(conn: Redis): void {
+export function closeQuietly(conn: Conn): void {
   try {
     conn.disconnect(false);
   } catch {
@@ -126,7 +198,7 @@ export class LuaScript {
     this.sha = new Bun.CryptoHasher("sha1").update(source).digest("hex");
   }
 
-  async run(conn: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+  async run(conn: Conn, keys: string[], args: (string | number)[]): Promise<unknown> {
     try {
       return await conn.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

@@ -1,11 +1,10 @@
 /** DeadLetters on the `chat:persist:dead` stream; see the port in ../types.ts. */
-import type Redis from "ioredis";
 import type { ChatMessage, DeadLetter, DeadLetters } from "../types";
-import { guard } from "./connection";
+import { guard, type Conn } from "./connection";
 import * as keys from "./keys";
 
 export class RedisDeadLetters implements DeadLetters {
-  constructor(private readonly conn: Redis) {}
+  constructor(private readonly conn: Conn) {}
 
   async add(message: ChatMessage, reason: string): Promise<void> {
     await guard(this.conn, (c) => c.xadd(keys.chatDeadLetters, "*", "m", JSON.stringify(message), "err", reason, "at", new Date().toISOString()));

@@ -1,12 +1,11 @@
 /** Presence, result cache and rate limiter on Redis; see the ports in ../types.ts. */
-import type Redis from "ioredis";
 import { checkRule } from "../rate-rule";
 import type { Presence, RateLimitDecision, RateLimiter, RateLimitRule, ResultCache } from "../types";
-import { guard, LuaScript } from "./connection";
+import { guard, LuaScript, type Conn } from "./connection";
 import * as keys from "./keys";
 
 export class RedisPresence implements Presence {
-  constructor(private readonly conn: Redis) {}
+  constructor(private readonly conn: Conn) {}
 
   async setOnline(userId: string, ttlSec: number): Promise<void> {
     await guard(this.conn, (c) => c.set(keys.userOnline(userId), "1", "EX", ttlSec));
@@ -18,14 +17,17 @@ export class RedisPresence implements Presence {
 
   async online(userIds: string[]): Promise<Set<string>> {
     if (userIds.length === 0) return new Set();
-    const flags = await guard(this.conn, (c) => c.mget(userIds.map(keys.userOnline)));
+    // Each flag is in its user's slot: a cluster refuses a cross-slot MGET, so one GET each (pipelined by ioredis).
+    const flags = await guard(this.conn, (c) =>
+      c.isCluster ? Promise.all(userIds.map((u) => c.get(keys.userOnline(u)))) : c.mget(userIds.map(keys.userOnline)),
+    );
     return new Set(userIds.filter((_, i) => flags[i] !== null));
   }
 }
 
 export class RedisResultCache implements ResultCache {
   constructor(
-    private readonly conn: Redis,
+    private readonly conn: Conn,
     private readonly queue: string,
   ) {}
 
@@ -76,7 +78,7 @@ return 1
 `);
 
 export class RedisRateLimiter implements RateLimiter {
-  constructor(private readonly conn: Redis) {}
+  constructor(private readonly conn: Conn) {}
 
   async take(scope: string, id: string, rule: RateLimitRule): Promise<RateLimitDecision> {
     const cost = checkRule(rule);

@@ -12,9 +12,8 @@
  * job in the holding list, where the reaper finds it; if the reaper took it
  * back first, the script finds nothing to remove and the worker gets no job.
  */
-import type Redis from "ioredis";
 import type { Job, JobClaimer, JobQueue } from "../types";
-import { closeQuietly, guard, settle } from "./connection";
+import { closeQuietly, guard, settle, type Conn } from "./connection";
 import * as keys from "./keys";
 import { MAX_BLOCK_MS } from "./outbox";
 import { CLAIM_NOW, COMPLETE, COMPLETE_AND_CLAIM, EXTEND, LEASE, RECOVER, RELEASE, REQUEUE } from "./queue-scripts";
@@ -41,8 +40,8 @@ export class RedisJobQueue implements JobQueue {
 
   constructor(
     readonly name: string,
-    private readonly conn: Redis,
-    private readonly openBlocking: (name: string) => Redis,
+    private readonly conn: Conn,
+    private readonly openBlocking: (name: string)  => Conn,
     private readonly connectTimeoutMs: number,
   ) {}
 
@@ -152,7 +151,7 @@ class RedisClaimer implements JobClaimer {
   constructor(
     private readonly queue: string,
     readonly workerId: string,
-    private readonly conn: Redis,
+    private readonly conn: Conn,
     connectTimeoutMs: number,
     private readonly onClose: () => void,
   ) {

@@ -7,10 +7,11 @@
  * When Redis is unreachable, messages go straight to PostgreSQL with the seq
  * taken from conversations.last_seq, and only local sockets get them.
  */
-import { BadRequest, NotFound } from "../../errors";
-import { EngineUnavailableError, SeqMissingError } from "../../engine/errors";
+import { BadRequest, NotFound, ServiceUnavailable, TooManyRequests } from "../../errors";
+import { EngineFailoverError, EngineUnavailableError, RateLimitedError, SeqMissingError } from "../../engine/errors";
+import { rateLimited } from "../../plugins/metrics";
 import { isDatabaseUnavailable, isForeignKeyViolation } from "../../db/errors";
-import type { ChatMessage, Engine, NewMessage } from "../../engine/types";
+import type { AppendOptions, ChatMessage, Engine, NewMessage } from "../../engine/types";
 import { chatChannel, userChannel } from "../../engine/names";
 import type { RateLimit } from "../../plugins/rate-limit";
 import { log } from "../../lib/log";
@@ -137,7 +138,9 @@ export class ChatService {
     if (content.length === 0 || content.length > MAX_CONTENT) {
       throw new BadRequest(`content must be 1..${MAX_CONTENT} characters after trimming`, [{ field: "content", message: `length ${content.length}` }]);
     }
-    if (!opts.unlimited) await this.limit("send", userId);
+    // The send limit is taken by the append itself (one Redis round trip); a limiter without known buckets takes it here.
+    const rule = opts.unlimited ? undefined : this.limit.bucket?.("send");
+    if (!opts.unlimited && !rule) await this.limit("send", userId);
     const { conversationId, receiverId } = await this.resolveTarget(userId, input);
     const draft: NewMessage = {
       id: opts.id ?? Bun.randomUUIDv7(),
@@ -149,12 +152,26 @@ export class ChatService {
       client_id: input.client_id ?? null,
       timestamp: new Date().toISOString(),
     };
-    const res = await this.append(draft);
+    const res = await this.append(draft, rule ? { limit: { scope: "send", id: userId, rule } } : {});
     chatMetrics.sent.inc({ path: res.path, duplicate: String(res.duplicate) });
     return { message: res.message, duplicate: res.duplicate };
   }
 
-  private async append(draft: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {
+  private async append(draft: NewMessage, options: AppendOptions): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {
+    try {
+      return await this.appendOrFallBack(draft, options);
+    } catch (err) {
+      if (err instanceof RateLimitedError) {
+        rateLimited.inc({ scope: "send" });
+        throw new TooManyRequests(err.retryAfterMs, "messages");
+      }
+      // A Redis Cluster failing over: writing to PostgreSQL around it could reuse a seq it acknowledged.
+      if (err instanceof EngineFailoverError) throw new ServiceUnavailable("chat storage is failing over; retry in a few seconds (with the same client_id)");
+      throw err;
+    }
+  }
+
+  private async appendOrFallBack(draft: NewMessage, options: AppendOptions): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {
     try {
       const cid = draft.conversation_id;
       if (this.writtenWithoutRedis.has(cid)) {
@@ -162,12 +179,12 @@ export class ChatService {
         this.writtenWithoutRedis.delete(cid);
       }
       try {
-        return { ...(await this.engine.chat.append(draft)), path: "redis" };
+        return { ...(await this.engine.chat.append(draft, options)), path: "redis" };
       } catch (err) {
         if (!(err instanceof SeqMissingError)) throw err;
         // Redis lost the counter (restart, eviction): never reuse a seq PostgreSQL already has.
         await this.engine.chat.seedSeq(draft.conversation_id, await this.repo.maxSeq(draft.conversation_id));
-        return { ...(await this.engine.chat.append(draft)), path: "redis" };
+        return { ...(await this.engine.chat.append(draft, options)), path: "redis" };
       }
     } catch (err) {
       if (!(err instanceof EngineUnavailableError)) throw err;

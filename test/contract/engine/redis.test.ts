@@ -44,7 +44,7 @@ describe.skipIf(!ok)("redis engine", () => {
       const { message } = await engine.chat.append(newMessage(cid, sender, { client_id: "k" }));
       expect(await admin.get(keys.chatSeq(cid))).toBe("1");
       expect((await admin.lrange(keys.chatMessages(cid), 0, -1)).map((s) => JSON.parse(s))).toEqual([message]);
-      const stream = await admin.xrange(keys.chatPersist, "-", "+");
+      const stream = await admin.xrange(keys.chatPersistShard(keys.outboxShardOf(cid)), "-", "+");
       expect(stream.map(([, fields]) => fields)).toEqual([["m", JSON.stringify(message)]]);
       const ttl = await admin.ttl(keys.chatIdempotency(cid, sender, "k"));
       expect(ttl).toBeGreaterThan(keys.IDEMPOTENCY_TTL_SEC - 5);
@@ -55,30 +55,30 @@ describe.skipIf(!ok)("redis engine", () => {
       const q = engine.queue("problems");
       const id = Bun.randomUUIDv7();
       await q.push(id, { problem_id: "p1" });
-      expect(JSON.parse((await admin.lrange("problems:queue", 0, -1))[0]!)).toMatchObject({ id, attempt: 1 });
+      expect(JSON.parse((await admin.lrange("{problems}:queue", 0, -1))[0]!)).toMatchObject({ id, attempt: 1 });
       const w = q.claimer("worker-a");
       const before = Date.now();
       await w.claim(30_000, 0);
-      const h = await admin.hgetall(`problems:processing:${id}`);
+      const h = await admin.hgetall(`{problems}:processing:${id}`);
       expect(h).toMatchObject({ id, worker: "worker-a", attempt: "1", data: '{"problem_id":"p1"}' });
       expect(Number(h.lease_deadline)).toBeGreaterThanOrEqual(before + 30_000);
       expect(Number(h.started_at)).toBeGreaterThanOrEqual(before);
-      expect(Number(await admin.zscore("problems:leases", id))).toBe(Number(h.lease_deadline));
-      expect(await admin.llen("problems:claiming")).toBe(0);
+      expect(Number(await admin.zscore("{problems}:leases", id))).toBe(Number(h.lease_deadline));
+      expect(await admin.llen("{problems}:claiming")).toBe(0);
       expect(await q.complete(id, "worker-a", { json: '{"verdict":"accepted"}', ttlSec: 300 })).toBe(true);
-      expect(await admin.exists(`problems:processing:${id}`)).toBe(0);
-      expect(await admin.zscore("problems:leases", id)).toBeNull();
-      expect(await admin.get(`problems:result:${id}`)).toBe('{"verdict":"accepted"}');
-      expect(await admin.ttl(`problems:result:${id}`)).toBeGreaterThan(295);
+      expect(await admin.exists(`{problems}:processing:${id}`)).toBe(0);
+      expect(await admin.zscore("{problems}:leases", id)).toBeNull();
+      expect(await admin.get(`{problems}:result:${id}`)).toBe('{"verdict":"accepted"}');
+      expect(await admin.ttl(`{problems}:result:${id}`)).toBeGreaterThan(295);
       await w.close();
     });
 
     test("presence and rate-limit keys expire", async () => {
       const user = Bun.randomUUIDv7();
       await engine.presence.setOnline(user, 60);
-      expect(await admin.ttl(`user:${user}:online`)).toBeGreaterThan(55);
+      expect(await admin.ttl(`user:{${user}}:online`)).toBeGreaterThan(55);
       await engine.rateLimiter.take("login", user, { capacity: 5, refillPerSec: 1 });
-      const pttl = await admin.pttl(`ratelimit:login:${user}`);
+      const pttl = await admin.pttl(`ratelimit:login:{${user}}`);
       expect(pttl).toBeGreaterThan(0);
       expect(pttl).toBeLessThanOrEqual(6_000);
     });
@@ -110,13 +110,43 @@ describe.skipIf(!ok)("redis engine", () => {
       expect(await admin.hget(keys.jobProcessing(q, id), "worker")).toBe("w");
     });
 
-    test("the outbox group is recreated when Redis lost it", async () => {
-      await admin.del(keys.chatPersist);
+    test("the outbox groups are recreated when Redis lost them", async () => {
+      const shards = Array.from({ length: keys.OUTBOX_SHARDS }, (_, i) => keys.chatPersistShard(i));
+      await admin.del(...shards);
       expect(await engine.outbox.claimStale("c", 0, 10)).toEqual([]);
       expect(await engine.outbox.read("c", 10, 0)).toEqual([]);
       expect(await engine.outbox.read("c", 10, 20)).toEqual([]);
-      const groups = (await admin.xinfo("GROUPS", keys.chatPersist)) as unknown[];
-      expect(groups.length).toBe(1);
+      for (const shard of shards) expect(((await admin.xinfo("GROUPS", shard)) as unknown[]).length).toBe(1);
+    });
+
+    test("what an older version left in the untagged chat:persist stream is still persisted", async () => {
+      const old = { ...newMessage(Bun.randomUUIDv7(), Bun.randomUUIDv7()), seq: 1 };
+      await admin.xadd(keys.chatPersistLegacy, "*", "m", JSON.stringify(old));
+      const upgraded = await createEngine({ redisUrl: url });
+      await upgraded.outbox.ensureGroup();
+      const got = await upgraded.outbox.read("legacy-reader", 100, 0);
+      expect(got.map((e) => e.message)).toContainEqual(old);
+      await upgraded.outbox.ack(got.map((e) => e.id));
+      expect(await admin.xlen(keys.chatPersistLegacy)).toBe(0);
+      await upgraded.close();
+    });
+
+    test("one append is one script call, the send limit included", async () => {
+      const cid = Bun.randomUUIDv7();
+      const sender = Bun.randomUUIDv7();
+      await engine.chat.seedSeq(cid, 0);
+      const limit = { scope: "send", id: sender, rule: { capacity: 2, refillPerSec: 0.001 } };
+      const monitor = await admin.duplicate().monitor();
+      const seen: string[] = [];
+      // Commands a script runs show up with source "lua": only what the engine sent counts.
+      monitor.on("monitor", (_t: string, args: string[], source: string) => {
+        if (!source.includes("lua")) seen.push(String(args[0]).toLowerCase());
+      });
+      await engine.chat.append(newMessage(cid, sender), { limit });
+      await Bun.sleep(50);
+      monitor.disconnect();
+      expect(seen.filter((c) => !c.startsWith("client") && c !== "select" && c !== "info")).toEqual(["evalsha"]);
+      expect(Number(await admin.hget(keys.rateLimit("send", sender), "tokens"))).toBeCloseTo(1, 1);
     });
 
     test("handlers of one channel share a single server subscription, dropped with the last handler", async () => {

@@ -40,10 +40,10 @@ describe.skipIf(!ok)("idle conversations leave Redis", () => {
       expect(res.status).toBe(201);
       cid = res.json.message.conversation_id;
     }
-    expect(await admin.ttl(`chat:${cid}:seq`)).toBeGreaterThan(0);
-    expect(await admin.ttl(`chat:${cid}:messages`)).toBeGreaterThan(0);
+    expect(await admin.ttl(`chat:{${cid}}:seq`)).toBeGreaterThan(0);
+    expect(await admin.ttl(`chat:{${cid}}:messages`)).toBeGreaterThan(0);
     await until("the outbox to drain", async () => (await rt.engine.outbox.pending()) === 0);
-    await until("the keys to expire", async () => (await admin.exists(`chat:${cid}:seq`, `chat:${cid}:messages`)) === 0, 5_000);
+    await until("the keys to expire", async () => (await admin.exists(`chat:{${cid}}:seq`, `chat:{${cid}}:messages`)) === 0, 5_000);
 
     const history = await call(rt.app, "GET", `/chat/history?conversation_id=${cid}`, { token: b.access_token });
     expect(history.json.messages.map((m: { seq: number; content: string }) => [m.seq, m.content])).toEqual([[1, "one"], [2, "two"], [3, "three"]]);

@@ -140,7 +140,7 @@ describe("chat WebSocket", () => {
     const a = await registerUser(rt.app);
     const b = await registerUser(rt.app);
     const r = await call(rt.app, "POST", "/chat/send", { token: a.access_token, body: { to: b.user.id, content: "x" } });
-    const channel = `chat:${r.json.message.conversation_id}`;
+    const channel = `chat:{${r.json.message.conversation_id}}`;
     expect(rt.engine.broker.channels()).not.toContain(channel);
     const s = await connect(a.access_token);
     for (let i = 0; i < 50 && !rt.engine.broker.channels().includes(channel); i++) await Bun.sleep(10);
