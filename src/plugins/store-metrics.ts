@@ -17,14 +17,15 @@ const used = new Gauge({ name: "huddle_redis_used_memory_bytes", help: "Redis us
 const max = new Gauge({ name: "huddle_redis_maxmemory_bytes", help: "Redis maxmemory (0: no limit)", registers: [registry] });
 
 let source: Engine | null = null;
+/** One read of the store per scrape, shared by the gauges (prom-client collects them concurrently). */
+let last: { at: number; sample: Promise<void> } | null = null;
 
 /** Points the gauges at this process's engine (the last call wins: one engine per process). */
 export function exposeStoreMetrics(engine: Engine) {
   source = engine;
+  last = null; // a sample of the previous engine (an earlier runtime in this process) must not be served for this one
 }
 
-/** One read of the store per scrape, shared by the gauges (prom-client collects them concurrently). */
-let last: { at: number; sample: Promise<void> } | null = null;
 function sample(): Promise<void> {
   if (last && Date.now() - last.at < 500) return last.sample;
   const engine = source;
