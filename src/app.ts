@@ -25,6 +25,8 @@ import type { SocketHub } from "./modules/chat/hub";
 import { wsModule } from "./modules/chat/ws";
 import type { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
+import type { RoomAdmin } from "./modules/rooms/admin";
+import type { MessageChanges } from "./modules/chat/changes";
 import { webModule } from "./modules/web";
 import type { ProblemsService } from "./modules/problems/service";
 import { problemsModule } from "./modules/problems";
@@ -41,7 +43,9 @@ export type AppServices = {
   auth: AuthService;
   users: UsersService;
   chat: ChatService;
+  changes: MessageChanges;
   rooms: RoomsService;
+  roomAdmin: RoomAdmin;
   problems: ProblemsService;
   files: FilesService;
 };
@@ -85,8 +89,8 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false), metricsToken: http.metricsToken }))
     .use(authModule(s.auth, s.tokens, s.limit, http.clientIp))
     .use(usersModule(s.users, s.tokens))
-    .use(chatModule(s.chat, s.tokens))
-    .use(roomsModule(s.rooms, s.chat, s.tokens))
+    .use(chatModule(s.chat, s.changes, s.tokens))
+    .use(roomsModule(s.rooms, s.roomAdmin, s.chat, s.tokens))
     .use(problemsModule(s.problems, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))
     .use(webModule());

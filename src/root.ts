@@ -32,6 +32,8 @@ import { socketFanOut } from "./modules/chat/fanout";
 import { SocketHub } from "./modules/chat/hub";
 import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
+import { RoomAdmin } from "./modules/rooms/admin";
+import { MessageChanges } from "./modules/chat/changes";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
 import { prepareSandbox } from "./modules/problems/catalog";
@@ -88,12 +90,15 @@ export function buildServices(config: Config, { database, engine }: Stores, give
   const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC, generations);
   const limit = createRateLimit(engine.rateLimiter, given.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
   const storage = createStorage(storageSettings(config));
-  const chat = new ChatService(new ChatRepo(db), engine, limit);
+  const chatRepo = new ChatRepo(db);
+  const chat = new ChatService(chatRepo, engine, limit);
   const auth = new AuthService(db, tokens, generations);
+  const rooms = new RoomsService(db, chat, limit);
   return {
-    config, database, engine, generations, tokens, limit, storage, chat, auth,
+    config, database, engine, generations, tokens, limit, storage, chat, auth, rooms,
+    changes: new MessageChanges(chat, chatRepo, engine, limit, { editWindowSec: config.MESSAGE_EDIT_WINDOW_SEC }),
+    roomAdmin: new RoomAdmin(db, chat, rooms, engine),
     users: new UsersService(db, engine.presence, auth),
-    rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS, config.SQL_OUTPUT_BYTES),

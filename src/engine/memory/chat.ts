@@ -26,17 +26,9 @@ export class MemoryChatStore implements ChatStore {
     if (prior !== undefined) return { message: JSON.parse(prior) as ChatMessage, duplicate: true };
     const last = this.seqs.get(cid);
     if (last === undefined) throw new SeqMissingError(cid);
-    const message: ChatMessage = {
-      id: m.id,
-      conversation_id: cid,
-      seq: last + 1,
-      sender_id: m.sender_id,
-      receiver_id: m.receiver_id,
-      content: m.content,
-      message_type: m.message_type,
-      client_id: m.client_id,
-      timestamp: m.timestamp,
-    };
+    const { id, conversation_id: _cid, ...rest } = m;
+    // The same key order as the Redis engine's JSON: id, conversation_id, seq, then the rest as given.
+    const message: ChatMessage = { id, conversation_id: cid, seq: last + 1, ...rest };
     const json = JSON.stringify(message);
     this.seqs.set(cid, message.seq);
     const list = this.lists.get(cid) ?? [];
@@ -68,6 +60,23 @@ export class MemoryChatStore implements ChatStore {
     if (cur !== undefined && cur > last[last.length - 1]!.seq) return false;
     this.lists.set(conversationId, last.map((m) => JSON.stringify(m)));
     return true;
+  }
+
+  async replaceRecent(conversationId: string, changes: { from: ChatMessage; to: ChatMessage }[]): Promise<number> {
+    const list = this.lists.get(conversationId);
+    if (!list) return 0;
+    const wanted = new Map(changes.map((c) => [JSON.stringify(c.from), JSON.stringify(c.to)]));
+    let n = 0;
+    list.forEach((v, i) => {
+      const to = wanted.get(v);
+      if (to !== undefined) (list[i] = to), n++;
+    });
+    return n;
+  }
+
+  async drop(conversationId: string): Promise<void> {
+    this.lists.delete(conversationId);
+    this.seqs.delete(conversationId);
   }
 
   async addMember(conversationId: string, userIds: string[]): Promise<void> {
