@@ -27,6 +27,7 @@ import type { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
 import type { RoomAdmin } from "./modules/rooms/admin";
 import type { MessageChanges } from "./modules/chat/changes";
+import type { ChatSearch } from "./modules/chat/search";
 import { webModule } from "./modules/web";
 import type { ProblemsService } from "./modules/problems/service";
 import { problemsModule } from "./modules/problems";
@@ -44,6 +45,7 @@ export type AppServices = {
   users: UsersService;
   chat: ChatService;
   changes: MessageChanges;
+  search: ChatSearch;
   rooms: RoomsService;
   roomAdmin: RoomAdmin;
   problems: ProblemsService;
@@ -89,7 +91,7 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false), metricsToken: http.metricsToken }))
     .use(authModule(s.auth, s.tokens, s.limit, http.clientIp))
     .use(usersModule(s.users, s.tokens))
-    .use(chatModule(s.chat, s.changes, s.tokens))
+    .use(chatModule(s.chat, s.changes, s.search, s.tokens))
     .use(roomsModule(s.rooms, s.roomAdmin, s.chat, s.tokens))
     .use(problemsModule(s.problems, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))

@@ -34,6 +34,7 @@ import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
 import { RoomAdmin } from "./modules/rooms/admin";
 import { MessageChanges } from "./modules/chat/changes";
+import { ChatSearch } from "./modules/chat/search";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
 import { prepareSandbox } from "./modules/problems/catalog";
@@ -98,6 +99,7 @@ export function buildServices(config: Config, { database, engine }: Stores, give
     config, database, engine, generations, tokens, limit, storage, chat, auth, rooms,
     changes: new MessageChanges(chat, chatRepo, engine, limit, { editWindowSec: config.MESSAGE_EDIT_WINDOW_SEC }),
     roomAdmin: new RoomAdmin(db, chat, rooms, engine),
+    search: new ChatSearch(db, limit),
     users: new UsersService(db, engine.presence, auth),
     problems: new ProblemsService(db, engine, limit),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),

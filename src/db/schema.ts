@@ -5,8 +5,10 @@
  */
 import { sql } from "drizzle-orm";
 import {
-  bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const createdAt = () => ts("created_at").notNull().defaultNow();
@@ -97,7 +99,11 @@ export const messages = pgTable("messages", {
   refSeq: bigint("ref_seq", { mode: "number" }),
   // System lines: {kind, actor_id, target_id, role?, name?}.
   system: jsonb("system"),
+  // Full-text search (GET /chat/search) over what people wrote: text messages only; a deleted
+  // message's content is blanked, so it leaves the index with it. 'simple': no language stemming.
+  search: tsvector("search").generatedAlwaysAs(sql`case when message_type = 'text' then to_tsvector('simple'::regconfig, content) end`),
 }, (m) => [
+  index("messages_search_idx").using("gin", m.search),
   uniqueIndex("messages_conversation_seq_uq").on(m.conversationId, m.seq),
   uniqueIndex("messages_idempotency_uq").on(m.conversationId, m.senderId, m.clientId),
 ]);

@@ -67,6 +67,7 @@ const MATRIX: Row[] = [
   { route: "POST /rooms/:id/members", note: "fresh R, add as admin", req: async (c) => ({ method: "POST", path: `/rooms/${await c.freshRoom()}/members`, body: { user_ids: [c.f.outsider.user.id], role: "admin" } }), expect: "401 401 401 401 404 403 403 200" },
   { route: "GET /rooms/:id/messages", note: "R", req: (c) => ({ method: "GET", path: `/rooms/${c.f.room}/messages` }), expect: "401 401 401 401 404 200 200 200" },
   { route: "GET /rooms/:id/messages", note: "D is not a room, still 404 for others", req: (c) => ({ method: "GET", path: `/rooms/${c.f.direct}/messages` }), expect: "401 401 401 401 404 200 404 200" },
+  { route: "GET /chat/search", note: "in R", req: (c) => ({ method: "GET", path: `/chat/search?q=hello&conversation_id=${c.f.room}` }), expect: SIGNED_IN },
   { route: "PATCH /chat/messages/:id", note: "owner's message in fresh R", req: async (c) => ({ method: "PATCH", path: `/chat/messages/${await said(c, "owner", await c.freshRoom())}`, body: { content: "fixed" } }), expect: "401 401 401 401 404 403 403 200" },
   { route: "PATCH /chat/messages/:id", note: "member's message in fresh R", req: async (c) => ({ method: "PATCH", path: `/chat/messages/${await said(c, "member", await c.freshRoom())}`, body: { content: "fixed" } }), expect: "401 401 401 401 404 200 403 403" },
   { route: "DELETE /chat/messages/:id", note: "owner's message in fresh R", req: async (c) => ({ method: "DELETE", path: `/chat/messages/${await said(c, "owner", await c.freshRoom())}` }), expect: "401 401 401 401 404 403 200 200" },

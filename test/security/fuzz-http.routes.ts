@@ -60,6 +60,7 @@ export const SPECS: Record<string, Spec> = {
   "POST /rooms/:id/leave": { params: (f) => ({ id: f.publicRoom }) },
   "POST /rooms/:id/members": { params: (f) => ({ id: f.room }), body: (f) => ({ user_ids: [f.outsider.user.id], role: "member" }) },
   "GET /rooms/:id/messages": { params: (f) => ({ id: f.room }), query: () => ({ before_seq: "3", limit: "20" }) },
+  "GET /chat/search": { query: (f) => ({ q: "room hello", conversation_id: f.room, limit: "5", before: GHOST }) },
   "PATCH /chat/messages/:id": { params: (f) => ({ id: f.message }), body: (_, n) => ({ content: `fixed ${n}` }) },
   // A ghost: deleting the fixture's message would leave the edit cases nothing to edit.
   "DELETE /chat/messages/:id": { params: () => ({ id: GHOST }) },

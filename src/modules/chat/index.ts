@@ -5,8 +5,9 @@ import type { TokenService } from "../auth/tokens";
 import { ChatModel } from "./model";
 import type { ChatService } from "./service";
 import type { MessageChanges } from "./changes";
+import type { ChatSearch } from "./search";
 
-export const chatModule = (chat: ChatService, changes: MessageChanges, tokens: TokenService) =>
+export const chatModule = (chat: ChatService, changes: MessageChanges, search: ChatSearch, tokens: TokenService) =>
   new Elysia({ prefix: "/chat", tags: ["chat"] })
     .use(authPlugin(tokens))
     .post("/send", async ({ userId, body, set }) => {
@@ -43,6 +44,15 @@ export const chatModule = (chat: ChatService, changes: MessageChanges, tokens: T
       body: ChatModel.read,
       response: { 200: ChatModel.readResult },
       detail: { summary: "Mark messages up to seq as read" },
+    })
+    .get("/search", ({ userId, query }) => search.search(userId, query), {
+      auth: true,
+      query: ChatModel.searchQuery,
+      response: { 200: ChatModel.searchResults },
+      detail: {
+        summary: "Full-text search over my conversations, newest first",
+        description: "Text messages of conversations I belong to, after my cleared history, not deleted. PostgreSQL only: a message sent a moment ago (still in the outbox) appears once persisted, normally within milliseconds. Page with before = next_before.",
+      },
     })
     .patch("/messages/:id", ({ userId, params, body }) => changes.edit(userId, params.id, body.content), {
       auth: true,

@@ -35,6 +35,22 @@ export const ChatModel = {
   edit: t.Object({ content: Content }, { additionalProperties: false }),
   cleared: t.Object({ conversation_id: t.String(), cleared_seq: t.Integer({ description: "history up to this seq is hidden for you" }) }),
   hidden: t.Object({ conversation_id: t.String(), hidden: t.Literal(true) }),
+  searchQuery: t.Object({
+    q: t.String({ minLength: 1, maxLength: 200, description: "words to find (websearch syntax: \"a phrase\", -not, or)" }),
+    conversation_id: t.Optional(Uuid("only this conversation")),
+    limit: t.Optional(t.Integer({ minimum: 1, maximum: 50, default: 20 })),
+    before: t.Optional(Uuid("next page: the next_before of the previous answer")),
+  }),
+  searchResults: t.Object({
+    results: t.Array(t.Object({
+      conversation_id: t.String(),
+      conversation_kind: t.Union([t.Literal("direct"), t.Literal("room")]),
+      conversation_name: t.Union([t.String(), t.Null()], { description: "the room's name; null for a direct conversation" }),
+      message: Message,
+      snippet: t.String({ description: "safe HTML: the content HTML-escaped, matches in <mark>" }),
+    })),
+    next_before: t.Union([t.String(), t.Null()], { description: "pass as `before` for older results; null when there are none" }),
+  }),
   history: t.Object({ conversation_id: t.String(), messages: t.Array(Message), has_more: t.Boolean() }),
   read: t.Object({ conversation_id: Uuid("conversation id"), seq: t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
   readResult: t.Object({ conversation_id: t.String(), last_read_seq: t.Integer() }),

@@ -3,12 +3,14 @@
  * log. PostgreSQL is the truth for who belongs where and for every message
  * ever sent; Redis only caches the newest 50 and carries live events.
  */
-import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { conversationMembers, conversations, messages } from "../../db/schema";
 import type { ChatMessage, NewMessage } from "../../engine/types";
 
-type MessageRow = typeof messages.$inferSelect;
+// Every column but the search vector, which only the search query reads.
+const { search: _search, ...MESSAGE_COLUMNS } = getTableColumns(messages);
+type MessageRow = Omit<typeof messages.$inferSelect, "search">;
 
 export function toChatMessage(r: MessageRow): ChatMessage {
   const m: ChatMessage = {
@@ -112,7 +114,7 @@ export class ChatRepo {
 
   /** Newest `limit` messages with seq < beforeSeq, ascending. */
   async before(conversationId: string, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
-    const rows = await this.db.select().from(messages)
+    const rows = await this.db.select(MESSAGE_COLUMNS).from(messages)
       .where(and(eq(messages.conversationId, conversationId), lt(messages.seq, beforeSeq)))
       .orderBy(desc(messages.seq)).limit(limit);
     return rows.reverse().map(toChatMessage);
@@ -120,14 +122,14 @@ export class ChatRepo {
 
   /** Messages with seq > afterSeq, ascending, at most `limit`. */
   async after(conversationId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
-    const rows = await this.db.select().from(messages)
+    const rows = await this.db.select(MESSAGE_COLUMNS).from(messages)
       .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, afterSeq)))
       .orderBy(asc(messages.seq)).limit(limit);
     return rows.map(toChatMessage);
   }
 
   async byId(id: string): Promise<ChatMessage | null> {
-    const [row] = await this.db.select().from(messages).where(eq(messages.id, id));
+    const [row] = await this.db.select(MESSAGE_COLUMNS).from(messages).where(eq(messages.id, id));
     return row ? toChatMessage(row) : null;
   }
 
@@ -154,7 +156,7 @@ export class ChatRepo {
   }
 
   async byClientId(conversationId: string, senderId: string, clientId: string): Promise<ChatMessage | null> {
-    const [row] = await this.db.select().from(messages).where(and(
+    const [row] = await this.db.select(MESSAGE_COLUMNS).from(messages).where(and(
       eq(messages.conversationId, conversationId), eq(messages.senderId, senderId), eq(messages.clientId, clientId)));
     return row ? toChatMessage(row) : null;
   }

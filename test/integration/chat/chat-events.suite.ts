@@ -333,5 +333,48 @@ export function chatEventsSuite(name: string, driver: Driver, opts: { redisDb?: 
       const room = (await api("POST", "/rooms", a.access_token, { name: "not direct" })).json.id;
       expect((await api("DELETE", `/chat/conversations/${room}`, a.access_token)).status).toBe(400);
     }, 30_000);
+
+    test("search: my conversations only, after my cleared mark, without deleted messages; snippets are safe HTML; paged", async () => {
+      const { a, b, cid, first } = await pair();
+      const c = await registerUser(rt.app, "sx");
+      const word = `zebra${Date.now().toString(36)}`;
+      const old = await send(a, { conversation_id: cid }, `an old ${word} story`);
+      const gone = await send(b, { conversation_id: cid }, `a ${word} to delete`);
+      await send(a, { conversation_id: cid }, `<b>${word}</b> & friends`);
+      const other = await send(c, { to: b.user.id }, `${word} elsewhere`);
+      await rows(cid, 4);
+      await rows(other.conversation_id, 1);
+      const find = async (u: User, q: string, extra = "") => {
+        const r = await api("GET", `/chat/search?q=${encodeURIComponent(q)}${extra}`, u.access_token);
+        expect(r.status).toBe(200);
+        return r.json as { results: { conversation_id: string; message: ChatMessage; snippet: string }[]; next_before: string | null };
+      };
+      expect((await find(a, word)).results.map((r) => r.message.content)).toEqual([`<b>${word}</b> & friends`, `a ${word} to delete`, `an old ${word} story`]);
+      const top = (await find(a, word)).results[0]!;
+      // Escaped before marking: whatever was written, the only tags are the marks.
+      expect(top.snippet).toContain(`<mark>${word}</mark>&lt;/b&gt; &amp; friends`);
+      expect(top.snippet.replaceAll("<mark>", "").replaceAll("</mark>", "")).not.toMatch(/[<>]/);
+      expect((await find(b, word)).results).toHaveLength(4);
+      expect((await find(b, word, `&conversation_id=${cid}`)).results).toHaveLength(3);
+      expect((await find(c, word)).results.map((r) => r.message.id)).toEqual([other.id]);
+      // Paged, newest first.
+      const p1 = await find(a, word, "&limit=2");
+      expect(p1.results).toHaveLength(2);
+      const p2 = await find(a, word, `&limit=2&before=${p1.next_before}`);
+      expect(p2.results.map((r) => r.message.id)).toEqual([old.id]);
+      expect(p2.next_before).toBeNull();
+      // Deleted: gone from everyone's results. Cleared: gone from mine only. Edited: found by the new words.
+      await api("DELETE", `/chat/messages/${gone.id}`, b.access_token);
+      await api("PATCH", `/chat/messages/${first.id}`, a.access_token, { content: `hello ${word}` });
+      await rows(cid, 6);
+      expect((await find(b, word, `&conversation_id=${cid}`)).results.map((r) => r.message.id)).not.toContain(gone.id);
+      expect((await find(b, word, `&conversation_id=${cid}`)).results.map((r) => r.message.id)).toContain(first.id);
+      await api("DELETE", `/chat/conversations/${cid}/history`, a.access_token);
+      expect((await find(a, word)).results).toEqual([]);
+      expect((await find(b, word)).results.length).toBeGreaterThan(0);
+      expect((await api("GET", "/chat/search?q=%20", a.access_token)).status).toBe(400);
+      expect((await api("GET", "/chat/search", a.access_token)).status).toBe(400);
+      expect((await api("GET", `/chat/search?q=${encodeURIComponent("\"unbalanced -")}`, a.access_token)).status).toBe(200);
+    }, 30_000);
   });
 }
