@@ -65,6 +65,13 @@ export interface ChatStore {
    */
   replaceRecent(conversationId: string, changes: { from: ChatMessage; to: ChatMessage }[]): Promise<number>;
 
+  /**
+   * Replaces the idempotency record of `m` (same conversation, sender and
+   * client_id), if it still exists, by `m`, keeping its expiry: a retry of a
+   * deleted message's send then returns the tombstone, not the content.
+   */
+  redactSent(m: ChatMessage): Promise<void>;
+
   /** Forgets the conversation's cached messages and counter (a deleted room). */
   drop(conversationId: string): Promise<void>;
 

@@ -74,6 +74,10 @@ export class MemoryChatStore implements ChatStore {
     return n;
   }
 
+  async redactSent(m: ChatMessage): Promise<void> {
+    if (m.client_id !== null) this.sent.replace(JSON.stringify([m.conversation_id, m.sender_id, m.client_id]), JSON.stringify(m));
+  }
+
   async drop(conversationId: string): Promise<void> {
     this.lists.delete(conversationId);
     this.seqs.delete(conversationId);

@@ -119,6 +119,12 @@ export class RedisChatStore implements ChatStore {
     return Number(await guard(this.conn, (c) => REPLACE.run(c, [keys.chatMessages(conversationId)], args)));
   }
 
+  async redactSent(m: ChatMessage): Promise<void> {
+    if (m.client_id === null) return;
+    // XX: only a record that still exists; KEEPTTL: it expires when it would have.
+    await guard(this.conn, (c) => c.set(keys.chatIdempotency(m.conversation_id, m.sender_id, m.client_id!), JSON.stringify(m), "KEEPTTL", "XX"));
+  }
+
   async drop(conversationId: string): Promise<void> {
     await guard(this.conn, (c) => c.del(keys.chatMessages(conversationId), keys.chatSeq(conversationId)));
   }

@@ -57,8 +57,12 @@ export class MessageChanges {
       throw new Forbidden("only the sender, or a room's owner or admin, can delete a message");
     }
     await this.appendEvent(message, membership, userId, "delete", "");
+    const gone = tombstone(message);
+    await this.engine.chat.redactSent(gone).catch((err) => {
+      if (!(err instanceof EngineUnavailableError)) throw err;
+    });
     if (message.message_type === "file") await this.forgetAttachment(message);
-    return { message: tombstone(message) };
+    return { message: gone };
   }
 
   /** Hides everything up to the conversation's current seq, for the caller only. */

@@ -150,6 +150,8 @@ export class SocketHub implements LocalDelivery {
       for (const conn of [...conns]) if (conn.revokedBy(event.generation ?? 0, event.except_session ?? null)) conn.close(CLOSE.sessionRevoked);
       return;
     }
+    // History and resume read the clear mark through the membership cache.
+    if (event.type === "conversation.cleared" && event.conversation_id) this.chat.forgetMembership(event.conversation_id, userId);
     for (const conn of conns) {
       if (event.type === "conversation" && event.conversation_id) {
         this.follow(conn, event.conversation_id);

@@ -58,7 +58,8 @@ export class ChatService {
 
   /**
    * Membership or 404: non-members must not learn that a conversation exists.
-   * `fresh` skips the 5 s cache (roles for admin actions, the clear mark for reads).
+   * `fresh` skips the 5 s cache (roles for admin actions). A clear mark reaches the cache of
+   * this instance at once and of every instance holding the user's sockets (hub.ts).
    */
   async requireMember(conversationId: string, userId: string, fresh = false): Promise<Membership> {
     const key = `${conversationId}:${userId}`;
@@ -205,7 +206,7 @@ export class ChatService {
    * has_more is simply "the first returned seq is above 1".
    */
   async history(userId: string, conversationId: string, beforeSeq: number | undefined, limit: number) {
-    const { clearedSeq } = await this.requireMember(conversationId, userId, true);
+    const { clearedSeq } = await this.requireMember(conversationId, userId);
     const upper = beforeSeq ?? Number.MAX_SAFE_INTEGER;
     let all: ChatMessage[] = [];
     try {
@@ -252,7 +253,7 @@ export class ChatService {
 
   /** Messages after `afterSeq` in order, for `resume`: Redis when it covers the gap, PostgreSQL otherwise. */
   async since(userId: string, conversationId: string, from: number, max: number): Promise<ChatMessage[]> {
-    const { clearedSeq } = await this.requireMember(conversationId, userId, true);
+    const { clearedSeq } = await this.requireMember(conversationId, userId);
     const afterSeq = Math.max(from, clearedSeq);
     let cached: ChatMessage[] = [];
     try {

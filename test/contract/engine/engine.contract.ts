@@ -165,6 +165,13 @@ export function engineContract(harness: EngineHarness): void {
       expect((await engine.chat.recent(cid))!.map((m) => m.content)).toEqual(["typo", "typo"]);
       expect((await engine.chat.recent(cid))![0]).toEqual(edited);
       expect(await engine.chat.replaceRecent(uid(), [{ from: a!, to: edited }])).toBe(0);
+      // The idempotency record of a deleted message: a retry gets the tombstone.
+      const sent = (await engine.chat.append(newMessage(cid, uid(), { client_id: "k1", content: "regret" }))).message;
+      await engine.chat.redactSent({ ...sent, content: "", deleted: true });
+      const retry = await engine.chat.append({ ...newMessage(cid, sent.sender_id, { client_id: "k1", content: "regret" }) });
+      expect(retry).toEqual({ message: { ...sent, content: "", deleted: true }, duplicate: true });
+      await engine.chat.redactSent({ ...sent, client_id: "never-sent" });
+      expect((await engine.chat.append(newMessage(cid, sent.sender_id, { client_id: "never-sent" }))).duplicate).toBe(false);
       await engine.chat.drop(cid);
       expect(await engine.chat.recent(cid)).toBeNull();
       await expect(engine.chat.append(newMessage(cid, uid()))).rejects.toBeInstanceOf(SeqMissingError);

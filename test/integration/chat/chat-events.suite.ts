@@ -129,10 +129,16 @@ export function chatEventsSuite(name: string, driver: Driver, opts: { redisDb?: 
       expect((await api("DELETE", `/chat/messages/${m.id}`, a.access_token)).status).toBe(404);
       expect((await api("PATCH", `/chat/messages/${m.id}`, a.access_token, { content: "back" })).status).toBe(404);
       expect((await api("DELETE", `/chat/messages/${first.id}`, b.access_token)).status).toBe(403);
+      // A retry of a deleted message's send gets the tombstone back, not the content.
+      const once = await api("POST", "/chat/send", a.access_token, { conversation_id: cid, content: `${secret} again`, client_id: "regret-1" });
+      await api("DELETE", `/chat/messages/${once.json.message.id}`, a.access_token);
+      const retry = await api("POST", "/chat/send", a.access_token, { conversation_id: cid, content: `${secret} again`, client_id: "regret-1" });
+      expect(retry.json.message).toMatchObject({ id: once.json.message.id, content: "", deleted: true });
+      await rows(cid, 7);
       // PostgreSQL alone (Redis' list forgotten) reads the same.
       await rt.engine.chat.drop(cid);
-      await rt.engine.chat.seedSeq(cid, 5);
-      expect((await history(a, cid)).map((x) => x.content)).toEqual(["hello", "", "", "after", ""]);
+      await rt.engine.chat.seedSeq(cid, 7);
+      expect((await history(a, cid)).map((x) => x.content)).toEqual(["hello", "", "", "after", "", "", ""]);
     }, 30_000);
 
     test("the persister applies an edit or delete once: a replayed batch changes nothing more", async () => {
