@@ -25,6 +25,9 @@ import type { SocketHub } from "./modules/chat/hub";
 import { wsModule } from "./modules/chat/ws";
 import type { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
+import type { RoomAdmin } from "./modules/rooms/admin";
+import type { MessageChanges } from "./modules/chat/changes";
+import type { ChatSearch } from "./modules/chat/search";
 import { webModule } from "./modules/web";
 import type { ProblemsService } from "./modules/problems/service";
 import type { ProblemRuns } from "./modules/problems/runs";
@@ -42,7 +45,10 @@ export type AppServices = {
   auth: AuthService;
   users: UsersService;
   chat: ChatService;
+  changes: MessageChanges;
+  search: ChatSearch;
   rooms: RoomsService;
+  roomAdmin: RoomAdmin;
   problems: ProblemsService;
   problemRuns: ProblemRuns;
   files: FilesService;
@@ -89,8 +95,8 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false), metricsToken: http.metricsToken }))
     .use(authModule(s.auth, s.tokens, s.limit, http.clientIp))
     .use(usersModule(s.users, s.tokens))
-    .use(chatModule(s.chat, s.tokens))
-    .use(roomsModule(s.rooms, s.chat, s.tokens))
+    .use(chatModule(s.chat, s.changes, s.search, s.tokens))
+    .use(roomsModule(s.rooms, s.roomAdmin, s.chat, s.tokens))
     .use(problemsModule(s.problems, s.problemRuns, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))
     .use(webModule());

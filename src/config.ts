@@ -48,6 +48,7 @@ export const ConfigSchema = t.Object({
   SANDBOX_BACKEND: t.Optional(t.Union([t.Literal("postgres"), t.Literal("pglite")])),
   MAX_SOCKETS_PER_USER: Int(10, 1, 1000, "concurrent WebSockets per user"),
   PRESENCE_TTL_SEC: Int(60, 5, 3600, "TTL of user:{id}:online"),
+  MESSAGE_EDIT_WINDOW_SEC: Int(86_400, 0, 365 * 86_400, "how long after sending a message its sender may edit it (0: never)"),
   CONVERSATION_IDLE_MS: Int(60_000, 100, 3_600_000, "idle conversation actors stop after this"),
   RATE_LIMIT_SCALE: t.Number({ default: 1, exclusiveMinimum: 0, maximum: 1_000_000, description: "multiplies every rate-limit bucket (capacity and refill); for load tests" }),
   CHAT_CACHE_TTL_SEC: Int(604_800, 0, 365 * 86_400, "a conversation idle this long leaves Redis (recent list, seq counter) and is refilled from PostgreSQL; 0 = never"),

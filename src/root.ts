@@ -32,6 +32,9 @@ import { NativeFanOut } from "./modules/chat/fanout";
 import { SocketHub } from "./modules/chat/hub";
 import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
+import { RoomAdmin } from "./modules/rooms/admin";
+import { MessageChanges } from "./modules/chat/changes";
+import { ChatSearch } from "./modules/chat/search";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
 import { prepareSandbox } from "./modules/problems/catalog";
@@ -93,14 +96,18 @@ export function buildServices(config: Config, { database, engine }: Stores, give
   const tokens = new TokenService(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SEC, config.REFRESH_TOKEN_TTL_SEC, generations);
   const limit = createRateLimit(engine.rateLimiter, given.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
   const storage = createStorage(storageSettings(config));
-  const chat = new ChatService(new ChatRepo(db), engine, limit);
+  const chatRepo = new ChatRepo(db);
+  const chat = new ChatService(chatRepo, engine, limit);
   // Filled when this instance's judge opens its runner pool (startActors); `POST /problems/run` uses it.
   const runnerSlot: RunnerSlot = { current: null };
   const auth = new AuthService(db, tokens, generations);
+  const rooms = new RoomsService(db, chat, limit);
   return {
-    config, database, engine, generations, tokens, limit, storage, chat, auth, runnerSlot,
+    config, database, engine, generations, tokens, limit, storage, chat, auth, runnerSlot, rooms,
+    changes: new MessageChanges(chat, chatRepo, engine, limit, { editWindowSec: config.MESSAGE_EDIT_WINDOW_SEC }),
+    roomAdmin: new RoomAdmin(db, chat, rooms, engine),
+    search: new ChatSearch(db, limit),
     users: new UsersService(db, engine.presence, auth),
-    rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
     problemRuns: new ProblemRuns(db, limit, runnerSlot, { timeoutMs: config.SQL_TIMEOUT_MS, maxWaiting: 2 * config.RUNNER_POOL_SIZE }),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),

@@ -5,8 +5,10 @@
  */
 import { sql } from "drizzle-orm";
 import {
-  bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 const createdAt = () => ts("created_at").notNull().defaultNow();
@@ -57,6 +59,9 @@ export const conversations = pgTable("conversations", {
   lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
   lastMessageAt: ts("last_message_at"),
   createdAt: createdAt(),
+  // A deleted room keeps its row (members and messages go) so outbox entries still in flight
+  // for it are dropped by the persister instead of becoming dead letters.
+  deletedAt: ts("deleted_at"),
 }, (c) => [
   uniqueIndex("conversations_direct_key_uq").on(c.directKey),
   index("conversations_public_rooms_idx").on(c.kind, c.isPrivate),
@@ -68,6 +73,10 @@ export const conversationMembers = pgTable("conversation_members", {
   role: text("role", { enum: ["owner", "admin", "member"] }).notNull().default("member"),
   joinedAt: ts("joined_at").notNull().defaultNow(),
   lastReadSeq: bigint("last_read_seq", { mode: "number" }).notNull().default(0),
+  // "Clear my history": this member sees only seqs above it (history, resume, search, unread).
+  clearedSeq: bigint("cleared_seq", { mode: "number" }).notNull().default(0),
+  // "Leave a direct conversation": hidden from this member's list until the conversation passes this seq.
+  hiddenSeq: bigint("hidden_seq", { mode: "number" }),
 }, (m) => [
   primaryKey({ columns: [m.conversationId, m.userId] }),
   index("conversation_members_user_idx").on(m.userId),
@@ -80,12 +89,21 @@ export const messages = pgTable("messages", {
   senderId: uuid("sender_id").notNull().references(() => users.id),
   receiverId: uuid("receiver_id").references(() => users.id),
   content: text("content").notNull(),
-  messageType: text("message_type", { enum: ["text", "file", "system"] }).notNull().default("text"),
+  // edit and delete rows are events of the seq log: `ref_id` names the message they change.
+  messageType: text("message_type", { enum: ["text", "file", "system", "edit", "delete"] }).notNull().default("text"),
   clientId: text("client_id"),
   timestamp: ts("timestamp").notNull(),
   editedAt: ts("edited_at"),
   deletedAt: ts("deleted_at"),
+  refId: uuid("ref_id"),
+  refSeq: bigint("ref_seq", { mode: "number" }),
+  // System lines: {kind, actor_id, target_id, role?, name?}.
+  system: jsonb("system"),
+  // Full-text search (GET /chat/search) over what people wrote: text messages only; a deleted
+  // message's content is blanked, so it leaves the index with it. 'simple': no language stemming.
+  search: tsvector("search").generatedAlwaysAs(sql`case when message_type = 'text' then to_tsvector('simple'::regconfig, content) end`),
 }, (m) => [
+  index("messages_search_idx").using("gin", m.search),
   uniqueIndex("messages_conversation_seq_uq").on(m.conversationId, m.seq),
   uniqueIndex("messages_idempotency_uq").on(m.conversationId, m.senderId, m.clientId),
 ]);
@@ -155,6 +173,8 @@ export const files = pgTable("files", {
   thumbnailType: text("thumbnail_type"),
   createdAt: createdAt(),
   processedAt: ts("processed_at"),
+  // Set when the message carrying the file is deleted: no longer served.
+  deletedAt: ts("deleted_at"),
 }, (f) => [
   index("files_conversation_idx").on(f.conversationId),
   // The per-user cap on open uploads and the fair-turn check (src/modules/files/turns.ts).

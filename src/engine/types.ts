@@ -70,6 +70,24 @@ export interface ChatStore {
    */
   refill(conversationId: string, messages: ChatMessage[]): Promise<boolean>;
 
+  /**
+   * Replaces cached entries that still equal `from` (as stored) by `to`, in
+   * one atomic step; an entry that changed or left the list meanwhile is left
+   * alone. Returns how many were replaced. Used to write an edit or a delete
+   * into the cached original (a deleted message's content leaves Redis).
+   */
+  replaceRecent(conversationId: string, changes: { from: ChatMessage; to: ChatMessage }[]): Promise<number>;
+
+  /**
+   * Replaces the idempotency record of `m` (same conversation, sender and
+   * client_id), if it still exists, by `m`, keeping its expiry: a retry of a
+   * deleted message's send then returns the tombstone, not the content.
+   */
+  redactSent(m: ChatMessage): Promise<void>;
+
+  /** Forgets the conversation's cached messages and counter (a deleted room). */
+  drop(conversationId: string): Promise<void>;
+
   /** Adds the conversation to each user's `user:{id}:conversations` set. */
   addMember(conversationId: string, userIds: string[]): Promise<void>;
   /** Removes the conversation from the user's set. */

@@ -37,6 +37,8 @@ export const DEFAULT_BUCKETS: Record<string, Bucket> = {
   "ws-connect": { capacity: 20, refillPerSec: 12 / 60 },
   "room-create": { capacity: 10, refillPerSec: 1 / 60 },
   "room-join": { capacity: 30, refillPerSec: 6 / 60 },
+  // A full-text query over every conversation of the caller.
+  search: { capacity: 20, refillPerSec: 1 },
 };
 
 export function createRateLimit(limiter: RateLimiter, buckets: Record<string, Bucket> = DEFAULT_BUCKETS): RefundableRateLimit {

@@ -67,6 +67,19 @@ const MATRIX: Row[] = [
   { route: "POST /rooms/:id/members", note: "fresh R, add as admin", req: async (c) => ({ method: "POST", path: `/rooms/${await c.freshRoom()}/members`, body: { user_ids: [c.f.outsider.user.id], role: "admin" } }), expect: "401 401 401 401 404 403 403 200" },
   { route: "GET /rooms/:id/messages", note: "R", req: (c) => ({ method: "GET", path: `/rooms/${c.f.room}/messages` }), expect: "401 401 401 401 404 200 200 200" },
   { route: "GET /rooms/:id/messages", note: "D is not a room, still 404 for others", req: (c) => ({ method: "GET", path: `/rooms/${c.f.direct}/messages` }), expect: "401 401 401 401 404 200 404 200" },
+  { route: "GET /chat/search", note: "in R", req: (c) => ({ method: "GET", path: `/chat/search?q=hello&conversation_id=${c.f.room}` }), expect: SIGNED_IN },
+  { route: "PATCH /chat/messages/:id", note: "owner's message in fresh R", req: async (c) => ({ method: "PATCH", path: `/chat/messages/${await said(c, "owner", await c.freshRoom())}`, body: { content: "fixed" } }), expect: "401 401 401 401 404 403 403 200" },
+  { route: "PATCH /chat/messages/:id", note: "member's message in fresh R", req: async (c) => ({ method: "PATCH", path: `/chat/messages/${await said(c, "member", await c.freshRoom())}`, body: { content: "fixed" } }), expect: "401 401 401 401 404 200 403 403" },
+  { route: "DELETE /chat/messages/:id", note: "owner's message in fresh R", req: async (c) => ({ method: "DELETE", path: `/chat/messages/${await said(c, "owner", await c.freshRoom())}` }), expect: "401 401 401 401 404 403 200 200" },
+  { route: "DELETE /chat/messages/:id", note: "member's message in D", req: async (c) => ({ method: "DELETE", path: `/chat/messages/${await said(c, "member", c.f.direct)}` }), expect: "401 401 401 401 404 200 404 403" },
+  { route: "DELETE /chat/conversations/:id/history", note: "fresh R", req: async (c) => ({ method: "DELETE", path: `/chat/conversations/${await c.freshRoom()}/history` }), expect: "401 401 401 401 404 200 200 200" },
+  { route: "DELETE /chat/conversations/:id", note: "D: hidden until a new message", req: (c) => ({ method: "DELETE", path: `/chat/conversations/${c.f.direct}` }), expect: "401 401 401 401 404 200 404 200" },
+  { route: "DELETE /chat/conversations/:id", note: "fresh R: rooms are left, not hidden", req: async (c) => ({ method: "DELETE", path: `/chat/conversations/${await c.freshRoom()}` }), expect: "401 401 401 401 404 400 400 400" },
+  { route: "PATCH /rooms/:id", note: "fresh R", req: async (c) => ({ method: "PATCH", path: `/rooms/${await c.freshRoom()}`, body: { description: "new" } }), expect: "401 401 401 401 404 403 200 200" },
+  { route: "DELETE /rooms/:id", note: "fresh R", req: async (c) => ({ method: "DELETE", path: `/rooms/${await c.freshRoom()}` }), expect: "401 401 401 401 404 403 403 200" },
+  { route: "DELETE /rooms/:id/members/:user_id", note: "fresh R, remove member", req: async (c) => ({ method: "DELETE", path: `/rooms/${await c.freshRoom()}/members/${c.f.member.user.id}` }), expect: "401 401 401 401 404 403 200 200" },
+  { route: "DELETE /rooms/:id/members/:user_id", note: "fresh R, remove admin", req: async (c) => ({ method: "DELETE", path: `/rooms/${await c.freshRoom()}/members/${c.f.admin.user.id}` }), expect: "401 401 401 401 404 403 400 200" },
+  { route: "PATCH /rooms/:id/members/:user_id", note: "fresh R, member to admin", req: async (c) => ({ method: "PATCH", path: `/rooms/${await c.freshRoom()}/members/${c.f.member.user.id}`, body: { role: "admin" } }), expect: "401 401 401 401 404 403 403 200" },
   { route: "GET /problems", note: "", req: () => ({ method: "GET", path: "/problems" }), expect: SIGNED_IN },
   { route: "GET /problems/submissions", note: "", req: () => ({ method: "GET", path: "/problems/submissions" }), expect: SIGNED_IN },
   { route: "GET /problems/result/:job_id", note: "J", req: (c) => ({ method: "GET", path: `/problems/result/${c.f.job}` }), expect: "401 401 401 401 404 404 404 200" },
@@ -75,6 +88,12 @@ const MATRIX: Row[] = [
   { route: "GET /problems/:id", note: "", req: () => ({ method: "GET", path: `/problems/${PROBLEM_ID}` }), expect: SIGNED_IN },
   { route: "WS /chat/subscribe", note: "101 = upgraded, ready frame", req: () => ({ method: "WS", path: "/chat/subscribe" }), expect: "401 401 401 401 101 101 101 101" },
 ];
+
+/** A new message by `who` in conversation `cid`: its id. */
+async function said(c: Ctx, who: "owner" | "member", cid: string): Promise<string> {
+  const res = await call(APP(), "POST", "/chat/send", { token: c.f[who].access_token, body: { conversation_id: cid, content: `said by ${who}` } });
+  return res.json.message.id;
+}
 
 async function publicRoom(c: Ctx): Promise<string> {
   const res = await call(APP(), "POST", "/rooms", { token: c.f.owner.access_token, body: { name: `open ${serial++}` } });

@@ -49,6 +49,8 @@ export type Fixture = {
   owner: Session; admin: Session; member: Session; outsider: Session;
   /** Private room: owner (owner), admin (admin), member (member); outsider is not in it. */
   room: string;
+  /** The owner's text message in R. */
+  message: string;
   /** Public room owned by owner. */
   publicRoom: string;
   /** Direct conversation owner <-> member. */
@@ -66,12 +68,13 @@ export async function buildFixture(app: App, database: Database): Promise<Fixtur
   if (promoted.status !== 200) throw new Error(`admin: ${promoted.status} ${promoted.text}`);
   const pub = await call(app, "POST", "/rooms", { token: owner!.access_token, body: { name: "lobby" } });
   const dm = await call(app, "POST", "/chat/send", { token: owner!.access_token, body: { to: member!.user.id, content: "just us" } });
-  await call(app, "POST", "/chat/send", { token: owner!.access_token, body: { conversation_id: room.json.id, content: "room hello" } });
+  const hello = await call(app, "POST", "/chat/send", { token: owner!.access_token, body: { conversation_id: room.json.id, content: "room hello" } });
   const sub = await call(app, "POST", "/problems/submit", { token: owner!.access_token, body: { problem_id: PROBLEM_ID, sql_query: "select 1 as one" } });
   if (sub.status !== 202) throw new Error(`submit: ${sub.status} ${sub.text}`);
   return {
     owner: owner!, admin: admin!, member: member!, outsider: outsider!,
     room: room.json.id, publicRoom: pub.json.id, direct: dm.json.message.conversation_id, job: sub.json.job_id,
+    message: hello.json.message.id,
   };
 }
 

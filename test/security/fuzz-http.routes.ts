@@ -60,6 +60,17 @@ export const SPECS: Record<string, Spec> = {
   "POST /rooms/:id/leave": { params: (f) => ({ id: f.publicRoom }) },
   "POST /rooms/:id/members": { params: (f) => ({ id: f.room }), body: (f) => ({ user_ids: [f.outsider.user.id], role: "member" }) },
   "GET /rooms/:id/messages": { params: (f) => ({ id: f.room }), query: () => ({ before_seq: "3", limit: "20" }) },
+  "GET /chat/search": { query: (f) => ({ q: "room hello", conversation_id: f.room, limit: "5", before: GHOST }) },
+  "PATCH /chat/messages/:id": { params: (f) => ({ id: f.message }), body: (_, n) => ({ content: `fixed ${n}` }) },
+  // A ghost: deleting the fixture's message would leave the edit cases nothing to edit.
+  "DELETE /chat/messages/:id": { params: () => ({ id: GHOST }) },
+  "DELETE /chat/conversations/:id/history": { params: (f) => ({ id: f.direct }) },
+  "DELETE /chat/conversations/:id": { params: (f) => ({ id: f.direct }) },
+  "PATCH /rooms/:id": { params: (f) => ({ id: f.room }), body: (_, n, pick) => ({ name: `secret ${n}`, description: "d", is_private: pick % 2 === 0 }) },
+  // A ghost: the owner's token would delete the fixture's room for every later case.
+  "DELETE /rooms/:id": { params: () => ({ id: GHOST }) },
+  "DELETE /rooms/:id/members/:user_id": { params: (f) => ({ id: f.room, user_id: f.outsider.user.id }) },
+  "PATCH /rooms/:id/members/:user_id": { params: (f) => ({ id: f.room, user_id: f.member.user.id }), body: (_, __, pick) => ({ role: pick % 2 ? "admin" : "member" }) },
   "GET /problems": {},
   "GET /problems/submissions": { query: () => ({ problem_id: PROBLEM_ID, limit: "10" }) },
   "GET /problems/result/:job_id": { params: (f) => ({ job_id: f.job }) },

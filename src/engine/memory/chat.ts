@@ -31,17 +31,9 @@ export class MemoryChatStore implements ChatStore {
       const decision = this.limiter.takeNow(opts.limit.scope, opts.limit.id, opts.limit.rule);
       if (!decision.allowed) throw new RateLimitedError(decision.retryAfterMs);
     }
-    const message: ChatMessage = {
-      id: m.id,
-      conversation_id: cid,
-      seq: last + 1,
-      sender_id: m.sender_id,
-      receiver_id: m.receiver_id,
-      content: m.content,
-      message_type: m.message_type,
-      client_id: m.client_id,
-      timestamp: m.timestamp,
-    };
+    const { id, conversation_id: _cid, ...rest } = m;
+    // The same key order as the Redis engine's JSON: id, conversation_id, seq, then the rest as given.
+    const message: ChatMessage = { id, conversation_id: cid, seq: last + 1, ...rest };
     const json = JSON.stringify(message);
     this.seqs.set(cid, message.seq);
     const list = this.lists.get(cid) ?? [];
@@ -73,6 +65,27 @@ export class MemoryChatStore implements ChatStore {
     if (cur !== undefined && cur > last[last.length - 1]!.seq) return false;
     this.lists.set(conversationId, last.map((m) => JSON.stringify(m)));
     return true;
+  }
+
+  async replaceRecent(conversationId: string, changes: { from: ChatMessage; to: ChatMessage }[]): Promise<number> {
+    const list = this.lists.get(conversationId);
+    if (!list) return 0;
+    const wanted = new Map(changes.map((c) => [JSON.stringify(c.from), JSON.stringify(c.to)]));
+    let n = 0;
+    list.forEach((v, i) => {
+      const to = wanted.get(v);
+      if (to !== undefined) (list[i] = to), n++;
+    });
+    return n;
+  }
+
+  async redactSent(m: ChatMessage): Promise<void> {
+    if (m.client_id !== null) this.sent.replace(JSON.stringify([m.conversation_id, m.sender_id, m.client_id]), JSON.stringify(m));
+  }
+
+  async drop(conversationId: string): Promise<void> {
+    this.lists.delete(conversationId);
+    this.seqs.delete(conversationId);
   }
 
   async addMember(conversationId: string, userIds: string[]): Promise<void> {

@@ -22,6 +22,14 @@ export class ExpiringMap<V> {
     return e.value;
   }
 
+  /** Replaces the value of a live entry, keeping its expiry; false when there is none. */
+  replace(key: string, value: V): boolean {
+    const e = this.entries.get(key);
+    if (!e || e.expiresAt <= Date.now()) return false;
+    e.value = value;
+    return true;
+  }
+
   delete(key: string): void {
     this.entries.delete(key);
   }

@@ -78,15 +78,10 @@ return 1
  * (no cjson round trip that could reorder keys or re-escape content).
  */
 function splitAroundSeq(m: NewMessage): [string, string] {
-  const head = JSON.stringify({ id: m.id, conversation_id: m.conversation_id });
-  const tail = JSON.stringify({
-    sender_id: m.sender_id,
-    receiver_id: m.receiver_id,
-    content: m.content,
-    message_type: m.message_type,
-    client_id: m.client_id,
-    timestamp: m.timestamp,
-  });
+  const { id, conversation_id, ...rest } = m;
+  const head = JSON.stringify({ id, conversation_id });
+  // Every other field, in the order the caller built them; optional ones only when set.
+  const tail = JSON.stringify(rest);
   return [`${head.slice(0, -1)},"seq":`, `,${tail.slice(1)}`];
 }
 
@@ -100,6 +95,23 @@ export type ChatStoreOptions = {
   /** How long WAIT may take before the append is refused as unconfirmed. */
   waitTimeoutMs?: number;
 };
+
+// KEYS: messages. ARGV: pairs of (entry as stored, replacement).
+// Compare-and-set per entry: one that changed or left the list meanwhile is not touched (the caller re-reads).
+const REPLACE = new LuaScript(`
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+local n = 0
+for i, v in ipairs(items) do
+  for j = 1, #ARGV, 2 do
+    if v == ARGV[j] then
+      redis.call('LSET', KEYS[1], i - 1, ARGV[j + 1])
+      n = n + 1
+      break
+    end
+  end
+end
+return n
+`);
 
 export class RedisChatStore implements ChatStore {
   private readonly ttlSec: number;
@@ -206,6 +218,22 @@ export class RedisChatStore implements ChatStore {
     const scriptKeys = [keys.chatMessages(conversationId), keys.chatSeq(conversationId)];
     const wrote = await guard(this.conn, (c) => REFILL.run(c, scriptKeys, args));
     return wrote === 1;
+  }
+
+  async replaceRecent(conversationId: string, changes: { from: ChatMessage; to: ChatMessage }[]): Promise<number> {
+    if (changes.length === 0) return 0;
+    const args = changes.flatMap((c) => [JSON.stringify(c.from), JSON.stringify(c.to)]);
+    return Number(await guard(this.conn, (c) => REPLACE.run(c, [keys.chatMessages(conversationId)], args)));
+  }
+
+  async redactSent(m: ChatMessage): Promise<void> {
+    if (m.client_id === null) return;
+    // XX: only a record that still exists; KEEPTTL: it expires when it would have.
+    await guard(this.conn, (c) => c.set(keys.chatIdempotency(m.conversation_id, m.sender_id, m.client_id!), JSON.stringify(m), "KEEPTTL", "XX"));
+  }
+
+  async drop(conversationId: string): Promise<void> {
+    await guard(this.conn, (c) => c.del(keys.chatMessages(conversationId), keys.chatSeq(conversationId)));
   }
 
   async addMember(conversationId: string, userIds: string[]): Promise<void> {

@@ -13,7 +13,10 @@ export type ChatEvent =
 
 export type UserEvent =
   | { type: "conversation"; conversation_id: string; kind: "direct" | "room" }
-  | { type: "conversation.left"; conversation_id: string }
+  /** Left, removed, or the room was deleted: the sockets stop following it at once (hub.ts). */
+  | { type: "conversation.left"; conversation_id: string; reason?: "left" | "removed" | "deleted" }
+  | { type: "conversation.cleared"; conversation_id: string; cleared_seq: number }
+  | { type: "conversation.hidden"; conversation_id: string; until_seq: number }
   | { type: "problem.result"; [k: string]: unknown };
 
 /**

@@ -177,12 +177,18 @@ export class SocketHub implements LocalDelivery {
       for (const conn of [...conns]) if (conn.revokedBy(event.generation ?? 0, event.except_session ?? null)) conn.shut(CLOSE.sessionRevoked);
       return;
     }
+    // History and resume read the clear mark through the membership cache.
+    if (event.type === "conversation.cleared" && event.conversation_id) this.chat.forgetMembership(event.conversation_id, userId);
     for (const conn of conns) {
       if (event.type === "conversation" && event.conversation_id) {
         this.follow(conn, event.conversation_id);
         conn.sendRaw(payload); // lets the client add the conversation to its list at once
-      } else if (event.type === "conversation.left" && event.conversation_id) this.unfollow(conn, event.conversation_id);
-      else conn.sendRaw(payload);
+      } else if (event.type === "conversation.left" && event.conversation_id) {
+        // Left, removed or deleted: nothing more of the room reaches this socket; the client is told why.
+        this.unfollow(conn, event.conversation_id);
+        this.chat.forgetMembership(event.conversation_id, userId);
+        conn.sendRaw(payload);
+      } else conn.sendRaw(payload);
     }
   }
 

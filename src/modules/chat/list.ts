@@ -8,34 +8,36 @@
  * covers markers written before senders' markers moved).
  */
 import { sql } from "drizzle-orm";
-import type { Presence } from "../../engine/types";
+import type { ChatMessage, Presence } from "../../engine/types";
 import { ChatRepo, rowsOf } from "./repo";
 
 type Row = {
   id: string; kind: "direct" | "room"; name: string | null; last_seq: string | number; last_read_seq: string | number;
   activity: Date | string; peer_id: string | null; peer_username: string | null; peer_display_name: string | null;
   peer_last_active: Date | string | null; msg_id: string | null; msg_seq: string | number | null; msg_sender: string | null;
-  msg_receiver: string | null; msg_content: string | null; msg_type: "text" | "file" | "system" | null; msg_client_id: string | null;
-  msg_ts: Date | string | null;
+  msg_receiver: string | null; msg_content: string | null; msg_type: ChatMessage["message_type"] | null; msg_client_id: string | null;
+  msg_ts: Date | string | null; msg_edited_at: Date | string | null; msg_deleted_at: Date | string | null; msg_system: unknown;
 };
 
 const iso = (v: Date | string | null) => (v === null ? null : new Date(v).toISOString());
 
 export async function listConversations(repo: ChatRepo, presence: Presence, userId: string, limit = 200) {
   const rows = rowsOf(await repo.db.execute(sql`
-    select c.id, c.kind, c.name, c.last_seq, m.last_read_seq,
+    select c.id, c.kind, c.name, c.last_seq, greatest(m.last_read_seq, m.cleared_seq) as last_read_seq,
       coalesce(c.last_message_at, c.created_at) as activity,
       p.id as peer_id, p.username as peer_username, p.display_name as peer_display_name, p.last_active as peer_last_active,
       lm.id as msg_id, lm.seq as msg_seq, lm.sender_id as msg_sender, lm.receiver_id as msg_receiver,
-      lm.content as msg_content, lm.message_type as msg_type, lm.client_id as msg_client_id, lm.timestamp as msg_ts
+      lm.content as msg_content, lm.message_type as msg_type, lm.client_id as msg_client_id, lm.timestamp as msg_ts,
+      lm.edited_at as msg_edited_at, lm.deleted_at as msg_deleted_at, lm.system as msg_system
     from conversation_members m
     join conversations c on c.id = m.conversation_id
     left join lateral (
       select u.id, u.username, u.display_name, u.last_active from conversation_members o join users u on u.id = o.user_id
       where c.kind = 'direct' and o.conversation_id = c.id and o.user_id <> ${userId} limit 1) p on true
     left join lateral (
-      select * from messages x where x.conversation_id = c.id order by x.seq desc limit 1) lm on true
-    where m.user_id = ${userId}
+      select * from messages x where x.conversation_id = c.id and x.seq > m.cleared_seq and x.message_type not in ('edit', 'delete')
+      order by x.seq desc limit 1) lm on true
+    where m.user_id = ${userId} and (m.hidden_seq is null or c.last_seq > m.hidden_seq)
     order by activity desc
     limit ${limit}`)) as Row[];
   let online = new Set<string>();
@@ -61,6 +63,8 @@ export async function listConversations(repo: ChatRepo, presence: Presence, user
         ? {
           id: r.msg_id, conversation_id: r.id, seq: Number(r.msg_seq), sender_id: r.msg_sender!, receiver_id: r.msg_receiver,
           content: r.msg_content!, message_type: r.msg_type!, client_id: r.msg_client_id, timestamp: iso(r.msg_ts)!,
+          ...(r.msg_deleted_at ? { deleted: true } : r.msg_edited_at ? { is_edited: true, edited_at: iso(r.msg_edited_at)! } : {}),
+          ...(r.msg_system ? { system: r.msg_system as ChatMessage["system"] } : {}),
         }
         : null,
       last_activity: iso(r.activity)!,

@@ -16,7 +16,7 @@ import { isRowRejected, sqlstateOf } from "../../db/errors";
 import { messages } from "../../db/schema";
 import type { ChatMessage, DeadLetters } from "../../engine/types";
 import { log } from "../../lib/log";
-import { advanceOwnRead, rowsOf, toRow } from "./repo";
+import { advanceOwnRead, applyChanges, rowsOf, toRow } from "./repo";
 import { chatMetrics } from "./metrics";
 
 const rowsOfResult = (r: unknown) => rowsOf(r) as { last_seq: string | number }[];
@@ -107,6 +107,7 @@ export class MessageWriter {
         where id = ${m.conversation_id} returning last_seq`).then(rowsOfResult);
       const renumbered = { ...m, seq: Number(conv!.last_seq) };
       await tx.insert(messages).values(toRow(renumbered));
+      await applyChanges(tx, [renumbered], new Set([renumbered.id]));
       await advanceOwnRead(tx, renumbered);
       log.warn({ message_id: m.id, from_seq: m.seq, to_seq: renumbered.seq }, "persister: seq already taken in PostgreSQL; message stored under a new seq");
     });
@@ -118,10 +119,13 @@ export class MessageWriter {
       // Only a re-delivered id is harmless; a clash on seq or client_id must surface (see resolveConflict).
       // The batch travels as one JSON parameter: building a 500-row VALUES list through the query
       // builder cost 3-5x the whole insert (bench/RESULTS.md, persistence).
-      const written = rowsOf(await tx.execute(sql`insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp)
-        select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as m(id uuid, conversation_id uuid, seq bigint, sender_id uuid,
-          receiver_id uuid, content text, message_type text, client_id text, timestamp timestamptz)
+      // Rows of a deleted room are dropped: the room and its history went on purpose.
+      const written = rowsOf(await tx.execute(sql`insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp, ref_id, ref_seq, system)
+        select m.* from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as m(id uuid, conversation_id uuid, seq bigint, sender_id uuid,
+          receiver_id uuid, content text, message_type text, client_id text, timestamp timestamptz, ref_id uuid, ref_seq bigint, system jsonb)
+        where not exists (select 1 from conversations d where d.id = m.conversation_id and d.deleted_at is not null)
         on conflict (id) do nothing returning id`));
+      await applyChanges(tx, batch, new Set(written.map((r) => String(r.id))));
       chatMetrics.persisted.inc(written.length);
       const latest = new Map<string, ChatMessage>();
       for (const m of batch) if ((latest.get(m.conversation_id)?.seq ?? 0) < m.seq) latest.set(m.conversation_id, m);

@@ -3,15 +3,17 @@
  * log. PostgreSQL is the truth for who belongs where and for every message
  * ever sent; Redis only caches the newest 50 and carries live events.
  */
-import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { conversationMembers, conversations, messages } from "../../db/schema";
 import type { ChatMessage, NewMessage } from "../../engine/types";
 
-type MessageRow = typeof messages.$inferSelect;
+// Every column but the search vector, which only the search query reads.
+const { search: _search, ...MESSAGE_COLUMNS } = getTableColumns(messages);
+type MessageRow = Omit<typeof messages.$inferSelect, "search">;
 
 export function toChatMessage(r: MessageRow): ChatMessage {
-  return {
+  const m: ChatMessage = {
     id: r.id,
     conversation_id: r.conversationId,
     seq: Number(r.seq),
@@ -22,6 +24,13 @@ export function toChatMessage(r: MessageRow): ChatMessage {
     client_id: r.clientId ?? null,
     timestamp: r.timestamp.toISOString(),
   };
+  // Optional fields only when they apply, as in the appended JSON (engine/message.ts).
+  if (r.deletedAt) m.deleted = true;
+  else if (r.editedAt && (r.messageType === "text" || r.messageType === "file")) Object.assign(m, { is_edited: true, edited_at: r.editedAt.toISOString() });
+  if (r.refId) m.ref_id = r.refId;
+  if (r.refSeq !== null && r.refSeq !== undefined) m.ref_seq = Number(r.refSeq);
+  if (r.system) m.system = r.system as ChatMessage["system"];
+  return m;
 }
 
 export function toRow(m: ChatMessage): typeof messages.$inferInsert {
@@ -35,10 +44,13 @@ export function toRow(m: ChatMessage): typeof messages.$inferInsert {
     messageType: m.message_type,
     clientId: m.client_id,
     timestamp: new Date(m.timestamp),
+    refId: m.ref_id ?? null,
+    refSeq: m.ref_seq ?? null,
+    system: m.system ?? null,
   };
 }
 
-export type Membership = { kind: "direct" | "room"; role: "owner" | "admin" | "member"; peerId: string | null };
+export type Membership = { kind: "direct" | "room"; role: "owner" | "admin" | "member"; peerId: string | null; clearedSeq: number };
 
 export const directKey = (a: string, b: string) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
@@ -70,13 +82,13 @@ export class ChatRepo {
 
   async membership(conversationId: string, userId: string): Promise<Membership | null> {
     const rows = await this.db.execute(sql`
-      select c.kind, m.role,
+      select c.kind, m.role, m.cleared_seq,
         (select o.user_id from conversation_members o
           where c.kind = 'direct' and o.conversation_id = c.id and o.user_id <> ${userId} limit 1) as peer_id
       from conversation_members m join conversations c on c.id = m.conversation_id
       where m.conversation_id = ${conversationId} and m.user_id = ${userId}`);
-    const r = rowsOf(rows)[0] as { kind: "direct" | "room"; role: Membership["role"]; peer_id: string | null } | undefined;
-    return r ? { kind: r.kind, role: r.role, peerId: r.peer_id } : null;
+    const r = rowsOf(rows)[0] as { kind: "direct" | "room"; role: Membership["role"]; peer_id: string | null; cleared_seq: string | number } | undefined;
+    return r ? { kind: r.kind, role: r.role, peerId: r.peer_id, clearedSeq: Number(r.cleared_seq) } : null;
   }
 
   async memberIds(conversationId: string): Promise<string[]> {
@@ -102,7 +114,7 @@ export class ChatRepo {
 
   /** Newest `limit` messages with seq < beforeSeq, ascending. */
   async before(conversationId: string, beforeSeq: number, limit: number): Promise<ChatMessage[]> {
-    const rows = await this.db.select().from(messages)
+    const rows = await this.db.select(MESSAGE_COLUMNS).from(messages)
       .where(and(eq(messages.conversationId, conversationId), lt(messages.seq, beforeSeq)))
       .orderBy(desc(messages.seq)).limit(limit);
     return rows.reverse().map(toChatMessage);
@@ -110,14 +122,41 @@ export class ChatRepo {
 
   /** Messages with seq > afterSeq, ascending, at most `limit`. */
   async after(conversationId: string, afterSeq: number, limit: number): Promise<ChatMessage[]> {
-    const rows = await this.db.select().from(messages)
+    const rows = await this.db.select(MESSAGE_COLUMNS).from(messages)
       .where(and(eq(messages.conversationId, conversationId), gt(messages.seq, afterSeq)))
       .orderBy(asc(messages.seq)).limit(limit);
     return rows.map(toChatMessage);
   }
 
+  async byId(id: string): Promise<ChatMessage | null> {
+    const [row] = await this.db.select(MESSAGE_COLUMNS).from(messages).where(eq(messages.id, id));
+    return row ? toChatMessage(row) : null;
+  }
+
+  /**
+   * Raises a member's clear mark (and read marker) to `seq`, or hides the
+   * conversation from their list until it passes `seq`. Returns the stored mark.
+   */
+  async markMember(conversationId: string, userId: string, what: "cleared" | "hidden", seq: number): Promise<number> {
+    const member = and(eq(conversationMembers.conversationId, conversationId), eq(conversationMembers.userId, userId));
+    if (what === "hidden") {
+      await this.db.update(conversationMembers).set({ hiddenSeq: seq }).where(member);
+      return seq;
+    }
+    const [row] = await this.db.update(conversationMembers).set({
+      clearedSeq: sql`greatest(${conversationMembers.clearedSeq}, ${seq})`,
+      lastReadSeq: sql`greatest(${conversationMembers.lastReadSeq}, ${seq})`,
+    }).where(member).returning({ v: conversationMembers.clearedSeq });
+    return Number(row?.v ?? seq);
+  }
+
+  /** The attachment of a deleted file message is no longer served (src/modules/files). */
+  async forgetFile(conversationId: string, fileId: string) {
+    await this.db.execute(sql`update files set deleted_at = now() where id = ${fileId} and conversation_id = ${conversationId} and deleted_at is null`);
+  }
+
   async byClientId(conversationId: string, senderId: string, clientId: string): Promise<ChatMessage | null> {
-    const [row] = await this.db.select().from(messages).where(and(
+    const [row] = await this.db.select(MESSAGE_COLUMNS).from(messages).where(and(
       eq(messages.conversationId, conversationId), eq(messages.senderId, senderId), eq(messages.clientId, clientId)));
     return row ? toChatMessage(row) : null;
   }
@@ -141,6 +180,7 @@ export class ChatRepo {
           .where(eq(conversations.id, m.conversation_id)).returning({ lastSeq: conversations.lastSeq });
         const message: ChatMessage = { ...m, seq: Number(conv!.lastSeq) };
         await tx.insert(messages).values(toRow(message));
+        await applyChanges(tx, [message], new Set([message.id]));
         await advanceOwnRead(tx, message);
         return { message, duplicate: false };
       });
@@ -176,6 +216,32 @@ export async function advanceOwnRead(tx: Pick<Db, "update">, m: Pick<ChatMessage
   await tx.update(conversationMembers)
     .set({ lastReadSeq: sql`greatest(${conversationMembers.lastReadSeq}, ${m.seq})` })
     .where(and(eq(conversationMembers.conversationId, m.conversation_id), eq(conversationMembers.userId, m.sender_id)));
+}
+
+/**
+ * Edit and delete events written by this transaction (`inserted`: ids its
+ * insert returned) are applied to their target rows. An event is applied in
+ * the transaction that inserts it, so exactly once: a replayed batch inserts
+ * nothing and changes nothing. Edits first, deletes last, so a delete always
+ * wins; an edit never touches a deleted row (nor one a later edit reached).
+ */
+export async function applyChanges(tx: Pick<Db, "execute">, batch: ChatMessage[], inserted: Set<string>) {
+  const fresh = batch.filter((m) => inserted.has(m.id) && m.ref_id && (m.message_type === "edit" || m.message_type === "delete"));
+  if (fresh.length === 0) return;
+  const edits = fresh.filter((m) => m.message_type === "edit").sort((a, b) => a.seq - b.seq)
+    .map((m) => ({ ref_id: m.ref_id, content: m.content, at: m.timestamp }));
+  const deletes = fresh.filter((m) => m.message_type === "delete").map((m) => ({ ref_id: m.ref_id, at: m.timestamp }));
+  for (const e of edits) {
+    await tx.execute(sql`update messages set content = ${e.content}, edited_at = ${e.at}::timestamptz
+      where id = ${e.ref_id} and deleted_at is null and (edited_at is null or edited_at <= ${e.at}::timestamptz)`);
+  }
+  if (deletes.length === 0) return;
+  const json = JSON.stringify(deletes);
+  await tx.execute(sql`update messages t set content = '', deleted_at = d.at, edited_at = null
+    from jsonb_to_recordset(${json}::jsonb) as d(ref_id uuid, at timestamptz) where t.id = d.ref_id and t.deleted_at is null`);
+  // The content also lives in the edits of the deleted message: blank them too.
+  await tx.execute(sql`update messages t set content = ''
+    from jsonb_to_recordset(${json}::jsonb) as d(ref_id uuid) where t.ref_id = d.ref_id and t.message_type = 'edit' and t.content <> ''`);
 }
 
 /** postgres.js returns an array; PGlite returns {rows}. */

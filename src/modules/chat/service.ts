@@ -20,6 +20,7 @@ import { MAX_CONTENT, type SendInput } from "./model";
 import type { ChatRepo, Membership } from "./repo";
 import { listConversations } from "./list";
 import { chatMetrics } from "./metrics";
+import { applyEvents } from "./fold";
 
 const MEMBERSHIP_TTL_MS = 5_000;
 
@@ -56,11 +57,15 @@ export class ChatService {
     this.local = local;
   }
 
-  /** Membership or 404: non-members must not learn that a conversation exists. */
-  async requireMember(conversationId: string, userId: string): Promise<Membership> {
+  /**
+   * Membership or 404: non-members must not learn that a conversation exists.
+   * `fresh` skips the 5 s cache (roles for admin actions). A clear mark reaches the cache of
+   * this instance at once and of every instance holding the user's sockets (hub.ts).
+   */
+  async requireMember(conversationId: string, userId: string, fresh = false): Promise<Membership> {
     const key = `${conversationId}:${userId}`;
     const hit = this.memberCache.get(key);
-    if (hit && hit.until > Date.now()) return hit.m;
+    if (!fresh && hit && hit.until > Date.now()) return hit.m;
     let m: Membership | null;
     try {
       m = await this.repo.membership(conversationId, userId);
@@ -119,11 +124,11 @@ export class ChatService {
     }
   }
 
-  async left(conversationId: string, userId: string) {
+  async left(conversationId: string, userId: string, reason: "left" | "removed" | "deleted" = "left") {
     this.forgetMembership(conversationId, userId);
     try {
       await this.engine.chat.removeMember(conversationId, userId);
-      await this.notifyUser(userId, { type: "conversation.left", conversation_id: conversationId });
+      await this.notifyUser(userId, { type: "conversation.left", conversation_id: conversationId, reason });
     } catch (err) {
       if (!(err instanceof EngineUnavailableError)) throw err;
     }
@@ -157,7 +162,23 @@ export class ChatService {
     return { message: res.message, duplicate: res.duplicate };
   }
 
-  private async append(draft: NewMessage, options: AppendOptions): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {
+  /**
+   * A line the server writes into a room (joined, removed, renamed, ...). The change it
+   * reports is already made: failing to write the line is logged, not reported to the caller.
+   */
+  async postSystem(conversationId: string, system: NonNullable<ChatMessage["system"]>, content: string) {
+    try {
+      await this.append({
+        id: Bun.randomUUIDv7(), conversation_id: conversationId, sender_id: system.actor_id, receiver_id: null,
+        content, message_type: "system", client_id: null, timestamp: new Date().toISOString(), system,
+      });
+    } catch (err) {
+      log.warn({ err, conversation_id: conversationId, kind: system.kind }, "system message not written");
+    }
+  }
+
+  /** Next seq of the log for a message or an event (edit, delete): Redis, or PostgreSQL while Redis is down. */
+  async append(draft: NewMessage, options: AppendOptions = {}): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {
     try {
       return await this.appendOrFallBack(draft, options);
     } catch (err) {
@@ -202,14 +223,15 @@ export class ChatService {
    * has_more is simply "the first returned seq is above 1".
    */
   async history(userId: string, conversationId: string, beforeSeq: number | undefined, limit: number) {
-    await this.requireMember(conversationId, userId);
+    const { clearedSeq } = await this.requireMember(conversationId, userId);
     const upper = beforeSeq ?? Number.MAX_SAFE_INTEGER;
-    let cached: ChatMessage[] = [];
+    let all: ChatMessage[] = [];
     try {
-      cached = (await this.cachedRecent(conversationId)).filter((m) => m.seq < upper);
+      all = await this.cachedRecent(conversationId);
     } catch (err) {
       if (!(err instanceof EngineUnavailableError)) throw err;
     }
+    const cached = all.filter((m) => m.seq < upper);
     let page = cached.slice(-limit);
     if (page.length < limit) {
       const below = page.length ? page[0]!.seq : upper;
@@ -222,7 +244,9 @@ export class ChatService {
         page = consecutiveRun([...page, ...waiting], top - limit, limit, top);
       }
     }
-    return { conversation_id: conversationId, messages: page, has_more: page.length > 0 && page[0]!.seq > 1 };
+    // What the caller cleared is gone for them; edits and deletes PostgreSQL has not applied yet are applied here.
+    page = applyEvents(page.filter((m) => m.seq > clearedSeq), all);
+    return { conversation_id: conversationId, messages: page, has_more: page.length > 0 && page[0]!.seq > clearedSeq + 1 };
   }
 
   /** The outbox's not-yet-persisted messages after `afterSeq` (none while Redis is unreachable). */
@@ -236,7 +260,7 @@ export class ChatService {
   }
 
   /** The Redis list, refilled from PostgreSQL when it is missing (after a flush or restart). */
-  private async cachedRecent(conversationId: string): Promise<ChatMessage[]> {
+  async cachedRecent(conversationId: string): Promise<ChatMessage[]> {
     const recent = await this.engine.chat.recent(conversationId);
     if (recent) return recent;
     const fromDb = await this.repo.before(conversationId, Number.MAX_SAFE_INTEGER, 50);
@@ -245,8 +269,9 @@ export class ChatService {
   }
 
   /** Messages after `afterSeq` in order, for `resume`: Redis when it covers the gap, PostgreSQL otherwise. */
-  async since(userId: string, conversationId: string, afterSeq: number, max: number): Promise<ChatMessage[]> {
-    await this.requireMember(conversationId, userId);
+  async since(userId: string, conversationId: string, from: number, max: number): Promise<ChatMessage[]> {
+    const { clearedSeq } = await this.requireMember(conversationId, userId);
+    const afterSeq = Math.max(from, clearedSeq);
     let cached: ChatMessage[] = [];
     try {
       cached = (await this.engine.chat.recent(conversationId)) ?? [];

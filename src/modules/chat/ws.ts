@@ -204,7 +204,7 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
     query: t.Object({ token: t.Optional(t.String({ maxLength: 2048 })) }),
     detail: {
       summary: "Real-time chat socket (see README: WebSocket protocol)",
-      description: "The access token goes in the subprotocols [\"bearer\", TOKEN] (recommended), an Authorization: Bearer header, or ?token=. Every frame is JSON with a type: the server sends ready, message, typing, read, presence, problem.result, error, pong; the client sends send, typing, read, resume, ping. Typing frames carry user_id: a client skips its own. A WebSocket: open it with a WebSocket client (GET with Upgrade: websocket); Swagger UI cannot.",
+      description: "The access token goes in the subprotocols [\"bearer\", TOKEN] (recommended), an Authorization: Bearer header, or ?token=. Every frame is JSON with a type: the server sends ready, message (message_type text, file, system, or edit/delete events naming ref_id), conversation, conversation.left, conversation.cleared, conversation.hidden, typing, read, presence, problem.result, error, pong; the client sends send, typing, read, resume, ping. Typing frames carry user_id: a client skips its own. A WebSocket: open it with a WebSocket client (GET with Upgrade: websocket); Swagger UI cannot.",
       "x-websocket": true,
       responses: { 101: { description: "Switching Protocols: the socket is open" }, 401: { description: "missing or invalid token" }, 426: { description: "not a WebSocket upgrade" }, 429: { description: "too many upgrades for this user" } },
     },

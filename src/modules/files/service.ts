@@ -105,6 +105,8 @@ export class FilesService {
   /** The processed file (or its thumbnail) to stream; only completed files are served. */
   async open(userId: string, id: string, which: "file" | "thumbnail"): Promise<{ row: FileRow; blob: Blob | ReadableStream<Uint8Array>; contentType: string }> {
     const row = await this.get(userId, id);
+    // The message carrying it was deleted: the attachment went with it.
+    if (row.deletedAt) throw new NotFound("file");
     if (row.status !== "completed") throw new NotFound(which === "file" ? "processed file" : "thumbnail");
     const contentType = which === "file" ? row.contentType : row.thumbnailType;
     if (!contentType) throw new NotFound("thumbnail");

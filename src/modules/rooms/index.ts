@@ -5,8 +5,9 @@ import { ChatModel } from "../chat/model";
 import type { ChatService } from "../chat/service";
 import { RoomsModel } from "./model";
 import type { RoomsService } from "./service";
+import type { RoomAdmin } from "./admin";
 
-export const roomsModule = (rooms: RoomsService, chat: ChatService, tokens: TokenService) =>
+export const roomsModule = (rooms: RoomsService, admin: RoomAdmin, chat: ChatService, tokens: TokenService) =>
   new Elysia({ prefix: "/rooms", tags: ["rooms"] })
     .use(authPlugin(tokens))
     // "" rather than "/": the documented path is the prefix itself, as DESIGN names it (a trailing slash is still served).
@@ -32,4 +33,20 @@ export const roomsModule = (rooms: RoomsService, chat: ChatService, tokens: Toke
     })
     .get("/:id/messages", ({ userId, params, query }) => chat.history(userId, params.id, query.before_seq, query.limit ?? 50), {
       auth: true, params: RoomsModel.params, query: ChatModel.pageQuery, response: { 200: ChatModel.history }, detail: { summary: "The room's history" },
+    })
+    .patch("/:id", ({ userId, params, body }) => admin.update(userId, params.id, body), {
+      auth: true, params: RoomsModel.params, body: RoomsModel.update, response: { 200: RoomsModel.details },
+      detail: { summary: "Owner/admin: rename, describe, make private or public (a system line tells the room)" },
+    })
+    .delete("/:id", ({ userId, params }) => admin.remove(userId, params.id), {
+      auth: true, params: RoomsModel.params, response: { 200: RoomsModel.deleted },
+      detail: { summary: "Owner: delete the room and its history; members' sockets get conversation.left (reason deleted)" },
+    })
+    .delete("/:id/members/:user_id", ({ userId, params }) => admin.removeMember(userId, params.id, params.user_id), {
+      auth: true, params: RoomsModel.memberParams, response: { 200: RoomsModel.details },
+      detail: { summary: "Owner/admin: remove a member (admins remove members only; never the owner); their sockets stop receiving the room at once" },
+    })
+    .patch("/:id/members/:user_id", ({ userId, params, body }) => admin.setRole(userId, params.id, params.user_id, body.role), {
+      auth: true, params: RoomsModel.memberParams, body: RoomsModel.setRole, response: { 200: RoomsModel.details },
+      detail: { summary: "Owner: make a member admin or member, or hand the room over (role owner)" },
     });

@@ -36,6 +36,16 @@ export const RoomsModel = {
     user_ids: t.Array(t.String({ format: "uuid" }), { minItems: 1, maxItems: 100, uniqueItems: true }),
     role: t.Optional(t.Union([t.Literal("member"), t.Literal("admin")])),
   }, { additionalProperties: false }),
+  memberParams: t.Object({ id: t.String({ format: "uuid", description: "room id" }), user_id: t.String({ format: "uuid", description: "the member" }) }),
+  update: t.Object({
+    name: t.Optional(t.String({ minLength: 1, maxLength: 80 })),
+    description: t.Optional(t.Union([t.String({ maxLength: 500 }), t.Null()])),
+    is_private: t.Optional(t.Boolean()),
+  }, { additionalProperties: false }),
+  setRole: t.Object({
+    role: t.Union([t.Literal("member"), t.Literal("admin"), t.Literal("owner")], { description: "owner hands the room over (you become admin)" }),
+  }, { additionalProperties: false }),
+  deleted: t.Object({ deleted: t.Literal(true) }),
   listQuery: t.Object({ search: t.Optional(t.String({ maxLength: 80 })), limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 50 })) }),
   room: Room,
   details: t.Composite([Room, t.Object({ members: t.Array(Member) })]),
@@ -43,3 +53,5 @@ export const RoomsModel = {
 };
 
 export type CreateRoom = typeof RoomsModel.create.static;
+export type UpdateRoom = typeof RoomsModel.update.static;
+export type RoomRole = "owner" | "admin" | "member";

@@ -48,6 +48,7 @@ export class RoomsService {
       throw err;
     }
     await this.chat.joined(id, [ownerId, ...others], "room");
+    await this.chat.postSystem(id, { kind: "room_created", actor_id: ownerId, target_id: null, name: input.name.trim() }, "created the room");
     return this.details(ownerId, id);
   }
 
@@ -58,7 +59,7 @@ export class RoomsService {
         (select count(*) from conversation_members x where x.conversation_id = c.id) as member_count,
         exists(select 1 from conversation_members me where me.conversation_id = c.id and me.user_id = ${userId}) as is_member
       from conversations c left join users o on o.id = c.owner_id
-      where c.kind = 'room' and ${where}
+      where c.kind = 'room' and c.deleted_at is null and ${where}
       order by c.created_at desc limit ${limit}`)) as RoomRow[];
   }
 
@@ -91,6 +92,7 @@ export class RoomsService {
     if (!room.is_member) {
       await this.db.insert(conversationMembers).values({ conversationId: id, userId, role: "member" }).onConflictDoNothing();
       await this.chat.joined(id, [userId], "room");
+      await this.chat.postSystem(id, { kind: "joined", actor_id: userId, target_id: userId }, "joined the room");
     }
     return this.details(userId, id);
   }
@@ -112,6 +114,7 @@ export class RoomsService {
       }
     });
     await this.chat.left(id, userId);
+    await this.chat.postSystem(id, { kind: "left", actor_id: userId, target_id: userId }, "left the room");
     return { left: true as const };
   }
 
@@ -128,6 +131,7 @@ export class RoomsService {
       .onConflictDoNothing().returning({ userId: conversationMembers.userId });
     if (added.length === 0) throw new Conflict("every given user is already a member");
     await this.chat.joined(id, added.map((a) => a.userId), "room");
+    for (const a of added) await this.chat.postSystem(id, { kind: "joined", actor_id: userId, target_id: a.userId }, "added a member");
     return this.details(userId, id);
   }
 }

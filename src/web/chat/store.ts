@@ -110,11 +110,16 @@ export class ChatStore {
     if (m.client_id && m.sender_id === this.me.id && this.pending.delete(m.client_id)) this.emit({ type: "pending" });
     if (t.msgs.has(m.seq) || (t.loaded && t.oldest !== null && m.seq < t.oldest)) return "dup";
     t.msgs.set(m.seq, m);
+    const event = m.message_type === "edit" || m.message_type === "delete";
+    if (event) this.applyEvent(t, m);
     const gap = m.seq > t.lastSeq + 1;
     this.advance(t);
     const c = this.convs.get(m.conversation_id);
     if (c) {
-      if (!c.last_message || m.seq >= c.last_message.seq) {
+      // An edit or delete changes an earlier message: it is not the conversation's newest message, nor unread.
+      if (event) {
+        if (c.last_message && c.last_message.id === m.ref_id) c.last_message = t.msgs.get(c.last_message.seq) ?? c.last_message;
+      } else if (!c.last_message || m.seq >= c.last_message.seq) {
         c.last_message = m;
         c.last_activity = m.timestamp;
       }
@@ -123,12 +128,21 @@ export class ChatStore {
       // Likewise whoever wrote it has read up to it: their "Seen" reaches my earlier messages.
       if (m.sender_id === this.me.id) this.readUpTo(c.id, m.seq);
       else if (m.seq > (this.peerRead.get(c.id) ?? 0)) this.peerRead.set(c.id, m.seq);
-      if (m.sender_id !== this.me.id && m.seq > c.last_read_seq && !this.isWatching(c.id)) c.unread += 1;
+      if (!event && m.sender_id !== this.me.id && m.seq > c.last_read_seq && !this.isWatching(c.id)) c.unread += 1;
       this.emit({ type: "convs" });
     }
     this.clearTyping(m.conversation_id, m.sender_id);
     this.emit({ type: "thread", id: m.conversation_id });
     return gap ? "gap" : "new";
+  }
+
+  /** An edit or delete entry: the message it names (when loaded) now reads as edited or as a tombstone. */
+  private applyEvent(t: Thread, e: Message) {
+    const target = e.ref_seq !== undefined ? t.msgs.get(e.ref_seq) : undefined;
+    if (!target || target.id !== e.ref_id || target.deleted) return;
+    t.msgs.set(target.seq, e.message_type === "delete"
+      ? { ...target, content: "", deleted: true }
+      : { ...target, content: e.content, is_edited: true, edited_at: e.timestamp });
   }
 
   private advance(t: Thread) {

@@ -11,7 +11,10 @@ import type { Pending } from "../chat/store";
 import { Attachments } from "./attachment";
 import { LIMITED } from "./wait";
 
-type Item = { key: string; sender: string; at: string; content: string; seq: number | null; type?: Message["message_type"]; pending?: Pending };
+type Item = {
+  key: string; sender: string; at: string; content: string; seq: number | null; type?: Message["message_type"]; pending?: Pending;
+  edited?: boolean; deleted?: boolean;
+};
 
 const GROUP_MS = 5 * 60_000;
 
@@ -37,7 +40,8 @@ export class MessageList {
     if (this.conversationId) {
       const t = s.thread(this.conversationId);
       const msgs = [...t.msgs.values()].sort((a, b) => a.seq - b.seq);
-      for (const m of msgs) out.push(this.fromMessage(m));
+      // Edit and delete entries are already applied to the messages they name (store.ts): not drawn.
+      for (const m of msgs) if (m.message_type !== "edit" && m.message_type !== "delete") out.push(this.fromMessage(m));
     }
     for (const p of s.pending.values()) {
       const mine = this.conversationId ? p.conversation_id === this.conversationId : p.to === this.draftPeer && !p.conversation_id;
@@ -47,7 +51,12 @@ export class MessageList {
   }
 
   private fromMessage(m: Message): Item {
-    return { key: `s:${m.seq}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq, type: m.message_type };
+    // The key changes with an edit or a delete, so the element is drawn again.
+    const version = m.deleted ? ":deleted" : m.edited_at ? `:${m.edited_at}` : "";
+    return {
+      key: `s:${m.seq}${version}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq, type: m.message_type,
+      edited: !!m.is_edited, deleted: !!m.deleted,
+    };
   }
 
   /** Rebuilds the order; `mode` says how to keep the scroll position. */
@@ -97,12 +106,18 @@ export class MessageList {
       return n;
     }
     if (n) return n;
+    if (it.type === "system") {
+      n = h("div", { class: "msg system", "data-seq": it.seq }, h("div", { class: "text" }, `${this.senderName(it.sender)} ${it.content}`));
+      this.nodes.set(it.key, n);
+      return n;
+    }
     const own = it.sender === s.me.id;
     n = h("div", { class: `msg ${own ? "own" : "other"}`, "data-seq": it.seq },
       h("div", { class: "bubble" },
         !own && this.isRoom() ? h("div", { class: "sender" }, this.senderName(it.sender)) : null,
-        it.type === "file" ? this.attachments.render(it.content) : h("div", { class: "text" }, it.content),
-        h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at))),
+        it.deleted ? h("div", { class: "text deleted" }, "This message was deleted")
+          : it.type === "file" ? this.attachments.render(it.content) : h("div", { class: "text" }, it.content),
+        h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at)), it.edited && !it.deleted ? " · edited" : null),
       ),
     );
     this.nodes.set(it.key, n);
@@ -144,7 +159,7 @@ export class MessageList {
     for (const [key, n] of this.nodes) {
       const sender = n.querySelector(".sender");
       if (!sender || !key.startsWith("s:")) continue;
-      const m = this.conversationId ? this.client.store.thread(this.conversationId).msgs.get(Number(key.slice(2))) : undefined;
+      const m = this.conversationId ? this.client.store.thread(this.conversationId).msgs.get(Number(key.split(":")[1])) : undefined;
       if (m) sender.textContent = this.senderName(m.sender_id);
     }
   }

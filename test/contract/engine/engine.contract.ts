@@ -173,6 +173,34 @@ export function engineContract(harness: EngineHarness): void {
       expect(after.at(-1)).toEqual(message);
     });
 
+    test("optional fields travel as given; replaceRecent swaps only entries still as read; drop forgets the list and counter", async () => {
+      const cid = uid();
+      await engine.chat.seedSeq(cid, 0);
+      const first = (await engine.chat.append(newMessage(cid, uid(), { content: "tpyo" }))).message;
+      const edit = (await engine.chat.append(newMessage(cid, uid(), { message_type: "edit", content: "typo", ref_id: first.id, ref_seq: first.seq }))).message;
+      expect(edit).toMatchObject({ seq: 2, message_type: "edit", ref_id: first.id, ref_seq: 1 });
+      expect(Object.keys(first)).not.toContain("ref_id");
+      const [a, b] = (await engine.chat.recent(cid))!;
+      expect(b).toEqual(edit);
+      const edited = { ...a!, content: "typo", is_edited: true, edited_at: edit.timestamp };
+      expect(await engine.chat.replaceRecent(cid, [{ from: a!, to: edited }])).toBe(1);
+      // A second writer that read the old entry changes nothing: its `from` is gone.
+      expect(await engine.chat.replaceRecent(cid, [{ from: a!, to: { ...a!, content: "stale" } }])).toBe(0);
+      expect((await engine.chat.recent(cid))!.map((m) => m.content)).toEqual(["typo", "typo"]);
+      expect((await engine.chat.recent(cid))![0]).toEqual(edited);
+      expect(await engine.chat.replaceRecent(uid(), [{ from: a!, to: edited }])).toBe(0);
+      // The idempotency record of a deleted message: a retry gets the tombstone.
+      const sent = (await engine.chat.append(newMessage(cid, uid(), { client_id: "k1", content: "regret" }))).message;
+      await engine.chat.redactSent({ ...sent, content: "", deleted: true });
+      const retry = await engine.chat.append({ ...newMessage(cid, sent.sender_id, { client_id: "k1", content: "regret" }) });
+      expect(retry).toEqual({ message: { ...sent, content: "", deleted: true }, duplicate: true });
+      await engine.chat.redactSent({ ...sent, client_id: "never-sent" });
+      expect((await engine.chat.append(newMessage(cid, sent.sender_id, { client_id: "never-sent" }))).duplicate).toBe(false);
+      await engine.chat.drop(cid);
+      expect(await engine.chat.recent(cid)).toBeNull();
+      await expect(engine.chat.append(newMessage(cid, uid()))).rejects.toBeInstanceOf(SeqMissingError);
+    });
+
     test("membership sets", async () => {
       const [a, b, c1, c2] = [uid(), uid(), uid(), uid()];
       await engine.chat.addMember(c1, [a, b]);

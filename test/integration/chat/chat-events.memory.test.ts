@@ -1,0 +1,3 @@
+import { chatEventsSuite } from "./chat-events.suite";
+
+chatEventsSuite("PGlite + memory engine", "pglite");
