@@ -13,6 +13,7 @@ import { avatar } from "./avatar";
 import { MessageList } from "./messages";
 import { UploadTray } from "../lib/upload";
 import { backButton, type View } from "./common";
+import { drafts } from "../lib/drafts";
 
 const MAX_CONTENT = 4000;
 
@@ -38,12 +39,14 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     uploads.button, uploads.input, input, counter,
     h("button", { type: "submit", class: "send", "aria-label": "Send message", title: "Send (Enter)" }, icon(ICONS.send)),
   );
+  const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
     h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle)),
-    list.el, typingLine, uploads.el, tooLong, form);
+    list.el, list.jump, typingLine, uploads.el, tooLong, form);
 
   function renderHeader() {
     const c = id ? s.convs.get(id) : undefined;
+    if (c) list.setUnreadAfter(c.unread > 0 ? c.last_read_seq : null);
     if (c?.kind === "room") {
       title.textContent = c.name ?? "room";
       who.replaceChildren(avatar(c.id, c.name ?? "#", { room: true }));
@@ -82,6 +85,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     if (!content) return;
     client.send(id ? { conversation_id: id } : { to: peerId! }, content);
     input.value = "";
+    draft.clear();
     resize();
     list.render("bottom");
   }
@@ -115,6 +119,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     }
   });
   input.addEventListener("input", () => {
+    draft.save(input.value);
     resize();
     if (id && input.value.trim()) client.typing(id);
   });
@@ -134,6 +139,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       return list.showError(`Could not load messages: ${(err as Error).message}`);
     }
     list.render(first ? "bottom" : "prepend");
+    // Opening a busy conversation starts at what is new, not below it.
+    if (first) list.showFirstUnread();
     // Keep loading until the pane can scroll, so the scroll-up trigger can fire.
     if (t.hasMore && list.el.scrollHeight <= list.el.clientHeight) void loadOlder();
     markRead();
@@ -183,6 +190,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       input.placeholder = `Message ${name}`;
     }).catch(() => (title.textContent = "Unknown user"));
   }
+  input.value = draft.load();
+  if (input.value) queueMicrotask(resize);
   queueMicrotask(() => input.focus());
 
   return {
