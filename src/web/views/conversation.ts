@@ -14,6 +14,7 @@ import { MessageList } from "./messages";
 import { UploadTray } from "../lib/upload";
 import { backButton, type View } from "./common";
 import { drafts } from "../lib/drafts";
+import { openRoomInfo } from "./room-info";
 
 const MAX_CONTENT = 4000;
 
@@ -39,9 +40,14 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     uploads.button, uploads.input, input, counter,
     h("button", { type: "submit", class: "send", "aria-label": "Send message", title: "Send (Enter)" }, icon(ICONS.send)),
   );
+  // Members, invitations and leaving live in the room's dialog (views/room-info.ts).
+  const roomButton = h("button", { type: "button", class: "room-info-btn", hidden: true, onclick: () => {
+    // Invitations change the member count in the header.
+    if (id) openRoomInfo(client, id).addEventListener("close", () => loadRoom(id));
+  } }, "Members");
   const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
-    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle)),
+    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), roomButton),
     list.el, list.jump, typingLine, uploads.el, tooLong, form);
 
   function renderHeader() {
@@ -51,6 +57,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       title.textContent = c.name ?? "room";
       who.replaceChildren(avatar(c.id, c.name ?? "#", { room: true }));
       input.placeholder = `Message #${c.name ?? "room"}`;
+      roomButton.hidden = false;
+      roomButton.setAttribute("aria-label", `Members and settings of #${c.name ?? "room"}`);
       if (!roomLoaded) loadRoom(c.id);
     } else if (c?.peer) {
       const name = c.peer.display_name || c.peer.username;
