@@ -43,7 +43,9 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   // Members, invitations and leaving live in the room's dialog (views/room-info.ts).
   const roomButton = h("button", { type: "button", class: "room-info-btn", hidden: true, onclick: () => {
     // Invitations change the member count in the header.
-    if (id) openRoomInfo(client, id).addEventListener("close", () => loadRoom(id));
+    if (!id) return;
+    const dialog = openRoomInfo(client, id);
+    dialog.addEventListener("close", () => dialog.dataset.left || loadRoom(id));
   } }, "Members");
   const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },

@@ -137,6 +137,8 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
       yes.addEventListener("click", () => void busy(yes, async () => {
         try {
           await post(`/rooms/${room.id}/leave`);
+          // The conversation behind must not ask for a room it can no longer see.
+          dialog.dataset.left = "1";
           dialog.close();
           await s.loadConversations().catch(() => {});
           toast(`You left #${room.name}`);
