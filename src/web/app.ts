@@ -17,6 +17,7 @@ import { roomsView } from "./views/rooms";
 import { problemsView } from "./views/problems";
 import { problemView } from "./views/problem";
 import { submissionsView } from "./views/submissions";
+import { profileView } from "./views/profile";
 
 const root = document.getElementById("app")!;
 let client: ChatClient | null = null;
@@ -32,6 +33,7 @@ function route(c: ChatClient, hash: string): View {
     case "rooms": return roomsView(c);
     case "problems": return id ? problemView(c, id) : problemsView();
     case "submissions": return submissionsView();
+    case "profile": return profileView(c);
     default: return homeView(c);
   }
 }

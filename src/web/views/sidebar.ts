@@ -30,7 +30,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
       status,
       h("button", { type: "button", class: "icon-btn", "aria-label": "Sign out", title: "Sign out", onclick: onLogout }, icon(ICONS.logout)),
     ),
-    h("div", { class: "me" }, avatar(me.id, me.display_name || me.username, { size: "sm" }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
+    h("a", { class: "me", href: "#/profile", title: "Your profile" }, avatar(me.id, me.display_name || me.username, { size: "sm" }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
     h("nav", { class: "tabs-nav", "aria-label": "Sections" }, tabs),
     h("div", { class: "list-head" }, h("span", null, "Conversations"), h("a", { href: "#/people", class: "icon-btn", "aria-label": "New direct message", title: "New direct message" }, icon(ICONS.plus))),
     list,
