@@ -18,10 +18,12 @@ import { problemsView } from "./views/problems";
 import { problemView } from "./views/problem";
 import { submissionsView } from "./views/submissions";
 import { profileView } from "./views/profile";
+import { installShortcuts } from "./lib/keys";
 
 const root = document.getElementById("app")!;
 let client: ChatClient | null = null;
 let current: View | null = null;
+let unbindKeys: (() => void) | null = null;
 
 function route(c: ChatClient, hash: string): View {
   const [, section, arg] = hash.replace(/^#\/?/, "").match(/^([^/]*)\/?(.*)$/) ?? [];
@@ -64,6 +66,8 @@ function start(session: Session) {
     side.onRoute();
   };
   onhashchange = render;
+  unbindKeys?.();
+  unbindKeys = installShortcuts(() => side.visibleIds());
   render();
   c.start();
   // Keep the profile fresh (display name changes) and prove the session still works.
