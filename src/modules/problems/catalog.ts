@@ -53,7 +53,7 @@ export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opt
     const ids = imported.problems.map((p) => p.id);
     await tx.delete(problems).where(and(eq(problems.packId, loaded.pack.id), notInArray(problems.id, ids)));
     for (const [position, p] of imported.problems.entries()) {
-      const values = { packId: loaded.pack.id, position, title: p.title, difficulty: p.difficulty, statement: p.statement, solution: p.solution, ordered: p.ordered, expected: p.expected };
+      const values = { packId: loaded.pack.id, position, title: p.title, difficulty: p.difficulty, statement: p.statement, solution: p.solution, ordered: p.ordered, expected: p.expected, hints: p.hints ?? [], showExpected: p.show_expected ?? false };
       await tx.insert(problems).values({ id: p.id, ...values }).onConflictDoUpdate({ target: problems.id, set: values });
     }
   });
@@ -78,7 +78,10 @@ export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: st
     const [rows] = [await db.select().from(problems).where(eq(problems.packId, p.id))];
     const pack = validatePack({
       id: p.id, title: p.title, dataset: "dataset.sql", schema: p.schema,
-      problems: rows.sort((a, b) => a.position - b.position).map((r) => ({ id: r.id, title: r.title, difficulty: r.difficulty, statement: r.statement, solution: r.solution, ordered: r.ordered })),
+      problems: rows.sort((a, b) => a.position - b.position).map((r) => ({
+        id: r.id, title: r.title, difficulty: r.difficulty, statement: r.statement, solution: r.solution, ordered: r.ordered,
+        ...(r.hints?.length ? { hints: r.hints } : {}), ...(r.showExpected ? { show_expected: true } : {}),
+      })),
     });
     await syncPack(db, pool, { pack, dataset: p.dataset }, { force: true }).catch((err) => log.error({ err, pack: p.id }, "pack could not be reloaded into the sandbox"));
   }

@@ -11,7 +11,7 @@ export const problemsModule = (problems: ProblemsService, tokens: TokenService) 
     .get("", ({ userId }) => problems.list(userId), { auth: true, response: { 200: ProblemsModel.list }, detail: { summary: "The catalog, with my solved marks" } })
     .get("/submissions", ({ userId, query }) => problems.submissions(userId, query.problem_id, query.limit ?? 50), {
       auth: true, query: ProblemsModel.submissionsQuery,
-      response: { 200: t.Object({ submissions: t.Array(t.Composite([ProblemsModel.result, t.Object({ sql_query: t.String() })])) }) },
+      response: { 200: t.Object({ submissions: t.Array(t.Composite([ProblemsModel.result, t.Object({ sql_query: t.String(), problem_title: t.String() })])) }) },
       detail: { summary: "My submissions, newest first" },
     })
     .get("/result/:job_id", ({ userId, params }) => problems.result(userId, params.job_id), {
@@ -20,7 +20,7 @@ export const problemsModule = (problems: ProblemsService, tokens: TokenService) 
     })
     .post("/submit", async ({ userId, body, set }) => {
       set.status = 202;
-      return problems.submit(userId, body.problem_id, body.sql_query);
+      return problems.submit(userId, body.problem_id, body.sql_query, body.client_id);
     }, { auth: true, body: ProblemsModel.submit, response: { 202: ProblemsModel.submitted }, detail: { summary: "Queue a SQL solution for judging" } })
     .get("/:id", ({ userId, params }) => problems.get(userId, params.id), {
       auth: true, params: ProblemsModel.params, response: { 200: ProblemsModel.detail },
