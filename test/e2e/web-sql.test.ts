@@ -118,6 +118,7 @@ describe.skipIf(!haveChromium)("web client: SQL problem page", () => {
     await solution.waitFor({ timeout: 10_000 });
     await solution.locator("summary").click();
     expect(await solution.locator("pre").textContent()).toBe(problem.solution);
+    await p.locator(".problem-stats", { hasText: "50% accepted · 1 solver" }).waitFor({ timeout: 5000 });
     await p.screenshot({ path: `${OUT}/problem-solved.png`, fullPage: true });
 
     // The catalog: solved count, streak, and how others fared; "My submissions" names the problem.

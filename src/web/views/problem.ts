@@ -82,8 +82,12 @@ export function problemView(client: ChatClient, problemId: string): View {
       if (r.status === "completed" || r.status === "failed") {
         tracking.get(jobId)?.();
         void loadHistory();
-        // Solved: the reference solution opens up (the server only sends it now).
-        if (r.verdict === "accepted") void get<Problem>(`/problems/${encodeURIComponent(problemId)}`).then((p) => p.solution && info?.showSolution(p.solution)).catch(() => {});
+        // A verdict moves the stats; once solved, the reference solution opens up (the server only sends it now).
+        void get<Problem>(`/problems/${encodeURIComponent(problemId)}`).then((p) => {
+          const stats = head.querySelector(".problem-stats");
+          if (stats) stats.textContent = ` · ${statsLine(p.stats)}`;
+          if (p.solution) info?.showSolution(p.solution);
+        }).catch(() => {});
       }
     };
     const off = client.onFrame$((f) => {
