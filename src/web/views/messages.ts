@@ -95,7 +95,9 @@ export class MessageList {
     const peerRead = this.conversationId ? (s.peerRead.get(this.conversationId) ?? 0) : 0;
     const lastOwnSeen = this.isRoom() ? null : items.filter((i) => i.seq !== null && i.sender === s.me.id && i.seq <= peerRead).at(-1);
     const after = this.unreadAfter;
-    const firstUnread = after == null ? undefined : items.find((i) => i.seq !== null && i.seq > after && i.sender !== s.me.id);
+    const at = after == null ? -1 : items.findIndex((i) => i.seq !== null && i.seq > after && i.sender !== s.me.id);
+    // Only where it truly is: the message before it is loaded too (or there is nothing earlier), else it is further up.
+    const firstUnread = at > 0 || (at === 0 && !!t?.loaded && !t.hasMore) ? items[at] : undefined;
     let prev: Item | undefined;
     for (const it of items) {
       if (it === firstUnread) children.push(this.newLine);
