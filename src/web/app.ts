@@ -19,6 +19,7 @@ import { problemView } from "./views/problem";
 import { submissionsView } from "./views/submissions";
 import { profileView } from "./views/profile";
 import { installShortcuts } from "./lib/keys";
+import { clearAllDrafts } from "./lib/drafts";
 
 const root = document.getElementById("app")!;
 let client: ChatClient | null = null;
@@ -80,6 +81,7 @@ async function logout() {
     if (s) await post("/auth/logout", { refresh_token: s.refresh_token });
   } catch {}
   clearSession();
+  clearAllDrafts();
   showLogin();
 }
 

@@ -124,6 +124,10 @@ describe.skipIf(!haveChromium)("web client: messages", () => {
     await p.goto(`${rt.base}/#/c/${withGil}`);
     await p.locator(".me-handle").waitFor();
     expect(await p.getByLabel("Message", { exact: true }).inputValue()).toBe("for gil");
+    // Signing out leaves no unsent text in this browser.
+    await p.getByRole("button", { name: "Sign out" }).click();
+    await p.getByLabel("Password").waitFor({ timeout: 5000 });
+    expect(await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("huddle.draft.")))).toEqual([]);
   }, 30_000);
 
   test("no console errors or warnings on any page", () => {

@@ -26,3 +26,10 @@ export function drafts(userId: string, conversationKey: string) {
     clear: () => localStorage.removeItem(key),
   };
 }
+
+/** Signing out on a shared computer leaves no unsent text behind. */
+export function clearAllDrafts() {
+  try {
+    for (const key of Object.keys(localStorage)) if (key.startsWith(PREFIX)) localStorage.removeItem(key);
+  } catch {}
+}
