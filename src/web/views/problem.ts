@@ -152,8 +152,10 @@ export function problemView(client: ChatClient, problemId: string): View {
       status,
     );
     info = problemInfo(p);
-    // Grid areas place these side by side on wide screens; on a phone the editor comes right after the statement.
-    body.replaceChildren(info.el, form, p.tables?.length ? schemaCard(p.tables) : "", h("section", { class: "card-block problem-history" }, history));
+    // Two columns on wide screens; on a phone the columns dissolve (CSS) and the editor comes right after the statement.
+    body.replaceChildren(
+      h("div", { class: "problem-col read" }, info.el, p.tables?.length ? schemaCard(p.tables) : ""),
+      h("div", { class: "problem-col work" }, form, h("section", { class: "card-block problem-history" }, history)));
     void loadHistory();
   }).catch((err) => body.replaceChildren(errorBox((err as Error).message)));
 
