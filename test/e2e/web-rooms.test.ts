@@ -56,12 +56,15 @@ describe.skipIf(!haveChromium)("web client: rooms you can manage", () => {
     expect(await patRow.locator(".member-presence").textContent()).not.toBe("online");
     expect(await patRow.locator(".tag.role").count()).toBe(0);
     await o.screenshot({ path: `${OUT}/room-members.png` });
+
+    // Pat signs in: the open list shows him online without a reload.
+    const p = await pages.open(pat, "#/");
+    await patRow.locator(".member-presence", { hasText: /^online$/ }).waitFor({ timeout: 10_000 });
     await o.keyboard.press("Escape");
     await dialog.waitFor({ state: "detached", timeout: 5000 });
     await o.locator(".pane-sub", { hasText: "2 members" }).waitFor({ timeout: 5000 });
 
     // Pat was invited to a private room: it is in his list, and he can leave it.
-    const p = await pages.open(pat, "#/");
     await p.locator(`.conv[data-id="${room.id}"]`).click();
     await p.getByRole("button", { name: `Members and settings of #secret-${suffix}` }).click();
     const his = p.getByRole("dialog", { name: `#secret-${suffix}` });

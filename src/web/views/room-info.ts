@@ -38,8 +38,14 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
   const body = h("div", { class: "dialog-body" }, spinner());
   const dialog = h("dialog", { class: "room-info", "aria-labelledby": "room-info-title" },
     h("div", { class: "dialog-head" }, title, close), body);
+  /** Presence of the listed members, kept live from the socket's presence frames (sent to rooms too). */
+  const presenceOf = new Map<string, (online: boolean, lastActive: string | null) => void>();
+  const offPresence = client.onFrame$((f) => {
+    if (f.type === "presence") presenceOf.get(f.user_id as string)?.(!!f.online, (f.last_active as string | null) ?? null);
+  });
   close.addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => {
+    offPresence();
     dialog.remove();
     back?.focus();
   });
@@ -79,11 +85,13 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
           state),
         m.role !== "member" ? h("span", { class: `tag role ${m.role}` }, m.role) : null,
         ...ROOM_HOOKS.memberActions(m, ctx)));
-      // Room details carry no presence; each member's profile does.
-      void get<User>(`/users/${m.user_id}`).then((u) => {
-        state.textContent = presence(u.online, u.last_active);
-        face.replaceChildren(avatar(m.user_id, name, { size: "sm", online: !!u.online }));
-      }).catch(() => {});
+      const show = (online: boolean, lastActive: string | null) => {
+        state.textContent = presence(online, lastActive);
+        face.replaceChildren(avatar(m.user_id, name, { size: "sm", online }));
+      };
+      presenceOf.set(m.user_id, show);
+      // Room details carry no presence; each member's profile has it, and frames keep it current.
+      void get<User>(`/users/${m.user_id}`).then((u) => show(!!u.online, u.last_active)).catch(() => {});
     }
     return list;
   }
