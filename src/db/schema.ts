@@ -116,6 +116,8 @@ export const problems = pgTable("problems", {
   // pack.json `hints` (revealed one at a time) and `show_expected` (a preview of `expected` on the page).
   hints: jsonb("hints").$type<string[]>().notNull().default([]),
   showExpected: boolean("show_expected").notNull().default(false),
+  // Hidden test datasets: [{name, setup (path), setup_sql, schema, expected}]; setup_sql rebuilds a PGlite sandbox.
+  tests: jsonb("tests").notNull().default([]),
   createdAt: createdAt(),
 }, (p) => [index("problems_pack_idx").on(p.packId, p.position)]);
 

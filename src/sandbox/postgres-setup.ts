@@ -58,7 +58,11 @@ export function resolveSandboxConfig(c: PostgresSandboxConfig): ResolvedSandboxC
   const runner = new URL(admin);
   runner.username = role;
   runner.password = c.password ?? "";
-  return { database, role, password: c.password, clusterAdminUrl: c.adminUrl, sandboxAdminUrl: admin.toString(), runnerUrl: runner.toString() };
+  // SANDBOX_DATABASE_URL names the sandbox database itself, which does not exist on a new server and
+  // cannot be dropped from a session inside it: cluster-level statements go through `postgres` then.
+  const cluster = new URL(c.adminUrl);
+  if (cluster.pathname.slice(1) === database) cluster.pathname = "/postgres";
+  return { database, role, password: c.password, clusterAdminUrl: cluster.toString(), sandboxAdminUrl: admin.toString(), runnerUrl: runner.toString() };
 }
 
 const literal = (s: string) => `'${s.replaceAll("'", "''")}'`;

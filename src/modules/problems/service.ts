@@ -53,6 +53,7 @@ export class ProblemsService {
       // Shown once the user has solved it themselves, never before.
       solution: solved ? p.solution : null,
       stats: (await problemStats(this.db, p.id)).get(p.id) ?? NO_STATS,
+      hidden_tests: Array.isArray(p.tests) ? p.tests.length : 0,
     };
   }
 

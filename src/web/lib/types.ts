@@ -54,7 +54,7 @@ export type Problem = ProblemSummary & {
   hints?: string[]; expected_preview?: { columns: Column[]; rows: unknown[][]; total_rows: number } | null; solution?: string | null;
 };
 /** POST /problems/run: the query's own result, no verdict. */
-export type RunResult = { columns: (Column | string)[]; rows: unknown[][]; row_count?: number; truncated?: boolean; duration_ms?: number; error?: { message: string; position?: number | null; sqlstate?: string | null; hint?: string | null } | null };
+export type RunResult = { columns: (Column | string)[]; rows: unknown[][]; rows_returned?: number; truncated?: boolean; duration_ms?: number; error?: { message: string; position?: number | null; sqlstate?: string | null; hint?: string | null } | null };
 
 export type JobResult = {
   job_id: string;

@@ -50,7 +50,7 @@ function show(r: RunResult, sql: string): HTMLElement {
         at ? positionSnippet(sql, at) : null));
   }
   const columns: Column[] = (r.columns ?? []).map((c) => (typeof c === "string" ? { name: c } : c));
-  const count = r.row_count ?? r.rows.length;
+  const count = r.rows_returned ?? r.rows.length;
   const meta = `${count} row${count === 1 ? "" : "s"}${r.duration_ms !== undefined ? ` · ${Math.round(r.duration_ms)} ms` : ""}`;
   return h("div", { class: "result run-result", "data-run": "ok" },
     h("div", { class: "result-head" }, h("span", { class: "verdict pending run-tag" }, "Run only, not judged"), h("span", { class: "result-meta" }, meta)),
