@@ -131,6 +131,9 @@ export const problems = pgTable("problems", {
   ordered: boolean("ordered").notNull().default(false),
   // {columns, rows} computed from `solution` at import time.
   expected: jsonb("expected").notNull(),
+  // pack.json `hints` (revealed one at a time) and `show_expected` (a preview of `expected` on the page).
+  hints: jsonb("hints").$type<string[]>().notNull().default([]),
+  showExpected: boolean("show_expected").notNull().default(false),
   // Hidden test datasets: [{name, setup (path), setup_sql, schema, expected}]; setup_sql rebuilds a PGlite sandbox.
   tests: jsonb("tests").notNull().default([]),
   createdAt: createdAt(),
@@ -141,6 +144,8 @@ export const submissions = pgTable("submissions", {
   userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
   problemId: text("problem_id").notNull().references(() => problems.id, { onDelete: "cascade" }),
   sqlQuery: text("sql_query").notNull(),
+  // Chosen by the client per attempt: a repeated submit (double click, retry) returns the first job.
+  clientId: uuid("client_id"),
   status: text("status", { enum: ["queued", "processing", "completed", "failed"] }).notNull().default("queued"),
   verdict: text("verdict"),
   rowsReturned: integer("rows_returned"),
@@ -154,6 +159,7 @@ export const submissions = pgTable("submissions", {
 }, (s) => [
   index("submissions_user_created_idx").on(s.userId, s.createdAt),
   index("submissions_user_problem_idx").on(s.userId, s.problemId, s.verdict),
+  uniqueIndex("submissions_user_client_idx").on(s.userId, s.clientId),
 ]);
 
 export const files = pgTable("files", {

@@ -26,6 +26,8 @@ export const ProblemSchema = t.Object(
     statement: t.String({ minLength: 1, description: "markdown" }),
     solution: t.String({ minLength: 1, description: "the reference query; its result is the expected result" }),
     ordered: t.Boolean({ description: "compare rows as a sequence (true) or a multiset (false)" }),
+    hints: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 1000 }), { maxItems: 10, description: "markdown; the page reveals them one at a time" })),
+    show_expected: t.Optional(t.Boolean({ description: "show the first 5 rows of the expected result on the problem page (default false)" })),
     tests: t.Optional(t.Array(TestSchema, {
       maxItems: 8,
       description: "hidden test datasets: each setup is applied to a copy of the pack's dataset; a submission must match on every one",

@@ -17,10 +17,14 @@ import { roomsView } from "./views/rooms";
 import { problemsView } from "./views/problems";
 import { problemView } from "./views/problem";
 import { submissionsView } from "./views/submissions";
+import { profileView } from "./views/profile";
+import { installShortcuts } from "./lib/keys";
+import { clearAllDrafts } from "./lib/drafts";
 
 const root = document.getElementById("app")!;
 let client: ChatClient | null = null;
 let current: View | null = null;
+let unbindKeys: (() => void) | null = null;
 
 function route(c: ChatClient, hash: string): View {
   const [, section, arg] = hash.replace(/^#\/?/, "").match(/^([^/]*)\/?(.*)$/) ?? [];
@@ -32,6 +36,7 @@ function route(c: ChatClient, hash: string): View {
     case "rooms": return roomsView(c);
     case "problems": return id ? problemView(c, id) : problemsView();
     case "submissions": return submissionsView();
+    case "profile": return profileView(c);
     default: return homeView(c);
   }
 }
@@ -62,6 +67,8 @@ function start(session: Session) {
     side.onRoute();
   };
   onhashchange = render;
+  unbindKeys?.();
+  unbindKeys = installShortcuts(() => side.visibleIds());
   render();
   c.start();
   // Keep the profile fresh (display name changes) and prove the session still works.
@@ -74,6 +81,7 @@ async function logout() {
     if (s) await post("/auth/logout", { refresh_token: s.refresh_token });
   } catch {}
   clearSession();
+  clearAllDrafts();
   showLogin();
 }
 

@@ -88,7 +88,7 @@ describe.skipIf(!haveChromium)("web client: files", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test("a picture shows progress, then its thumbnail for both people; a click downloads it by name", async () => {
+  test("a picture shows progress, then its thumbnail for both people; a click opens it in a viewer that downloads it by name", async () => {
     // No slash: the server keeps only the last path segment of a name.
     const name = `pic <img src=x onerror=alert(1)> ${suffix}.png`;
     const png = await new Jimp({ width: 64, height: 48, color: 0x3366ccff }).getBuffer("image/png");
@@ -115,8 +115,20 @@ describe.skipIf(!haveChromium)("web client: files", () => {
     // The pending item is gone once the message is there.
     await a.locator(".upload").waitFor({ state: "detached", timeout: 5000 });
 
-    const [download] = await Promise.all([b.waitForEvent("download", { timeout: 10_000 }), b.getByRole("button", { name: `Download ${name} (` }).click()]);
+    // A click opens the picture in a viewer (full size, not a download); Esc closes it.
+    await b.getByRole("button", { name: `View ${name} (` }).click();
+    const viewer = b.getByRole("dialog", { name });
+    await viewer.waitFor({ timeout: 5000 });
+    await b.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>("dialog.viewer img.viewer-img");
+      return !!img && img.complete && img.naturalWidth === 64;
+    }, null, { timeout: 10_000 });
+    await b.keyboard.press("Escape");
+    await viewer.waitFor({ state: "detached", timeout: 5000 });
+    await b.getByRole("button", { name: `View ${name} (` }).click();
+    const [download] = await Promise.all([b.waitForEvent("download", { timeout: 10_000 }), b.getByRole("dialog", { name }).getByRole("button", { name: "Download" }).click()]);
     expect(download.suggestedFilename()).toEndWith(`${suffix}.png`);
+    await b.keyboard.press("Escape");
     const bytes = readFileSync((await download.path())!);
     expect(bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
     await b.screenshot({ path: `${OUT}/files-image.png` });

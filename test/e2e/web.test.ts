@@ -231,7 +231,8 @@ describe.skipIf(!haveChromium)("web client in a real browser", () => {
     await first.click();
     await a.locator(".statement").waitFor({ timeout: 5000 });
     await a.getByLabel("Your query").fill(known?.solution ?? "select 1");
-    await a.keyboard.press("Control+Enter");
+    // Ctrl+Enter runs; Shift+Ctrl+Enter submits.
+    await a.keyboard.press("Shift+Control+Enter");
     const verdict = a.locator(".job-status .verdict[data-verdict]");
     await verdict.waitFor({ timeout: 20_000 });
     if (known) expect(await verdict.getAttribute("data-verdict")).toBe("accepted");

@@ -63,7 +63,7 @@ export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opt
       const tests: StoredTest[] = p.hiddenTests.map((t, i) => ({
         name: t.name, setup: p.tests![i]!.setup, setup_sql: loaded.setups?.[p.tests![i]!.setup] ?? "", schema: t.schema, expected: t.expected,
       }));
-      const values = { packId: loaded.pack.id, position, title: p.title, difficulty: p.difficulty, statement: p.statement, solution: p.solution, ordered: p.ordered, expected: p.expected, tests };
+      const values = { packId: loaded.pack.id, position, title: p.title, difficulty: p.difficulty, statement: p.statement, solution: p.solution, ordered: p.ordered, expected: p.expected, tests, hints: p.hints ?? [], showExpected: p.show_expected ?? false };
       await tx.insert(problems).values({ id: p.id, ...values }).onConflictDoUpdate({ target: problems.id, set: values });
     }
   });
@@ -91,7 +91,8 @@ export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: st
       id: p.id, title: p.title, dataset: "dataset.sql", schema: p.schema,
       problems: rows.sort((a, b) => a.position - b.position).map((r) => {
         const tests = (r.tests as StoredTest[]).map((t) => ((setups[t.setup] = t.setup_sql), { name: t.name, setup: t.setup }));
-        return { id: r.id, title: r.title, difficulty: r.difficulty, statement: r.statement, solution: r.solution, ordered: r.ordered, ...(tests.length ? { tests } : {}) };
+        return { id: r.id, title: r.title, difficulty: r.difficulty, statement: r.statement, solution: r.solution, ordered: r.ordered, ...(tests.length ? { tests } : {}),
+          ...(r.hints?.length ? { hints: r.hints } : {}), ...(r.showExpected ? { show_expected: true } : {}) };
       }),
     });
     await syncPack(db, pool, { pack, dataset: p.dataset, setups }, { force: true }).catch((err) => log.error({ err, pack: p.id }, "pack could not be reloaded into the sandbox"));

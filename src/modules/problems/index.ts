@@ -12,7 +12,7 @@ export const problemsModule = (problems: ProblemsService, runs: ProblemRuns, tok
     .get("", ({ userId }) => problems.list(userId), { auth: true, response: { 200: ProblemsModel.list }, detail: { summary: "The catalog, with my solved marks" } })
     .get("/submissions", ({ userId, query }) => problems.submissions(userId, query.problem_id, query.limit ?? 50), {
       auth: true, query: ProblemsModel.submissionsQuery,
-      response: { 200: t.Object({ submissions: t.Array(t.Composite([ProblemsModel.result, t.Object({ sql_query: t.String() })])) }) },
+      response: { 200: t.Object({ submissions: t.Array(t.Composite([ProblemsModel.result, t.Object({ sql_query: t.String(), problem_title: t.String() })])) }) },
       detail: { summary: "My submissions, newest first" },
     })
     .get("/result/:job_id", ({ userId, params }) => problems.result(userId, params.job_id), {
@@ -21,7 +21,7 @@ export const problemsModule = (problems: ProblemsService, runs: ProblemRuns, tok
     })
     .post("/submit", async ({ userId, body, set }) => {
       set.status = 202;
-      return problems.submit(userId, body.problem_id, body.sql_query);
+      return problems.submit(userId, body.problem_id, body.sql_query, body.client_id);
     }, { auth: true, body: ProblemsModel.submit, response: { 202: ProblemsModel.submitted }, detail: { summary: "Queue a SQL solution for judging" } })
     .post("/run", ({ userId, body }) => runs.run(userId, body.problem_id, body.sql_query), {
       auth: true, body: ProblemsModel.submit, response: { 200: ProblemsModel.runResult },

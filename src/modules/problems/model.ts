@@ -3,6 +3,12 @@ import { t } from "elysia";
 export const MAX_SQL_CHARS = 10_000;
 
 const Column = t.Object({ name: t.String(), type: t.String() });
+const Stats = t.Object({
+  submissions: t.Integer({ description: "judged submissions" }),
+  accepted: t.Integer(),
+  acceptance_rate: t.Union([t.Number(), t.Null()], { description: "accepted / judged, null before the first verdict" }),
+  solvers: t.Integer({ description: "people with an accepted submission" }),
+});
 
 export const ProblemsModel = {
   params: t.Object({ id: t.String({ minLength: 1, maxLength: 64, pattern: "^[a-z0-9][a-z0-9_-]*$" }) }),
@@ -10,15 +16,25 @@ export const ProblemsModel = {
   submit: t.Object({
     problem_id: t.String({ minLength: 1, maxLength: 64 }),
     sql_query: t.String({ maxLength: MAX_SQL_CHARS * 4, description: `1..${MAX_SQL_CHARS} characters` }),
+    client_id: t.Optional(t.String({ format: "uuid", description: "one per attempt: sending the same client_id again returns the first job (a double click submits once)" })),
   }, { additionalProperties: false }),
   submitted: t.Object({ job_id: t.String(), status: t.Literal("queued") }),
   summary: t.Object({ id: t.String(), title: t.String(), difficulty: t.String(), pack: t.String(), solved: t.Boolean() }),
-  list: t.Object({ problems: t.Array(t.Object({ id: t.String(), title: t.String(), difficulty: t.String(), pack: t.String(), solved: t.Boolean() })) }),
+  list: t.Object({
+    problems: t.Array(t.Object({ id: t.String(), title: t.String(), difficulty: t.String(), pack: t.String(), solved: t.Boolean(), stats: Stats })),
+    me: t.Object({ solved: t.Integer({ description: "problems I have solved" }), streak: t.Integer({ description: "consecutive UTC days up to today (or yesterday) with an accepted submission" }) }),
+  }),
   detail: t.Object({
     id: t.String(), title: t.String(), difficulty: t.String(), pack: t.String(), schema: t.String(), statement: t.String(),
     ordered: t.Boolean(), solved: t.Boolean(),
     hidden_tests: t.Integer({ description: "how many hidden test datasets a submission is also judged on (their rows are never shown)" }),
     tables: t.Array(t.Object({ name: t.String(), columns: t.Array(Column), sample: t.Object({ columns: t.Array(t.String()), rows: t.Array(t.Array(t.Union([t.String(), t.Null()]))) }) })),
+    hints: t.Array(t.String(), { description: "markdown, to reveal one at a time" }),
+    expected_preview: t.Union([t.Object({ columns: t.Array(Column), rows: t.Array(t.Array(t.Union([t.String(), t.Null()]))), total_rows: t.Integer() }), t.Null()], {
+      description: "the first rows of the expected result, when the pack allows it (show_expected)",
+    }),
+    solution: t.Union([t.String(), t.Null()], { description: "the reference solution, once I have an accepted submission" }),
+    stats: Stats,
   }),
   result: t.Object({
     job_id: t.String(), problem_id: t.String(),

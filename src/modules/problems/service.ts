@@ -13,6 +13,10 @@ import type { RateLimit } from "../../plugins/rate-limit";
 import { rateLimited } from "../../plugins/metrics";
 import { QUEUE, sampleQueueDepth, viewOf, type ResultView } from "./jobs";
 import { MAX_SQL_CHARS } from "./model";
+import { NO_STATS, problemStats, userProgress } from "./stats";
+
+/** Rows of the expected result a `show_expected` problem previews. */
+const PREVIEW_ROWS = 5;
 
 const MAX_PENDING_PER_USER = 5;
 
@@ -29,7 +33,9 @@ export class ProblemsService {
   async list(userId: string) {
     const rows = await this.db.select({ id: problems.id, title: problems.title, difficulty: problems.difficulty, pack: problems.packId, solved: this.solvedBy(userId) })
       .from(problems).orderBy(asc(problems.packId), asc(problems.position));
-    return { problems: rows.map((r) => ({ ...r, solved: Boolean(r.solved) })) };
+    const stats = await problemStats(this.db);
+    const me = await userProgress(this.db, userId);
+    return { problems: rows.map((r) => ({ ...r, solved: Boolean(r.solved), stats: stats.get(r.id) ?? NO_STATS })), me };
   }
 
   async get(userId: string, id: string) {
@@ -37,20 +43,30 @@ export class ProblemsService {
       .from(problems).innerJoin(packs, eq(packs.id, problems.packId)).where(eq(problems.id, id));
     if (!row) throw new NotFound("problem");
     const p = row.p;
+    const solved = Boolean(row.solved);
+    const expected = p.expected as { columns: { name: string; type: string }[]; rows: (string | null)[][] };
     return {
       id: p.id, title: p.title, difficulty: p.difficulty, pack: p.packId, schema: row.schema, statement: p.statement,
-      ordered: p.ordered, solved: Boolean(row.solved), tables: row.tables as never,
+      ordered: p.ordered, solved, tables: row.tables as never,
+      hints: p.hints ?? [],
+      expected_preview: p.showExpected ? { columns: expected.columns, rows: expected.rows.slice(0, PREVIEW_ROWS), total_rows: expected.rows.length } : null,
+      // Shown once the user has solved it themselves, never before.
+      solution: solved ? p.solution : null,
+      stats: (await problemStats(this.db, p.id)).get(p.id) ?? NO_STATS,
       hidden_tests: Array.isArray(p.tests) ? p.tests.length : 0,
     };
   }
 
-  async submit(userId: string, problemId: string, sqlQuery: string) {
+  async submit(userId: string, problemId: string, sqlQuery: string, clientId?: string) {
     const text = sqlQuery.trim();
     if (text.length === 0 || sqlQuery.length > MAX_SQL_CHARS) {
       throw new BadRequest(`sql_query must be 1..${MAX_SQL_CHARS} characters`, [{ field: "sql_query", message: `length ${sqlQuery.length}` }]);
     }
     const [problem] = await this.db.select({ id: problems.id }).from(problems).where(eq(problems.id, problemId));
     if (!problem) throw new NotFound("problem");
+    // The same attempt again (double click, a retry after a lost answer): the job it already made.
+    const again = clientId ? await this.byClientId(userId, clientId) : null;
+    if (again) return again;
     await this.limit("submit", userId);
     const [{ pending }] = await this.db.select({ pending: sql<number>`count(*)::int` }).from(submissions)
       .where(and(eq(submissions.userId, userId), inArray(submissions.status, ["queued", "processing"])));
@@ -59,7 +75,14 @@ export class ProblemsService {
       throw new TooManyRequests(5000, `queued submissions (at most ${MAX_PENDING_PER_USER} at once)`);
     }
     const id = Bun.randomUUIDv7();
-    await this.db.insert(submissions).values({ id, userId, problemId, sqlQuery, status: "queued" });
+    try {
+      await this.db.insert(submissions).values({ id, userId, problemId, sqlQuery, status: "queued", clientId });
+    } catch (err) {
+      // Two copies of one attempt raced past the check: the unique index let one in.
+      const first = clientId ? await this.byClientId(userId, clientId) : null;
+      if (first) return first;
+      throw err;
+    }
     try {
       await this.engine.queue(QUEUE).push(id, { user_id: userId, problem_id: problemId });
     } catch (err) {
@@ -69,6 +92,11 @@ export class ProblemsService {
       throw err;
     }
     return { job_id: id, status: "queued" as const };
+  }
+
+  private async byClientId(userId: string, clientId: string) {
+    const [row] = await this.db.select({ id: submissions.id }).from(submissions).where(and(eq(submissions.userId, userId), eq(submissions.clientId, clientId)));
+    return row ? { job_id: row.id, status: "queued" as const } : null;
   }
 
   async result(userId: string, jobId: string): Promise<ResultView> {
@@ -88,10 +116,11 @@ export class ProblemsService {
   }
 
   async submissions(userId: string, problemId: string | undefined, limit: number) {
-    const rows = await this.db.select().from(submissions)
+    const rows = await this.db.select({ s: submissions, title: problems.title }).from(submissions)
+      .innerJoin(problems, eq(problems.id, submissions.problemId))
       .where(problemId ? and(eq(submissions.userId, userId), eq(submissions.problemId, problemId)) : eq(submissions.userId, userId))
       .orderBy(desc(submissions.createdAt)).limit(limit);
     // No result rows in the list (up to 100 rows x 50 submissions); GET /problems/result/:id has them.
-    return { submissions: rows.map((r) => ({ ...viewOf(r), rows: [], sql_query: r.sqlQuery })) };
+    return { submissions: rows.map((r) => ({ ...viewOf(r.s), rows: [], sql_query: r.s.sqlQuery, problem_title: r.title })) };
   }
 }

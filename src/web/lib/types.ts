@@ -45,10 +45,16 @@ export type Room = {
 
 export type History = { conversation_id: string; messages: Message[]; has_more: boolean };
 
-export type ProblemSummary = { id: string; title: string; difficulty: string; pack?: string; solved?: boolean };
+export type ProblemStats = { submissions: number; accepted: number; acceptance_rate: number | null; solvers: number };
+export type ProblemSummary = { id: string; title: string; difficulty: string; pack?: string; solved?: boolean; stats?: ProblemStats };
 export type Column = { name: string; type?: string };
-export type TableInfo = { name: string; columns: Column[]; sample_rows?: unknown[][] | Record<string, unknown>[]; rows?: unknown[][] };
-export type Problem = ProblemSummary & { statement: string; tables?: TableInfo[]; schema?: string };
+export type TableInfo = { name: string; columns: Column[]; sample?: { columns: string[]; rows: unknown[][] } };
+export type Problem = ProblemSummary & {
+  statement: string; tables?: TableInfo[]; schema?: string;
+  hints?: string[]; expected_preview?: { columns: Column[]; rows: unknown[][]; total_rows: number } | null; solution?: string | null;
+};
+/** POST /problems/run: the query's own result, no verdict. */
+export type RunResult = { columns: (Column | string)[]; rows: unknown[][]; rows_returned?: number; truncated?: boolean; duration_ms?: number; error?: { message: string; position?: number | null; sqlstate?: string | null; hint?: string | null } | null };
 
 export type JobResult = {
   job_id: string;
@@ -66,4 +72,4 @@ export type JobResult = {
   finished_at?: string | null;
 };
 
-export type Submission = Partial<JobResult> & { id?: string; job_id?: string; problem_id: string; sql_query?: string; status: string; created_at?: string };
+export type Submission = Partial<JobResult> & { id?: string; job_id?: string; problem_id: string; problem_title?: string; sql_query?: string; status: string; created_at?: string };

@@ -1,6 +1,6 @@
 /**
- * How a `file` message is shown: an image as its thumbnail, anything else as
- * a download button with name and size. Files need the bearer header, so
+ * How a `file` message is shown: an image as its thumbnail (a click opens the
+ * viewer), anything else as a download button with name and size. Files need the bearer header, so
  * they are fetched with the token and shown through blob: URLs (the CSP
  * allows `img-src blob:`); one cache per message list, revoked when the list
  * goes away. The name is user content: it only ever goes into text nodes and
@@ -9,6 +9,7 @@
 import { ApiError, freshSession } from "../lib/api";
 import { refreshSession } from "../lib/session";
 import { h, icon } from "../lib/dom";
+import { openImageViewer } from "./image-viewer";
 
 export type FileInfo = {
   file_id: string;
@@ -104,7 +105,8 @@ export class Attachments {
         width: scale ? Math.max(1, Math.round(info.width! * scale)) : null,
         height: scale ? Math.max(1, Math.round(info.height! * scale)) : null,
       });
-      body = h("button", { type: "button", class: "attachment image", title: label, "aria-label": label, onclick: () => this.download(info, status) }, img);
+      const view = `View ${info.name} (${humanSize(info.size)})`;
+      body = h("button", { type: "button", class: "attachment image", title: view, "aria-label": view, onclick: () => openImageViewer(info.name, this.url(info.file_id, "file"), () => void this.download(info, status)) }, img);
       this.url(info.file_id, "thumbnail").then((u) => {
         if (!this.disposed) img.src = u;
       }).catch(() => (status.textContent = "Preview unavailable"));

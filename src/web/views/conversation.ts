@@ -13,6 +13,8 @@ import { avatar } from "./avatar";
 import { MessageList } from "./messages";
 import { UploadTray } from "../lib/upload";
 import { backButton, type View } from "./common";
+import { drafts } from "../lib/drafts";
+import { openRoomInfo } from "./room-info";
 
 const MAX_CONTENT = 4000;
 
@@ -38,16 +40,27 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     uploads.button, uploads.input, input, counter,
     h("button", { type: "submit", class: "send", "aria-label": "Send message", title: "Send (Enter)" }, icon(ICONS.send)),
   );
+  // Members, invitations and leaving live in the room's dialog (views/room-info.ts).
+  const roomButton = h("button", { type: "button", class: "room-info-btn", hidden: true, onclick: () => {
+    // Invitations change the member count in the header.
+    if (!id) return;
+    const dialog = openRoomInfo(client, id);
+    dialog.addEventListener("close", () => dialog.dataset.left || loadRoom(id));
+  } }, "Members");
+  const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
-    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle)),
-    list.el, typingLine, uploads.el, tooLong, form);
+    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), roomButton),
+    list.el, list.jump, typingLine, uploads.el, tooLong, form);
 
   function renderHeader() {
     const c = id ? s.convs.get(id) : undefined;
+    if (c) list.setUnreadAfter(c.unread > 0 ? c.last_read_seq : null);
     if (c?.kind === "room") {
       title.textContent = c.name ?? "room";
       who.replaceChildren(avatar(c.id, c.name ?? "#", { room: true }));
       input.placeholder = `Message #${c.name ?? "room"}`;
+      roomButton.hidden = false;
+      roomButton.setAttribute("aria-label", `Members and settings of #${c.name ?? "room"}`);
       if (!roomLoaded) loadRoom(c.id);
     } else if (c?.peer) {
       const name = c.peer.display_name || c.peer.username;
@@ -82,6 +95,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     if (!content) return;
     client.send(id ? { conversation_id: id } : { to: peerId! }, content);
     input.value = "";
+    draft.clear();
     resize();
     list.render("bottom");
   }
@@ -115,6 +129,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     }
   });
   input.addEventListener("input", () => {
+    draft.save(input.value);
     resize();
     if (id && input.value.trim()) client.typing(id);
   });
@@ -134,6 +149,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       return list.showError(`Could not load messages: ${(err as Error).message}`);
     }
     list.render(first ? "bottom" : "prepend");
+    // Opening a busy conversation starts at what is new, not below it.
+    if (first) list.showFirstUnread();
     // Keep loading until the pane can scroll, so the scroll-up trigger can fire.
     if (t.hasMore && list.el.scrollHeight <= list.el.clientHeight) void loadOlder();
     markRead();
@@ -183,6 +200,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       input.placeholder = `Message ${name}`;
     }).catch(() => (title.textContent = "Unknown user"));
   }
+  input.value = draft.load();
+  if (input.value) queueMicrotask(resize);
   queueMicrotask(() => input.focus());
 
   return {

@@ -10,6 +10,7 @@ import type { ChatClient } from "../chat/client";
 import type { Pending } from "../chat/store";
 import { Attachments } from "./attachment";
 import { LIMITED } from "./wait";
+import { richText } from "../lib/rich-text";
 
 type Item = {
   key: string; sender: string; at: string; content: string; seq: number | null; type?: Message["message_type"]; pending?: Pending;
@@ -23,6 +24,12 @@ export class MessageList {
   private readonly top: HTMLElement;
   private readonly nodes = new Map<string, HTMLElement>();
   private readonly seen = h("div", { class: "seen" }, "Seen");
+  /** Drawn above the first message that was unread when the conversation was opened. */
+  private readonly newLine = h("div", { class: "new-line", role: "separator", "aria-label": "New messages" }, "New messages");
+  /** Unread messages are those after this seq (captured once, before reading moves the marker); null: none. */
+  private unreadAfter: number | null | undefined;
+  /** Shown while scrolled up: back to the newest message. */
+  readonly jump = h("button", { type: "button", class: "jump-latest", hidden: true }, "↓ Jump to latest");
   /** Blob URLs of this conversation's files, freed by destroy(). */
   private readonly attachments = new Attachments();
   private error = "";
@@ -32,6 +39,29 @@ export class MessageList {
   constructor(private readonly client: ChatClient, private readonly conversationId: string | null, private readonly draftPeer: string | null, private readonly isRoom: () => boolean) {
     this.top = h("div", { class: "history-edge" });
     this.el = h("div", { class: "messages", role: "log", "aria-label": "Messages", tabindex: "0" }, this.top);
+    this.jump.addEventListener("click", () => {
+      this.el.scrollTop = this.el.scrollHeight;
+      this.updateJump();
+    });
+    this.el.addEventListener("scroll", () => this.updateJump());
+  }
+
+  /** Remembers where unread messages began; only the first call counts. */
+  setUnreadAfter(seq: number | null) {
+    if (this.unreadAfter === undefined) this.unreadAfter = seq;
+  }
+
+  private updateJump() {
+    const el = this.el;
+    this.jump.hidden = el.scrollHeight - el.scrollTop - el.clientHeight < 200;
+  }
+
+  /** Scrolls the "New messages" line into view; false when there is none. */
+  showFirstUnread(): boolean {
+    if (!this.newLine.isConnected) return false;
+    this.el.scrollTop = Math.max(0, this.newLine.offsetTop - this.el.offsetTop - 40);
+    this.updateJump();
+    return true;
   }
 
   private items(): Item[] {
@@ -73,8 +103,13 @@ export class MessageList {
     const items = this.items();
     const peerRead = this.conversationId ? (s.peerRead.get(this.conversationId) ?? 0) : 0;
     const lastOwnSeen = this.isRoom() ? null : items.filter((i) => i.seq !== null && i.sender === s.me.id && i.seq <= peerRead).at(-1);
+    const after = this.unreadAfter;
+    const at = after == null ? -1 : items.findIndex((i) => i.seq !== null && i.seq > after && i.sender !== s.me.id);
+    // Only where it truly is: the message before it is loaded too (or there is nothing earlier), else it is further up.
+    const firstUnread = at > 0 || (at === 0 && !!t?.loaded && !t.hasMore) ? items[at] : undefined;
     let prev: Item | undefined;
     for (const it of items) {
+      if (it === firstUnread) children.push(this.newLine);
       if (!prev || dayKey(prev.at) !== dayKey(it.at)) children.push(this.day(it.at));
       const node = this.node(it);
       const grouped = !!prev && prev.sender === it.sender && dayKey(prev.at) === dayKey(it.at) && Date.parse(it.at) - Date.parse(prev.at) < GROUP_MS;
@@ -87,6 +122,7 @@ export class MessageList {
     if (this.unnamed) this.refreshNames();
     if (mode === "prepend") el.scrollTop = prevTop + (el.scrollHeight - prevHeight);
     else if (mode === "bottom" || atBottom) el.scrollTop = el.scrollHeight;
+    this.updateJump();
   }
 
   private day(iso: string): HTMLElement {
@@ -116,7 +152,7 @@ export class MessageList {
       h("div", { class: "bubble" },
         !own && this.isRoom() ? h("div", { class: "sender" }, this.senderName(it.sender)) : null,
         it.deleted ? h("div", { class: "text deleted" }, "This message was deleted")
-          : it.type === "file" ? this.attachments.render(it.content) : h("div", { class: "text" }, it.content),
+          : it.type === "file" ? this.attachments.render(it.content) : h("div", { class: "text" }, richText(it.content)),
         h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at)), it.edited && !it.deleted ? " · edited" : null),
       ),
     );

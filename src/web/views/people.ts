@@ -9,7 +9,7 @@ import { errorBox, paneHead, spinner, type View } from "./common";
 
 export function peopleView(client: ChatClient): View {
   const s = client.store;
-  const input = h("input", { id: "people-search", type: "search", placeholder: "Search by username or name", autocomplete: "off", maxlength: 64 });
+  const input = h("input", { id: "people-search", "data-search": true, type: "search", placeholder: "Search by username or name", autocomplete: "off", maxlength: 64 });
   const results = h("ul", { class: "card-list", "aria-label": "People", "aria-live": "polite" });
   let seq = 0;
 

@@ -7,7 +7,7 @@ import { avatar } from "./avatar";
 import { busy, errorBox, paneHead, spinner, toast, type View } from "./common";
 
 export function roomsView(client: ChatClient): View {
-  const search = h("input", { id: "room-search", type: "search", placeholder: "Search rooms", autocomplete: "off", maxlength: 80 });
+  const search = h("input", { id: "room-search", "data-search": true, type: "search", placeholder: "Search rooms", autocomplete: "off", maxlength: 80 });
   const results = h("ul", { class: "card-list", "aria-label": "Rooms", "aria-live": "polite" });
   const name = h("input", { id: "room-name", name: "name", required: true, maxlength: 80, placeholder: "e.g. sql-study-group" });
   const description = h("input", { id: "room-desc", name: "description", maxlength: 500, placeholder: "What is it about? (optional)" });

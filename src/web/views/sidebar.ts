@@ -23,6 +23,10 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
   const me = s.me;
   const status = h("span", { class: "status", role: "status", "aria-live": "polite" });
   const list = h("ul", { class: "conv-list", "aria-label": "Conversations" });
+  const filter = h("input", { id: "conv-filter", type: "search", class: "conv-filter", placeholder: "Search conversations  ( / )", autocomplete: "off", maxlength: 80, "aria-label": "Search conversations" });
+  filter.addEventListener("input", () => renderList());
+  /** What the list shows, in order (Alt+Up/Down walks it). */
+  let shown: Conversation[] = [];
   const tabs = TABS.map((t) => h("a", { href: t.href, class: "tab" }, icon(t.icon), h("span", null, t.label)));
   const el = h("aside", { class: "sidebar", "aria-label": "Navigation" },
     h("div", { class: "side-head" },
@@ -30,14 +34,17 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
       status,
       h("button", { type: "button", class: "icon-btn", "aria-label": "Sign out", title: "Sign out", onclick: onLogout }, icon(ICONS.logout)),
     ),
-    h("div", { class: "me" }, avatar(me.id, me.display_name || me.username, { size: "sm" }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
+    h("a", { class: "me", href: "#/profile", title: "Your profile" }, avatar(me.id, me.display_name || me.username, { size: "sm" }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
     h("nav", { class: "tabs-nav", "aria-label": "Sections" }, tabs),
     h("div", { class: "list-head" }, h("span", null, "Conversations"), h("a", { href: "#/people", class: "icon-btn", "aria-label": "New direct message", title: "New direct message" }, icon(ICONS.plus))),
+    h("div", { class: "conv-filter-wrap" }, filter),
     list,
   );
 
+  const nameOf = (c: Conversation) => (c.kind === "room" ? (c.name ?? "room") : (c.peer?.display_name || c.peer?.username || "unknown"));
+
   function row(c: Conversation): HTMLElement {
-    const name = c.kind === "room" ? (c.name ?? "room") : (c.peer?.display_name || c.peer?.username || "unknown");
+    const name = nameOf(c);
     const last = c.last_message;
     const preview = last ? `${last.sender_id === me.id ? "You: " : c.kind === "room" ? `${s.nameOf(last.sender_id)}: ` : ""}${lastText(last)}` : c.kind === "room" ? "No messages yet" : "Say hello";
     const current = location.hash === `#/c/${c.id}`;
@@ -52,8 +59,12 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
   }
 
   function renderList() {
-    const convs = s.sorted();
+    const term = filter.value.trim().toLowerCase();
+    const all = s.sorted();
+    const convs = term ? all.filter((c) => nameOf(c).toLowerCase().includes(term) || (c.peer?.username ?? "").toLowerCase().includes(term)) : all;
+    shown = convs;
     if (!s.convsLoaded) list.replaceChildren(h("li", { class: "empty" }, "Loading…"));
+    else if (!convs.length && term) list.replaceChildren(h("li", { class: "empty" }, `No conversation matches “${filter.value.trim()}”.`));
     else if (!convs.length) list.replaceChildren(h("li", { class: "empty" }, "No conversations yet. Find someone in ", h("a", { href: "#/people" }, "People"), " or join a ", h("a", { href: "#/rooms" }, "room"), "."));
     else list.replaceChildren(...convs.map(row));
     const n = s.totalUnread();
@@ -80,7 +91,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
   renderStatus(client.socket.status);
   renderList();
   renderTabs();
-  return { el, onRoute: () => (renderTabs(), renderList()) };
+  return { el, onRoute: () => (renderTabs(), renderList()), visibleIds: () => shown.map((c) => c.id) };
 }
 
 /** A file message previews as its name, not the JSON the server stores. */

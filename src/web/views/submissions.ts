@@ -15,7 +15,7 @@ export function submissionRows(subs: Submission[], opts: { showProblem: boolean;
     h("thead", null, h("tr", null, h("th", { scope: "col" }, "When"), opts.showProblem ? h("th", { scope: "col" }, "Problem") : null, h("th", { scope: "col" }, "Verdict"), h("th", { scope: "col" }, "Time"), h("th", { scope: "col" }, "Rows"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Actions")))),
     h("tbody", null, subs.map((s) => h("tr", null,
       h("td", null, s.created_at ? h("time", { datetime: s.created_at, title: fullDate(s.created_at) }, listTime(s.created_at)) : "—"),
-      opts.showProblem ? h("td", null, h("a", { href: `#/problems/${encodeURIComponent(s.problem_id)}` }, s.problem_id)) : null,
+      opts.showProblem ? h("td", null, h("a", { href: `#/problems/${encodeURIComponent(s.problem_id)}` }, s.problem_title ?? s.problem_id)) : null,
       h("td", null, verdictBadge(s.verdict, s.status)),
       h("td", { class: "num" }, s.duration_ms !== null && s.duration_ms !== undefined ? `${Math.round(s.duration_ms)} ms` : "—"),
       h("td", { class: "num" }, s.rows_returned ?? "—"),

@@ -40,5 +40,6 @@ export const LIMITED = {
   submit: (until: number) => countdown(until,
     (t) => `Too many submissions in a short time, so this one was not queued; the earlier ones are judged as usual. You can submit again in ${t}.`,
     "You can submit again now."),
+  run: (until: number) => countdown(until, (t) => `Too many runs in a short time. You can run again in ${t}.`, "You can run again now."),
   signIn: (until: number) => countdown(until, (t) => `Too many attempts. Please wait ${t} before trying again.`, "You can try again now."),
 };

@@ -40,7 +40,7 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
         await Bun.sleep(100);
       }
       expect(list.json.problems.length).toBeGreaterThanOrEqual(15);
-      expect(list.json.problems[0]).toEqual({ id: easy.id, title: easy.title, difficulty: easy.difficulty, pack: pack.id, solved: false });
+      expect(list.json.problems[0]).toEqual({ id: easy.id, title: easy.title, difficulty: easy.difficulty, pack: pack.id, solved: false, stats: expect.any(Object) });
       const detail = await call(rt.app, "GET", `/problems/${easy.id}`, { token: u.access_token });
       expect(detail.json.statement).toBe(easy.statement);
       expect(detail.json.hidden_tests).toBe(easy.tests?.length ?? 0);
