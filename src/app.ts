@@ -30,6 +30,7 @@ import type { ProblemsService } from "./modules/problems/service";
 import { problemsModule } from "./modules/problems";
 import type { FilesService } from "./modules/files/service";
 import { filesModule, MULTIPART_OVERHEAD } from "./modules/files";
+import type { AvatarService } from "./modules/users/avatar";
 
 export const VERSION: string = pkg.version;
 const WS_BUFFER_BYTES = 1024 * 1024;
@@ -40,6 +41,7 @@ export type AppServices = {
   limit: RefundableRateLimit;
   auth: AuthService;
   users: UsersService;
+  avatars: AvatarService;
   chat: ChatService;
   rooms: RoomsService;
   problems: ProblemsService;
@@ -84,7 +86,7 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(openapiPlugin(VERSION))
     .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false), metricsToken: http.metricsToken }))
     .use(authModule(s.auth, s.tokens, s.limit, http.clientIp))
-    .use(usersModule(s.users, s.tokens))
+    .use(usersModule(s.users, s.avatars, s.tokens, s.limit))
     .use(chatModule(s.chat, s.tokens))
     .use(roomsModule(s.rooms, s.chat, s.tokens))
     .use(problemsModule(s.problems, s.tokens))

@@ -25,6 +25,7 @@ import { TokenService } from "./modules/auth/tokens";
 import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
 import { UsersService } from "./modules/users/service";
+import { AvatarService } from "./modules/users/avatar";
 import { ChatRepo } from "./modules/chat/repo";
 import { ChatService } from "./modules/chat/service";
 import { MessageWriter } from "./modules/chat/persist";
@@ -37,7 +38,7 @@ import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jo
 import { prepareSandbox } from "./modules/problems/catalog";
 import { FilesService } from "./modules/files/service";
 import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
-import { workerProcessor, type Processor } from "./modules/files/processor";
+import { workerAvatarProcessor, workerProcessor, type Processor } from "./modules/files/processor";
 import { createStorage, type StorageSettings } from "./modules/files/storage";
 import { testHooksModule } from "./modules/testhooks";
 import { startActorSystem, type ActorSystem } from "../actors/system";
@@ -93,6 +94,7 @@ export function buildServices(config: Config, { database, engine }: Stores, give
   return {
     config, database, engine, generations, tokens, limit, storage, chat, auth,
     users: new UsersService(db, engine.presence, auth),
+    avatars: new AvatarService(db, storage, workerAvatarProcessor(config.FILE_PROCESS_TIMEOUT_MS), config.MAX_UPLOAD_BYTES),
     rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),

@@ -23,6 +23,11 @@ export const users = pgTable("users", {
   // Access tokens carry the generation they were issued in; a password change raises it, which
   // refuses every older access token before it expires (src/modules/auth/generations.ts).
   tokenGeneration: integer("token_generation").notNull().default(0),
+  // The avatar: a storage key (src/modules/files/storage.ts) holding one 128 px square, its type,
+  // and when it changed (the avatar_url carries it, so a new picture is a new URL for caches).
+  avatarKey: text("avatar_key"),
+  avatarType: text("avatar_type"),
+  avatarUpdatedAt: ts("avatar_updated_at"),
 }, (u) => [
   // Case-insensitive uniqueness: "Alice" and "alice" are the same account.
   uniqueIndex("users_username_lower_uq").on(sql`lower(${u.username})`),

@@ -40,6 +40,11 @@ export const SPECS: Record<string, Spec> = {
   "POST /auth/logout": { body: () => ({ refresh_token: "x".repeat(43) }) },
   "GET /users/me": {},
   "PATCH /users/me": { body: () => ({ display_name: "Fuzzy", bio: "a bio" }) },
+  "PUT /users/me": { body: () => ({ display_name: "Fuzzy Put", bio: "another bio" }) },
+  // JSON and form bodies are never the multipart image this route wants: always 4xx (tests/integration/users covers real images).
+  "PUT /users/me/avatar": { body: () => ({ file: "not an image" }) },
+  "DELETE /users/me/avatar": {},
+  "GET /users/:id/avatar": { params: (f) => ({ id: f.member.user.id }), notJson: true },
   "GET /users": { query: () => ({ search: "o", limit: "5" }) },
   "GET /users/:id": { params: (f) => ({ id: f.member.user.id }) },
   "POST /chat/send": {

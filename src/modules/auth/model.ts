@@ -9,6 +9,7 @@ export const PublicUser = t.Object({
   username: t.String(),
   display_name: t.Union([t.String(), t.Null()]),
   bio: t.Union([t.String(), t.Null()]),
+  avatar_url: t.Union([t.String(), t.Null()], { description: "GET this path (signed in) for the 128 px square avatar; null: none" }),
   created_at: t.String(),
   last_active: t.Union([t.String(), t.Null()]),
   online: t.Optional(t.Boolean()),

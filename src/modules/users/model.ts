@@ -15,6 +15,7 @@ export const UsersModel = {
     password: t.Optional(t.String({ minLength: 8, maxLength: 200 })),
     current_password: t.Optional(t.String({ maxLength: 200 })),
   }, { additionalProperties: false }),
+  avatar: t.Object({ file: t.File({ description: "the image: PNG, JPEG, GIF or WebP (decided from its bytes)" }) }),
   public: PublicUser,
   self: SelfUser,
   /** PATCH /users/me: the user, plus `session` (fresh tokens for the caller) when the password changed. */
