@@ -31,6 +31,8 @@ import { problemsModule } from "./modules/problems";
 import type { FilesService } from "./modules/files/service";
 import { filesModule, MULTIPART_OVERHEAD } from "./modules/files";
 import type { AvatarService } from "./modules/users/avatar";
+import type { NotificationsService } from "./modules/notifications/service";
+import { notificationsModule } from "./modules/notifications";
 
 export const VERSION: string = pkg.version;
 const WS_BUFFER_BYTES = 1024 * 1024;
@@ -46,6 +48,7 @@ export type AppServices = {
   rooms: RoomsService;
   problems: ProblemsService;
   files: FilesService;
+  notifications: NotificationsService;
 };
 
 export type AppDeps<S extends AppServices = AppServices> = {
@@ -91,6 +94,7 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(roomsModule(s.rooms, s.chat, s.tokens))
     .use(problemsModule(s.problems, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))
+    .use(notificationsModule(s.notifications, s.tokens))
     .use(webModule());
   if (hub) app = app.use(wsModule(hub, s.chat, s.tokens, s.limit, { maxBufferedBytes: WS_BUFFER_BYTES }));
   for (const m of deps.modules ?? []) app = app.use(m(s));

@@ -41,6 +41,9 @@ import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modul
 import { workerAvatarProcessor, workerProcessor, type Processor } from "./modules/files/processor";
 import { createStorage, type StorageSettings } from "./modules/files/storage";
 import { testHooksModule } from "./modules/testhooks";
+import { NotificationsService } from "./modules/notifications/service";
+import { NOTIFICATIONS_QUEUE, NOTIFY_LEASE_MS, NOTIFY_MAX_ATTEMPTS, NotificationJobs } from "./modules/notifications/jobs";
+import { DigestMailer, smtpMailer } from "./modules/notifications/digest";
 import { startActorSystem, type ActorSystem } from "../actors/system";
 
 const DRAIN_MS = 500;
@@ -90,6 +93,8 @@ export function buildServices(config: Config, { database, engine }: Stores, give
   const limit = createRateLimit(engine.rateLimiter, given.buckets ?? scaledBuckets(config.RATE_LIMIT_SCALE, DEFAULT_BUCKETS));
   const storage = createStorage(storageSettings(config));
   const chat = new ChatService(new ChatRepo(db), engine, limit);
+  const notificationJobs = new NotificationJobs(db, engine);
+  chat.onSent((m) => notificationJobs.enqueue(m));
   const auth = new AuthService(db, tokens, generations);
   return {
     config, database, engine, generations, tokens, limit, storage, chat, auth,
@@ -101,6 +106,9 @@ export function buildServices(config: Config, { database, engine }: Stores, give
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS, config.SQL_OUTPUT_BYTES),
     fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
     messageWriter: new MessageWriter(db, engine.deadLetters),
+    notifications: new NotificationsService(db, chat),
+    notificationJobs,
+    ...(config.SMTP_URL ? { digest: new DigestMailer(db, smtpMailer(config.SMTP_URL), { intervalSec: config.NOTIFY_EMAIL_INTERVAL_SEC, from: config.NOTIFY_EMAIL_FROM }) } : {}),
   };
 }
 export type Services = ReturnType<typeof buildServices>;
@@ -174,6 +182,11 @@ function startActors(config: Config, s: Services, sandbox: { weaknesses: readonl
     ...(working && config.FILE_WORKER_CONCURRENCY > 0 ? {
       files: { queue: engine.queue(FILES_QUEUE), handler: s.fileJobs, concurrency: config.FILE_WORKER_CONCURRENCY, leaseMs: FILE_LEASE_MS, maxAttempts: FILE_MAX_ATTEMPTS, handBackOnFailure: true },
     } : {}),
+    ...(working && config.NOTIFY_WORKER_CONCURRENCY > 0 ? {
+      notifications: { queue: engine.queue(NOTIFICATIONS_QUEUE), handler: s.notificationJobs, concurrency: config.NOTIFY_WORKER_CONCURRENCY, leaseMs: NOTIFY_LEASE_MS, maxAttempts: NOTIFY_MAX_ATTEMPTS, handBackOnFailure: true },
+    } : {}),
+    // Sweeps often enough that a digest goes out within a few seconds of being due (the interval itself is per user).
+    ...(working && s.digest ? { digest: { everyMs: Math.min(30_000, Math.max(500, config.NOTIFY_EMAIL_INTERVAL_SEC * 250)), sweep: () => s.digest!.sweep() } } : {}),
   });
 }
 

@@ -28,6 +28,9 @@ export const users = pgTable("users", {
   avatarKey: text("avatar_key"),
   avatarType: text("avatar_type"),
   avatarUpdatedAt: ts("avatar_updated_at"),
+  // Email digests of unread notifications (SMTP_URL): the user's opt-out, and when the last one went.
+  emailNotifications: boolean("email_notifications").notNull().default(true),
+  lastDigestAt: ts("last_digest_at"),
 }, (u) => [
   // Case-insensitive uniqueness: "Alice" and "alice" are the same account.
   uniqueIndex("users_username_lower_uq").on(sql`lower(${u.username})`),
@@ -73,6 +76,8 @@ export const conversationMembers = pgTable("conversation_members", {
   role: text("role", { enum: ["owner", "admin", "member"] }).notNull().default("member"),
   joinedAt: ts("joined_at").notNull().defaultNow(),
   lastReadSeq: bigint("last_read_seq", { mode: "number" }).notNull().default(0),
+  // POST /chat/conversations/{id}/mute: no notifications from this conversation before this time.
+  mutedUntil: ts("muted_until"),
 }, (m) => [
   primaryKey({ columns: [m.conversationId, m.userId] }),
   index("conversation_members_user_idx").on(m.userId),
@@ -90,6 +95,8 @@ export const messages = pgTable("messages", {
   timestamp: ts("timestamp").notNull(),
   editedAt: ts("edited_at"),
   deletedAt: ts("deleted_at"),
+  // Users named as @username in a room message (src/modules/chat/mentions.ts); null: none.
+  mentions: jsonb("mentions").$type<string[]>(),
 }, (m) => [
   uniqueIndex("messages_conversation_seq_uq").on(m.conversationId, m.seq),
   uniqueIndex("messages_idempotency_uq").on(m.conversationId, m.senderId, m.clientId),
@@ -164,4 +171,29 @@ export const files = pgTable("files", {
   index("files_uploader_open_idx").on(f.uploaderId).where(sql`${f.status} in ('pending', 'processing')`),
   index("files_uploader_processed_idx").on(f.uploaderId, f.processedAt),
   index("files_pending_created_idx").on(f.createdAt).where(sql`${f.status} = 'pending'`),
+]);
+
+/**
+ * What a user missed while offline: a mention of them, or a direct message
+ * (src/modules/notifications). One per (user, message), so a job that runs
+ * twice notifies once. `emailed_at` is set once a digest email carried it.
+ */
+export const notifications = pgTable("notifications", {
+  id: uuid("id").primaryKey(),
+  userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  kind: text("kind", { enum: ["mention", "direct"] }).notNull(),
+  conversationId: uuid("conversation_id").notNull().references(() => conversations.id, { onDelete: "cascade" }),
+  messageId: uuid("message_id").notNull(),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  senderId: uuid("sender_id").references(() => users.id, { onDelete: "set null" }),
+  excerpt: text("excerpt").notNull(),
+  createdAt: createdAt(),
+  readAt: ts("read_at"),
+  emailedAt: ts("emailed_at"),
+}, (n) => [
+  uniqueIndex("notifications_user_message_uq").on(n.userId, n.messageId),
+  // GET /notifications (unread first, newest first) and the unread count.
+  index("notifications_user_read_idx").on(n.userId, sql`(${n.readAt} is not null)`, n.id),
+  // The digest sweep: unread notifications no email has carried yet.
+  index("notifications_unmailed_idx").on(n.userId).where(sql`${n.readAt} is null and ${n.emailedAt} is null`),
 ]);

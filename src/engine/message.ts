@@ -18,4 +18,6 @@ export const MessageSchema = t.Object({
   client_id: t.Union([t.String(), t.Null()]),
   /** ISO 8601 */
   timestamp: t.String(),
+  /** Users named as @username in a room message (their ids); absent when none. */
+  mentions: t.Optional(t.Array(t.String(), { description: "ids of the members named as @username (room messages); absent when none" })),
 });

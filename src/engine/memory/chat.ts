@@ -36,6 +36,7 @@ export class MemoryChatStore implements ChatStore {
       message_type: m.message_type,
       client_id: m.client_id,
       timestamp: m.timestamp,
+      ...(m.mentions?.length ? { mentions: m.mentions } : {}),
     };
     const json = JSON.stringify(message);
     this.seqs.set(cid, message.seq);

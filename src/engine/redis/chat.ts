@@ -61,6 +61,7 @@ function splitAroundSeq(m: NewMessage): [string, string] {
     message_type: m.message_type,
     client_id: m.client_id,
     timestamp: m.timestamp,
+    ...(m.mentions?.length ? { mentions: m.mentions } : {}),
   });
   return [`${head.slice(0, -1)},"seq":`, `,${tail.slice(1)}`];
 }

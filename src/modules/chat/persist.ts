@@ -118,9 +118,9 @@ export class MessageWriter {
       // Only a re-delivered id is harmless; a clash on seq or client_id must surface (see resolveConflict).
       // The batch travels as one JSON parameter: building a 500-row VALUES list through the query
       // builder cost 3-5x the whole insert (bench/RESULTS.md, persistence).
-      const written = rowsOf(await tx.execute(sql`insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp)
+      const written = rowsOf(await tx.execute(sql`insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp, mentions)
         select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as m(id uuid, conversation_id uuid, seq bigint, sender_id uuid,
-          receiver_id uuid, content text, message_type text, client_id text, timestamp timestamptz)
+          receiver_id uuid, content text, message_type text, client_id text, timestamp timestamptz, mentions jsonb)
         on conflict (id) do nothing returning id`));
       chatMetrics.persisted.inc(written.length);
       const latest = new Map<string, ChatMessage>();

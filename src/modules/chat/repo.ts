@@ -21,6 +21,7 @@ export function toChatMessage(r: MessageRow): ChatMessage {
     message_type: r.messageType,
     client_id: r.clientId ?? null,
     timestamp: r.timestamp.toISOString(),
+    ...(r.mentions?.length ? { mentions: r.mentions } : {}),
   };
 }
 
@@ -35,6 +36,7 @@ export function toRow(m: ChatMessage): typeof messages.$inferInsert {
     messageType: m.message_type,
     clientId: m.client_id,
     timestamp: new Date(m.timestamp),
+    mentions: m.mentions?.length ? m.mentions : null,
   };
 }
 

@@ -19,11 +19,14 @@ import { MAX_CONTENT, type SendInput } from "./model";
 import type { ChatRepo, Membership } from "./repo";
 import { listConversations } from "./list";
 import { chatMetrics } from "./metrics";
+import { mentionedMembers } from "./mentions";
 
 const MEMBERSHIP_TTL_MS = 5_000;
 
 export class ChatService {
   private local: LocalDelivery | null = null;
+  /** Told of every new (not duplicate) message after it was accepted, e.g. to queue notifications. */
+  private readonly sentListeners: ((m: ChatMessage) => Promise<void>)[] = [];
   private readonly memberCache = new Map<string, { m: Membership; until: number }>();
   /** Conversations written straight to PostgreSQL: Redis' counter may be behind when it comes back. */
   private readonly writtenWithoutRedis = new Set<string>();
@@ -53,6 +56,11 @@ export class ChatService {
   /** The socket layer registers itself (through the composition root) so the Redis-down path can still reach local sockets. */
   attachLocalDelivery(local: LocalDelivery) {
     this.local = local;
+  }
+
+  /** The composition root registers what must hear of each new message (the notification queue). */
+  onSent(listener: (m: ChatMessage) => Promise<void>) {
+    this.sentListeners.push(listener);
   }
 
   /** Membership or 404: non-members must not learn that a conversation exists. */
@@ -149,7 +157,13 @@ export class ChatService {
       client_id: input.client_id ?? null,
       timestamp: new Date().toISOString(),
     };
+    if (receiverId === null && draft.message_type === "text") {
+      const mentions = await mentionedMembers(this.repo.db, conversationId, userId, content);
+      if (mentions.length) draft.mentions = mentions;
+    }
     const res = await this.append(draft);
+    // The message is stored: a listener that fails (Redis down) costs its side effect, never the send.
+    if (!res.duplicate) for (const listener of this.sentListeners) await listener(res.message).catch((err) => log.warn({ err, message: res.message.id }, "after-send listener failed"));
     chatMetrics.sent.inc({ path: res.path, duplicate: String(res.duplicate) });
     return { message: res.message, duplicate: res.duplicate };
   }

@@ -9,7 +9,7 @@ import { UsersModel } from "./model";
 import type { UsersService } from "./service";
 
 const PATCH_DETAIL = {
-  summary: "Update display name, bio or password (password needs current_password)",
+  summary: "Update display name, bio, email_notifications or password (password needs current_password)",
   description: "A password change revokes every session of the user (refresh tokens, access tokens, sockets on every instance) "
     + "except the caller's, which gets new tokens in `session`; the tokens the caller used are revoked too.",
 };

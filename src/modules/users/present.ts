@@ -22,5 +22,5 @@ export function publicUser(u: UserRow, online?: boolean) {
 }
 
 export function selfUser(u: UserRow): SelfUserT {
-  return { ...publicUser(u), email: u.email };
+  return { ...publicUser(u), email: u.email, email_notifications: u.emailNotifications };
 }
