@@ -14,7 +14,8 @@ export type ChatEvent =
 export type UserEvent =
   | { type: "conversation"; conversation_id: string; kind: "direct" | "room" }
   | { type: "conversation.left"; conversation_id: string }
-  | { type: "problem.result"; [k: string]: unknown };
+  | { type: "problem.result"; [k: string]: unknown }
+  | { type: "notification"; notification: Record<string, unknown> };
 
 /**
  * Delivery to sockets connected to this instance, bypassing the broker. Used
