@@ -158,7 +158,7 @@ export class ChatService {
       timestamp: new Date().toISOString(),
     };
     if (receiverId === null && draft.message_type === "text") {
-      const mentions = await mentionedMembers(this.repo.db, conversationId, userId, content);
+      const mentions = await this.mentions(conversationId, userId, content);
       if (mentions.length) draft.mentions = mentions;
     }
     const res = await this.append(draft);
@@ -166,6 +166,17 @@ export class ChatService {
     if (!res.duplicate) for (const listener of this.sentListeners) await listener(res.message).catch((err) => log.warn({ err, message: res.message.id }, "after-send listener failed"));
     chatMetrics.sent.inc({ path: res.path, duplicate: String(res.duplicate) });
     return { message: res.message, duplicate: res.duplicate };
+  }
+
+  /** With PostgreSQL unreachable a message still goes out (into Redis), naming nobody: mentions need the member list. */
+  private async mentions(conversationId: string, userId: string, content: string): Promise<string[]> {
+    try {
+      return await mentionedMembers(this.repo.db, conversationId, userId, content);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      log.warn({ conversation: conversationId }, "mentions not resolved: PostgreSQL is unreachable");
+      return [];
+    }
   }
 
   private async append(draft: NewMessage): Promise<{ message: ChatMessage; duplicate: boolean; path: string }> {

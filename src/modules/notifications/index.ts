@@ -1,4 +1,4 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import { authPlugin } from "../../plugins/auth";
 import type { TokenService } from "../auth/tokens";
 import { NotificationsModel } from "./model";
@@ -27,7 +27,7 @@ export const notificationsModule = (notifications: NotificationsService, tokens:
     .post("/chat/conversations/:id/mute", ({ userId, params, body }) => notifications.mute(userId, params.id, body?.until), {
       auth: true,
       params: NotificationsModel.muteParams,
-      body: NotificationsModel.mute,
+      body: t.Optional(NotificationsModel.mute),
       response: { 200: NotificationsModel.muted },
       detail: {
         tags: ["chat"],

@@ -18,6 +18,7 @@ import { conversationMembers, notifications, users } from "../../db/schema";
 import type { ChatMessage, Engine, Job } from "../../engine/types";
 import { userChannel } from "../../engine/names";
 import { log } from "../../lib/log";
+import { EngineUnavailableError } from "../../engine/errors";
 import { avatarUrl } from "../users/present";
 import type { NotificationAbout } from "./model";
 
@@ -45,7 +46,13 @@ export class NotificationJobs {
   /** After a send: queues the message when it may notify anyone. */
   async enqueue(m: ChatMessage): Promise<void> {
     if (m.message_type === "system" || (!m.receiver_id && !m.mentions?.length)) return;
-    await this.engine.queue(NOTIFICATIONS_QUEUE).push(m.id, { message: m });
+    try {
+      await this.engine.queue(NOTIFICATIONS_QUEUE).push(m.id, { message: m });
+    } catch (err) {
+      // The message went straight to PostgreSQL: it notifies nobody (README, "Mentions and notifications").
+      if (!(err instanceof EngineUnavailableError)) throw err;
+      log.debug({ message: m.id }, "notification not queued: Redis is unreachable");
+    }
   }
 
   async run(job: Job): Promise<void> {

@@ -111,6 +111,11 @@ export function notificationsSuite(name: string, build: () => Promise<TestRuntim
       expect((await api("POST", `/chat/conversations/${room}/mute`, bob, { until: soon })).json).toEqual({ conversation_id: room, muted: true, muted_until: soon });
       const unmuted = await api("POST", `/chat/conversations/${room}/mute`, bob, { until: "2000-01-01T00:00:00Z" });
       expect(unmuted.json).toEqual({ conversation_id: room, muted: false, muted_until: null });
+      // No body at all means the same as {}: muted until unmuted.
+      const bare = await call(rt.app, "POST", `/chat/conversations/${room}/mute`, { token: carol.access_token });
+      expect(bare.status, bare.text).toBe(200);
+      expect(bare.json.muted).toBe(true);
+      await api("POST", `/chat/conversations/${room}/mute`, carol, { until: "2000-01-01T00:00:00Z" });
       const heard = await say(alice, `@${bob.username} and now again`);
       await noteFor(bob, heard.id);
       // Outsiders learn nothing about the conversation; bad input is a 400.
