@@ -3,9 +3,10 @@
  * cap, type decided from the bytes, header dimensions before any decoding)
  * and its processing Worker (metadata-free decode, time limit), which makes
  * one 128 px square; only that square is stored, under a fresh storage key.
- * It is processed while the caller waits (a few milliseconds for a photo of
- * ordinary size) rather than queued like a chat file: the answer carries the
- * new avatar_url, and there is no conversation to announce it in.
+ * It is processed while the caller waits rather than queued like a chat
+ * file: the answer carries the new avatar_url, and there is no conversation
+ * to announce it in. That takes a Worker start plus the decode (README,
+ * "Avatars", has measured times); one per user at a time.
  */
 import { eq } from "drizzle-orm";
 import type { Db } from "../../db/client";
