@@ -90,7 +90,7 @@ export const wsModule = (hub: SocketHub, chat: ChatService, tokens: TokenService
     query: t.Object({ token: t.Optional(t.String({ maxLength: 2048 })) }),
     detail: {
       summary: "Real-time chat socket (see README: WebSocket protocol)",
-      description: "The access token goes in the subprotocols [\"bearer\", TOKEN] (recommended), an Authorization: Bearer header, or ?token=. Every frame is JSON with a type: the server sends ready, message, typing, read, presence, problem.result, notification, error, pong; the client sends send, typing, read, resume, ping.",
+      description: "The access token goes in the subprotocols [\"bearer\", TOKEN] (recommended), an Authorization: Bearer header, or ?token=. Every frame is JSON with a type: the server sends ready, message, typing, read, presence, problem.result, error, pong; the client sends send, typing, read, resume, ping.",
     },
     upgrade(ctx) {
       if (tokenOf(ctx.query, ctx.headers).viaProtocol) ctx.set.headers["sec-websocket-protocol"] = "bearer";
