@@ -75,7 +75,7 @@ function avatarSuite(driver: Driver) {
       expect((await get(alice, `/users/${alice.user.id}/avatar`)).status).toBe(200);
       // Not for anonymous callers.
       expect((await t.app.handle(new Request(`http://localhost/users/${alice.user.id}/avatar`))).status).toBe(401);
-    });
+    }, 60_000);
 
     test("JPEG, GIF and WebP become squares too (JPEG stays JPEG, EXIF gone)", async () => {
       const cases: [Uint8Array<ArrayBuffer>, string][] = [
@@ -92,7 +92,7 @@ function avatarSuite(driver: Driver) {
         expect(await fx.dimensions(out)).toEqual({ width: 128, height: 128 });
         expect(fx.contains(out, fx.SECRET)).toBe(false);
       }
-    });
+    }, 60_000);
 
     test("avatar_url appears in every user view: profile, search, room owner and members, conversation peer, login", async () => {
       const me = (await call(t.app, "GET", "/users/me", { token: alice.access_token })).json;
@@ -121,7 +121,7 @@ function avatarSuite(driver: Driver) {
       const after = (await res.json()).avatar_url;
       expect(after).not.toBe(before);
       expect(storedFiles(join(dataDir, "files"))).toBe(stored);
-    });
+    }, 60_000);
 
     test("DELETE /users/me/avatar removes it: avatar_url null, 404, nothing left in storage", async () => {
       const stored = storedFiles(join(dataDir, "files"));
@@ -155,7 +155,7 @@ function avatarSuite(driver: Driver) {
       expect((await call(t.app, "GET", "/users/me", { token: alice.access_token })).json.avatar_url).toBeNull();
       // A malformed id is a user without an avatar.
       expect((await get(bob, "/users/not-a-uuid/avatar")).status).toBe(404);
-    });
+    }, 60_000);
 
     test("PUT /users/me is PATCH /users/me: a partial update", async () => {
       const res = await call(t.app, "PUT", "/users/me", { token: bob.access_token, body: { display_name: "Bob V" } });
