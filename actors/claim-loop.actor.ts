@@ -58,22 +58,28 @@ export class ClaimLoopActor extends Actor<never> {
 
   private async run() {
     let failures = 0;
+    // The job leased together with the last one's completion: run at once (the handler was ready a moment ago).
+    let next: Job | null = null;
     while (!this.signal.aborted) {
       try {
-        await this.handler.ready?.(this.signal);
-        const job = await this.claimer!.claim(this.opts.leaseMs, this.opts.blockMs ?? 2000);
-        if (job) await this.process(job);
+        if (!next) await this.handler.ready?.(this.signal);
+        const job = next ?? (await this.claimer!.claim(this.opts.leaseMs, this.opts.blockMs ?? 2000));
+        next = null;
+        if (job) next = await this.process(job);
         failures = 0;
       } catch (err) {
-        if (this.signal.aborted) return;
+        if (this.signal.aborted) break;
         const delay = loopDelay(++failures);
         log.warn({ err, worker: this.opts.id, retryInMs: delay }, "claim loop: claim or job failed; backing off");
         await abortableSleep(delay, this.signal);
       }
     }
+    // Stopped while holding a job it never started: hand it back with the same attempt.
+    if (next) await this.queue.release(next, this.opts.id).catch(() => {});
   }
 
-  private async process(job: Job) {
+  /** Runs the job and completes it; returns the next job, claimed in the same step while the loop runs on. */
+  private async process(job: Job): Promise<Job | null> {
     const { id, leaseMs } = this.opts;
     const renew = setInterval(() => void this.queue.extend(job.id, id, leaseMs).catch(() => {}), leaseMs / 3);
     try {
@@ -81,7 +87,7 @@ export class ClaimLoopActor extends Actor<never> {
     } catch (err) {
       if (this.signal.aborted) {
         await this.queue.release(job, id).catch(() => {}); // else the reaper takes it back, as after a crash
-        return;
+        return null;
       }
       await this.handler.failed?.(job, err).catch(() => {});
       if (this.opts.handBackOnFailure) await this.queue.extend(job.id, id, 0).catch(() => {});
@@ -89,6 +95,10 @@ export class ClaimLoopActor extends Actor<never> {
     } finally {
       clearInterval(renew);
     }
-    await this.queue.complete(job.id, id);
+    if (this.signal.aborted) {
+      await this.queue.complete(job.id, id);
+      return null;
+    }
+    return (await this.queue.completeAndClaim(job.id, id, leaseMs)).next;
   }
 }

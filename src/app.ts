@@ -27,6 +27,7 @@ import type { RoomsService } from "./modules/rooms/service";
 import { roomsModule } from "./modules/rooms";
 import { webModule } from "./modules/web";
 import type { ProblemsService } from "./modules/problems/service";
+import type { ProblemRuns } from "./modules/problems/runs";
 import { problemsModule } from "./modules/problems";
 import type { FilesService } from "./modules/files/service";
 import { filesModule, MULTIPART_OVERHEAD } from "./modules/files";
@@ -47,6 +48,7 @@ export type AppServices = {
   chat: ChatService;
   rooms: RoomsService;
   problems: ProblemsService;
+  problemRuns: ProblemRuns;
   files: FilesService;
   notifications: NotificationsService;
 };
@@ -75,9 +77,11 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     websocket: {
       // Frames above 64 KiB close the socket (1009); a client message is at most ~16 KiB of content.
       maxPayloadLength: 64 * 1024,
-      // Past this, Bun drops the frame and Connection closes the socket with "resume" (never a silent loss).
-      backpressureLimit: WS_BUFFER_BYTES,
-      closeOnBackpressureLimit: false,
+      // Connection closes a socket buffering more than WS_BUFFER_BYTES with "resume" (checked after each
+      // send, and after topic publishes at most every 25 ms: modules/chat/fanout.ts). Bun's own limit sits
+      // above it and closes instead of dropping, so a burst between two checks is never a silent loss.
+      backpressureLimit: WS_BUFFER_BYTES * 4,
+      closeOnBackpressureLimit: true,
       idleTimeout: 120,
       sendPings: true,
     },
@@ -92,7 +96,7 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(usersModule(s.users, s.avatars, s.tokens, s.limit))
     .use(chatModule(s.chat, s.tokens))
     .use(roomsModule(s.rooms, s.chat, s.tokens))
-    .use(problemsModule(s.problems, s.tokens))
+    .use(problemsModule(s.problems, s.problemRuns, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))
     .use(notificationsModule(s.notifications, s.tokens))
     .use(webModule());

@@ -50,8 +50,11 @@ export async function importPackCommand(config: Config, dir: string): Promise<vo
   const pool = createRunnerPool(await openSandboxBackend(sandboxSettings(config)), 1);
   try {
     const loaded = await loadPackDir(dir);
-    const outcome = await syncPack(database.db, pool, loaded, { force: true, broker: engine.broker });
-    console.log(`pack ${loaded.pack.id}: ${outcome}, ${loaded.pack.problems.length} problems in schema ${loaded.pack.schema}`);
+    const warnings: string[] = [];
+    const outcome = await syncPack(database.db, pool, loaded, { force: true, broker: engine.broker, warnings });
+    const tests = loaded.pack.problems.reduce((n, p) => n + (p.tests?.length ?? 0), 0);
+    console.log(`pack ${loaded.pack.id}: ${outcome}, ${loaded.pack.problems.length} problems in schema ${loaded.pack.schema}, ${tests} hidden tests`);
+    for (const w of warnings) console.log(`warning: ${w}`);
   } catch (err) {
     if (!(err instanceof PackError)) throw err;
     console.error(`huddle: pack refused: ${err.message}`);

@@ -29,13 +29,14 @@ import { AvatarService } from "./modules/users/avatar";
 import { ChatRepo } from "./modules/chat/repo";
 import { ChatService } from "./modules/chat/service";
 import { MessageWriter } from "./modules/chat/persist";
-import { socketFanOut } from "./modules/chat/fanout";
+import { NativeFanOut } from "./modules/chat/fanout";
 import { SocketHub } from "./modules/chat/hub";
 import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
 import { prepareSandbox } from "./modules/problems/catalog";
+import { ProblemRuns, type RunnerSlot } from "./modules/problems/runs";
 import { FilesService } from "./modules/files/service";
 import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
 import { workerAvatarProcessor, workerProcessor, type Processor } from "./modules/files/processor";
@@ -95,13 +96,16 @@ export function buildServices(config: Config, { database, engine }: Stores, give
   const chat = new ChatService(new ChatRepo(db), engine, limit);
   const notificationJobs = new NotificationJobs(db, engine);
   chat.onSent((m) => notificationJobs.enqueue(m));
+  // Filled when this instance's judge opens its runner pool (startActors); `POST /problems/run` uses it.
+  const runnerSlot: RunnerSlot = { current: null };
   const auth = new AuthService(db, tokens, generations);
   return {
-    config, database, engine, generations, tokens, limit, storage, chat, auth,
+    config, database, engine, generations, tokens, limit, storage, chat, auth, runnerSlot,
     users: new UsersService(db, engine.presence, auth),
     avatars: new AvatarService(db, storage, workerAvatarProcessor(config.FILE_PROCESS_TIMEOUT_MS), config.MAX_UPLOAD_BYTES),
     rooms: new RoomsService(db, chat, limit),
     problems: new ProblemsService(db, engine, limit),
+    problemRuns: new ProblemRuns(db, limit, runnerSlot, { timeoutMs: config.SQL_TIMEOUT_MS, maxWaiting: 2 * config.RUNNER_POOL_SIZE }),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS, config.SQL_OUTPUT_BYTES),
     fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
@@ -153,7 +157,7 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
  * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
  * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
  */
-function startActors(config: Config, s: Services, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
+function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
@@ -169,11 +173,12 @@ function startActors(config: Config, s: Services, sandbox: { weaknesses: readonl
       throw err;
     }
     log.info({ backend: pool.kind, size: config.RUNNER_POOL_SIZE }, "sql runners ready");
+    s.runnerSlot.current = pool;
     return pool;
   };
   return startActorSystem<Connection>({
     instanceId: config.INSTANCE_ID,
-    conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: socketFanOut, idleMs: config.CONVERSATION_IDLE_MS },
+    conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: fanOut, idleMs: config.CONVERSATION_IDLE_MS },
     persister: { outbox: engine.outbox, writer: s.messageWriter, reclaimMs: config.PERSIST_RECLAIM_MS },
     canary: { broker: engine.broker, channel: `huddle:canary:${config.INSTANCE_ID}` },
     ...(working && config.WORKER_CONCURRENCY > 0 ? {
@@ -211,12 +216,13 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   // Password changes on other instances reach this one's token-generation cache at once.
   const unwatchSessions = await services.generations.watch().catch(() => async () => {});
   const sandbox: { weaknesses: readonly string[] } = { weaknesses: [] };
-  const system = await startActors(config, services, sandbox);
+  const fanOut = new NativeFanOut();
+  const system = await startActors(config, services, fanOut, sandbox);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
     presenceTtlSec: config.PRESENCE_TTL_SEC, maxSocketsPerUser: config.MAX_SOCKETS_PER_USER,
-  });
+  }, fanOut);
   chat.attachLocalDelivery(hub);
   let draining = false;
   const app = buildApp(services, {

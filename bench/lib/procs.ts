@@ -110,8 +110,12 @@ export async function ownRedis(): Promise<RedisServer> {
 
 export type BenchDb = { url: string; name: string; drop(): Promise<void> };
 
-/** `huddle_bench` (recreated empty) on the local PostgreSQL; drop() also removes the judge's sandbox database. */
-export async function benchDatabase(name = "huddle_bench"): Promise<BenchDb> {
+/**
+ * `huddle_bench` (recreated empty) on the local PostgreSQL; drop() also removes the judge's sandbox database.
+ * BENCH_DATABASE names another one, so two benches on one PostgreSQL do not drop each other's database.
+ */
+export async function benchDatabase(name = process.env.BENCH_DATABASE ?? "huddle_bench"): Promise<BenchDb> {
+  if (!/^[a-z_][a-z0-9_]{0,40}$/.test(name)) throw new Error(`BENCH_DATABASE: ${name} is not a plain lower-case identifier`);
   const dropAll = async () => {
     const admin = postgres(ADMIN_DB_URL, { max: 1, onnotice: () => {} });
     try {

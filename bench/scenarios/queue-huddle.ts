@@ -1,6 +1,7 @@
 /**
  * Huddle's queue under the no-op benchmark: `concurrency` claimers (each its
- * own blocking connection, as the judge's workers) loop claim -> complete.
+ * own blocking connection, as the judge's workers) loop claim -> complete
+ * (completeAndClaim while jobs wait).
  * Run by queue.ts as `bun bench/scenarios/queue-huddle.ts '<json>'`.
  */
 import { createEngine } from "../../src/engine";
@@ -18,12 +19,16 @@ async function huddleQueue(o: QueueOpts): Promise<QueueSide> {
         const workerId = `bench-worker-${w}`;
         const claimer = queue.claimer(workerId);
         loops.push((async () => {
+          // As the claim loop actor does: completing a job claims the next in the same round trip.
+          let job: Awaited<ReturnType<typeof claimer.claim>> = null;
           while (!stopped) {
-            const job = await claimer.claim(30_000, 200);
+            job ??= await claimer.claim(30_000, 200);
             if (!job) continue;
-            await queue.complete(job.id, workerId);
+            const { next } = await queue.completeAndClaim(job.id, workerId, 30_000);
             done(job.data.t as number);
+            job = next;
           }
+          if (job) await queue.release(job, workerId);
           await claimer.close();
         })());
       }

@@ -64,7 +64,7 @@ export async function queueScenario(ctx: Ctx): Promise<ScenarioResult> {
     const b = best("bullmq", c);
     const r = ratio(h, b);
     return [
-      row(sc, `jobs/s pushed+completed, concurrency ${c}${rounds > 1 ? ` (best of ${rounds})` : ""}`, fmt(h), `${fmt(b)} (BullMQ)`, `${fmt(r)}×`, "≥ 1.5×", r >= 1.5 ? "met" : "missed"),
+      row(sc, `jobs/s pushed+completed, concurrency ${c}${rounds > 1 ? ` (best of ${rounds})` : ""}`, fmt(h), `${fmt(b)} (BullMQ)`, `${fmt(r)}×`, "≥ 2×", r >= 2 ? "met" : "missed"),
       row(sc, `push → complete p99 ms, concurrency ${c}${rounds > 1 ? " (median)" : ""}`, fmt(med("huddle", c, (r) => r.latency.p99)), fmt(med("bullmq", c, (r) => r.latency.p99))),
     ];
   });
@@ -72,7 +72,7 @@ export async function queueScenario(ctx: Ctx): Promise<ScenarioResult> {
   const single = ctx.limits["redis INCR P1"];
   if (single) {
     const h = best("huddle", levels[levels.length - 1]!);
-    notes.push(`a Huddle job costs 4 Redis commands (LPUSH, BLMOVE, lease script, complete script): ${fmt(h * 4)} commands/s = ${fmt(((h * 4) / single) * 100)} % of redis-benchmark INCR without pipelining (${fmt(single)}/s, 50 clients).`);
+    notes.push(`a Huddle job on a busy queue costs 2 Redis round trips (LPUSH; one script that completes it and leases the next): ${fmt(h * 2)} commands/s = ${fmt(((h * 2) / single) * 100)} % of redis-benchmark INCR without pipelining (${fmt(single)}/s, 50 clients). An idle worker blocks in BLMOVE and leases with one more script.`);
   }
   return { name: "queue", rows, notes, raw: { jobs, levels, rounds, runs } };
 }

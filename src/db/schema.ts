@@ -125,6 +125,8 @@ export const problems = pgTable("problems", {
   ordered: boolean("ordered").notNull().default(false),
   // {columns, rows} computed from `solution` at import time.
   expected: jsonb("expected").notNull(),
+  // Hidden test datasets: [{name, setup (path), setup_sql, schema, expected}]; setup_sql rebuilds a PGlite sandbox.
+  tests: jsonb("tests").notNull().default([]),
   createdAt: createdAt(),
 }, (p) => [index("problems_pack_idx").on(p.packId, p.position)]);
 

@@ -205,6 +205,14 @@ export interface JobQueue {
    */
   complete(jobId: string, workerId: string, result?: { json: string; ttlSec: number }): Promise<boolean>;
   /**
+   * `complete(jobId, workerId)` and, in the same atomic step, a non-blocking
+   * claim of the next waiting job for `workerId` (leased for `leaseMs`): one
+   * round trip per job while the queue is busy. `completed` is complete's
+   * answer; `next` is null when nothing waits (block in `claim` then). The
+   * next job is claimed even when the lease was lost: the worker is free.
+   */
+  completeAndClaim(jobId: string, workerId: string, leaseMs: number): Promise<{ completed: boolean; next: Job | null }>;
+  /**
    * Hands a job leased to `workerId` back to the front of the queue with the
    * same attempt (a worker that stops is not a failed attempt). False, and
    * nothing changed, when the lease is no longer this worker's.

@@ -18,7 +18,10 @@ export interface ResultSet {
   rows: Cell[][];
 }
 
-export type Comparison = { verdict: "accepted" } | { verdict: "wrong_answer"; reason: string };
+/** What was wrong, without any value: said for hidden tests, whose rows are never shown. */
+export type Mismatch = "columns" | "count" | "rows" | "order";
+
+export type Comparison = { verdict: "accepted" } | { verdict: "wrong_answer"; reason: string; kind: Mismatch };
 
 type Category = "num" | "bool" | "time" | "json" | "text";
 
@@ -104,12 +107,12 @@ export function showRow(row: Cell[]): string {
 }
 
 export function compareResults(expected: ResultSet, actual: ResultSet, ordered: boolean): Comparison {
-  const wrong = (reason: string): Comparison => ({ verdict: "wrong_answer", reason });
+  const wrong = (reason: string, kind: Mismatch): Comparison => ({ verdict: "wrong_answer", reason, kind });
   if (expected.columns.length !== actual.columns.length) {
-    return wrong(`expected ${expected.columns.length} column(s), got ${actual.columns.length}`);
+    return wrong(`expected ${expected.columns.length} column(s), got ${actual.columns.length}`, "columns");
   }
   if (expected.rows.length !== actual.rows.length) {
-    return wrong(`expected ${expected.rows.length} row(s), got ${actual.rows.length}`);
+    return wrong(`expected ${expected.rows.length} row(s), got ${actual.rows.length}`, "count");
   }
   const exp = canonicalRows(expected);
   const act = canonicalRows(actual);
@@ -122,13 +125,13 @@ export function compareResults(expected: ResultSet, actual: ResultSet, ordered: 
     const left = counts.get(key) ?? 0;
     if (left === 0) {
       const where = counts.has(key) ? "appears more often than in the expected result" : "is not in the expected result";
-      return wrong(kindMismatch(expected, actual) ?? `row ${i + 1} of your output, ${showRow(actual.rows[i]!)}, ${where}`);
+      return wrong(kindMismatch(expected, actual) ?? `row ${i + 1} of your output, ${showRow(actual.rows[i]!)}, ${where}`, "rows");
     }
     counts.set(key, left - 1);
   }
   if (ordered) {
     const at = act.findIndex((row, i) => keyOf(row) !== keyOf(exp[i]!));
-    if (at >= 0) return wrong(`the rows are right but the order is not: row ${at + 1} of your output, ${showRow(actual.rows[at]!)}, is not the expected row ${at + 1}`);
+    if (at >= 0) return wrong(`the rows are right but the order is not: row ${at + 1} of your output, ${showRow(actual.rows[at]!)}, is not the expected row ${at + 1}`, "order");
   }
   return { verdict: "accepted" };
 }

@@ -14,7 +14,7 @@ import { calledFunctions, fieldNames, parseStatements, parserReady, SqlParseErro
 export type GuardResult =
   | { ok: true }
   | { ok: false; verdict: "forbidden"; reason: string }
-  | { ok: false; verdict: "sql_error"; reason: string; sqlstate: string };
+  | { ok: false; verdict: "sql_error"; reason: string; sqlstate: string; position?: number };
 
 /** Statement nodes whose presence anywhere (e.g. inside a WITH) means the query writes. */
 const WRITING_NODES = new Set(["InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt"]);
@@ -42,7 +42,7 @@ export async function guardQuery(sql: string): Promise<GuardResult> {
   try {
     statements = parseStatements(sql);
   } catch (err) {
-    if (err instanceof SqlParseError) return { ok: false, verdict: "sql_error", reason: err.message, sqlstate: "42601" };
+    if (err instanceof SqlParseError) return { ok: false, verdict: "sql_error", reason: err.message, sqlstate: "42601", ...(err.position ? { position: err.position } : {}) };
     throw err;
   }
   if (statements.length === 0) return { ok: false, verdict: "forbidden", reason: "the query is empty" };

@@ -1,15 +1,14 @@
 /**
- * Judging one submission (guard -> sandbox run -> compare) and importing a
- * pack (dataset + reference solutions -> expected results), on any Sandbox:
- * the runner pool, or a backend's single runner in tests.
+ * Judging one submission (guard -> sandbox run -> compare, on the main
+ * dataset and then on each hidden test copy), on any Sandbox: the runner
+ * pool, or a backend's single runner in tests. Importing a pack is
+ * import-pack.ts (re-exported here).
  */
-import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type Sandbox } from "../sandbox/types";
-import { PackLoadError } from "../sandbox/types";
+import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type RunOutcome, type Sandbox } from "../sandbox/types";
 import { compareResults, type ResultSet } from "./compare";
-import { DatasetError, prepareDataset } from "./dataset";
-import { DumpSyntaxError } from "./dump";
 import { guardQuery } from "./guard";
-import { PackError, type LoadedPack, type Problem } from "./pack";
+import { namedVariantSchema, retargetSchema, type HiddenTest } from "./hidden-tests";
+import { PackError } from "./pack";
 
 /** A run's failures (the sandbox port's) plus the two outcomes of comparing a result. */
 export type Verdict = "accepted" | "wrong_answer" | FailVerdict;
@@ -21,6 +20,8 @@ export interface JudgeProblem {
   schema: string;
   ordered: boolean;
   expected: ExpectedResult;
+  /** Hidden test datasets, judged after the main dataset, in order. */
+  tests?: HiddenTest<ExpectedResult>[];
 }
 
 export interface JudgeResult {
@@ -28,7 +29,10 @@ export interface JudgeResult {
   /** Why it is not accepted: the wrong-answer reason, the SQL error message, the forbidden construct ... */
   error: string | null;
   sqlstate: string | null;
+  /** 1-based character position of the error in the query (guard's parser or PostgreSQL's). */
   position: number | null;
+  /** PostgreSQL's hint for a runtime error, if it gave one. */
+  hint: string | null;
   /** Rows the submission returned (null when it did not run to completion). */
   rows_returned: number | null;
   columns: Column[];
@@ -61,30 +65,72 @@ export function displayCell(cell: Cell): Cell {
 export const EXPECTED_LIMITS: RunLimits = { timeoutMs: 10_000, maxRows: 10_000 };
 
 export async function judge(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem, sql: string, limits: JudgeLimits): Promise<JudgeResult> {
-  const base = { error: null, sqlstate: null, position: null, rows_returned: null, columns: [], rows: [], duration_ms: 0 };
-  const guard = await guardQuery(sql);
-  if (!guard.ok) {
-    return { ...base, verdict: guard.verdict, error: guard.reason, sqlstate: guard.verdict === "sql_error" ? guard.sqlstate : null };
-  }
-  // A correct answer must never be refused for size: allow at least as many rows as expected.
-  const maxRows = Math.max(limits.maxRows, problem.expected.rows.length);
-  // Nor for bytes: twice the expected text leaves room for other spellings of the same values.
-  const maxBytes = Math.max(limits.maxBytes ?? OUTPUT_BYTE_LIMIT, 2 * textBytes(problem.expected.rows));
-  const outcome = await sandbox.run(problem.schema, sql, { timeoutMs: limits.timeoutMs, maxRows, maxBytes });
-  if (!outcome.ok) {
-    return { ...base, verdict: outcome.verdict, error: outcome.error, sqlstate: outcome.sqlstate ?? null, position: outcome.position ?? null, duration_ms: outcome.duration_ms };
-  }
+  const refused = await refuse(sql);
+  if (refused) return refused;
+  const outcome = await sandbox.run(problem.schema, sql, runLimits(limits, problem.expected));
+  if (!outcome.ok) return failed(outcome);
   const cmp = compareResults(problem.expected, outcome, problem.ordered);
-  return {
-    verdict: cmp.verdict,
-    error: cmp.verdict === "accepted" ? null : cmp.reason,
-    sqlstate: null,
-    position: null,
+  const shown = {
+    sqlstate: null, position: null, hint: null,
     rows_returned: outcome.rows.length,
     columns: outcome.columns,
     rows: outcome.rows.slice(0, limits.keepRows ?? 100).map((row) => row.map(displayCell)),
-    duration_ms: outcome.duration_ms,
   };
+  if (cmp.verdict !== "accepted") return { ...shown, verdict: cmp.verdict, error: cmp.reason, duration_ms: outcome.duration_ms };
+  let duration = outcome.duration_ms;
+  for (const [i, test] of (problem.tests ?? []).entries()) {
+    const hidden = await runHidden(sandbox, problem, test, sql, limits);
+    duration += hidden.duration_ms;
+    // The main dataset's output stays on show; of the hidden one only which test and how it failed.
+    if (hidden.verdict) return { ...shown, verdict: hidden.verdict, error: `failed on: hidden test ${i + 1} (${hidden.why})`, sqlstate: hidden.sqlstate ?? null, duration_ms: duration };
+  }
+  return { ...shown, verdict: "accepted", error: null, duration_ms: duration };
+}
+
+const BASE = { error: null, sqlstate: null, position: null, hint: null, rows_returned: null, columns: [], rows: [], duration_ms: 0 };
+
+/** The guard's refusal (with the parser's position for a syntax error), or a named hidden-test schema; null when the query may run. */
+export async function refuse(sql: string): Promise<JudgeResult | null> {
+  const guard = await guardQuery(sql);
+  if (!guard.ok) {
+    return guard.verdict === "sql_error"
+      ? { ...BASE, verdict: "sql_error", error: guard.reason, sqlstate: guard.sqlstate, position: guard.position ?? null }
+      : { ...BASE, verdict: "forbidden", error: guard.reason };
+  }
+  const hidden = await namedVariantSchema(sql);
+  return hidden ? { ...BASE, verdict: "forbidden", error: `schema ${hidden} holds hidden test data and cannot be queried` } : null;
+}
+
+/** A run that did not complete, as a result (SQLSTATE, message, hint and position kept). */
+export function failed(outcome: Extract<RunOutcome, { ok: false }>): JudgeResult {
+  return { ...BASE, verdict: outcome.verdict, error: outcome.error, sqlstate: outcome.sqlstate ?? null, position: outcome.position ?? null, hint: outcome.hint ?? null, duration_ms: outcome.duration_ms };
+}
+
+function runLimits(limits: JudgeLimits, expected: ExpectedResult): RunLimits {
+  return {
+    timeoutMs: limits.timeoutMs,
+    // A correct answer must never be refused for size: allow at least as many rows as expected.
+    maxRows: Math.max(limits.maxRows, expected.rows.length),
+    // Nor for bytes: twice the expected text leaves room for other spellings of the same values.
+    maxBytes: Math.max(limits.maxBytes ?? OUTPUT_BYTE_LIMIT, 2 * textBytes(expected.rows)),
+  };
+}
+
+const HIDDEN_WHY: Record<string, string> = {
+  columns: "wrong number of columns", count: "wrong number of rows", rows: "wrong rows", order: "right rows in the wrong order",
+};
+
+/** One hidden test: no verdict when it matched; else the verdict and a reason that shows none of its data. */
+async function runHidden(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem, test: HiddenTest<ExpectedResult>, sql: string, limits: JudgeLimits) {
+  const retargeted = (await retargetSchema(sql, problem.schema, test.schema)) ?? sql;
+  const outcome = await sandbox.run(test.schema, retargeted, runLimits(limits, test.expected));
+  if (!outcome.ok) {
+    const why = outcome.verdict === "sql_error" ? `error ${outcome.sqlstate ?? ""}`.trim() : outcome.verdict.replaceAll("_", " ");
+    return { verdict: outcome.verdict, why, sqlstate: outcome.sqlstate, duration_ms: outcome.duration_ms };
+  }
+  const cmp = compareResults(test.expected, outcome, problem.ordered);
+  if (cmp.verdict === "accepted") return { verdict: null, why: "", duration_ms: outcome.duration_ms };
+  return { verdict: cmp.verdict, why: HIDDEN_WHY[cmp.kind] ?? "wrong answer", duration_ms: outcome.duration_ms };
 }
 
 /** Runs a problem's reference solution on data already loaded; throws PackError naming the problem. */
@@ -95,51 +141,9 @@ export async function computeExpected(sandbox: Pick<Sandbox, "run">, problem: { 
   return { columns: outcome.columns, rows: outcome.rows };
 }
 
-async function assertSolutionAllowed(id: string, solution: string, packId?: string): Promise<void> {
+export async function assertSolutionAllowed(id: string, solution: string, packId?: string): Promise<void> {
   const guard = await guardQuery(solution);
   if (!guard.ok) throw new PackError(`problem ${id}: the reference solution is refused (${guard.verdict}): ${guard.reason}`, packId, id);
 }
 
-export interface ImportedPack {
-  pack: LoadedPack["pack"];
-  problems: (Problem & { expected: ExpectedResult })[];
-  /** What the dataset loader neutralised (SET, GRANT, OWNER TO ...), for the import log. */
-  skipped: { line: number; what: string }[];
-  copiedRows: number;
-}
-
-/**
- * Loads a pack into the sandbox and computes every expected result, all or
- * nothing: a dataset error or a failing solution throws PackError naming the
- * line or the problem, and the previous version of the pack stays in place.
- */
-export async function importPack(sandbox: Pick<Sandbox, "loadPack">, loaded: LoadedPack, limits: RunLimits = EXPECTED_LIMITS): Promise<ImportedPack> {
-  const { pack, dataset } = loaded;
-  let prepared;
-  try {
-    prepared = await prepareDataset(dataset, pack.schema);
-  } catch (err) {
-    if (err instanceof DatasetError || err instanceof DumpSyntaxError) throw new PackError(`pack ${pack.id}: ${pack.dataset} ${err.message}`, pack.id);
-    throw err;
-  }
-  for (const p of pack.problems) await assertSolutionAllowed(p.id, p.solution, pack.id);
-  let results;
-  try {
-    results = await sandbox.loadPack({
-      id: pack.id,
-      schema: pack.schema,
-      steps: prepared.steps,
-      checks: pack.problems.map((p) => ({ id: p.id, sql: p.solution })),
-      checkLimits: limits,
-    });
-  } catch (err) {
-    if (err instanceof PackLoadError) throw new PackError(`pack ${pack.id}: ${err.message}`, pack.id, err.where.check);
-    throw err;
-  }
-  return {
-    pack,
-    problems: pack.problems.map((p) => ({ ...p, expected: { columns: results[p.id]!.columns, rows: results[p.id]!.rows } })),
-    skipped: prepared.skipped,
-    copiedRows: prepared.copiedRows,
-  };
-}
+export { importPack, type ImportedPack } from "./import-pack";

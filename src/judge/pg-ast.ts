@@ -18,7 +18,10 @@ interface PgQueryWasm {
   _malloc(size: number): number;
   _free(ptr: number): void;
   _wasm_parse_query(ptr: number): number;
+  _wasm_parse_query_detailed(ptr: number): number;
+  _wasm_free_detailed_result(ptr: number): void;
   _wasm_free_string(ptr: number): void;
+  HEAPU8: Uint8Array;
   lengthBytesUTF8(text: string): number;
   stringToUTF8(text: string, ptr: number, size: number): void;
   UTF8ToString(ptr: number): string;
@@ -44,9 +47,28 @@ export function parserReady(): Promise<void> {
 }
 
 export class SqlParseError extends Error {
-  constructor(message: string) {
+  /** 1-based character position of the error in the query, as PostgreSQL reports it; undefined when unknown. */
+  constructor(message: string, readonly position?: number) {
     super(message);
     this.name = "SqlParseError";
+  }
+}
+
+/**
+ * The 1-based character position libpg_query reports for a syntax error (its
+ * plain parse gives only the message). Read from the detailed result, a
+ * struct of 32-bit fields: has_error, message, funcname, filename, lineno,
+ * cursorpos, ... (the wrapper of the pinned @pgsql/parser 17.5.0).
+ */
+function errorPosition(m: PgQueryWasm, input: number): number | undefined {
+  const result = m._wasm_parse_query_detailed(input);
+  if (!result) return undefined;
+  try {
+    const fields = new Int32Array(m.HEAPU8.buffer, result, 6);
+    const cursor = fields[5]!;
+    return fields[0] === 1 && cursor > 0 ? cursor : undefined;
+  } finally {
+    m._wasm_free_detailed_result(result);
   }
 }
 
@@ -60,7 +82,8 @@ function parseToJson(sql: string): { stmts?: { stmt: AstNode }[] } {
     wasm.stringToUTF8(sql, input, size);
     output = wasm._wasm_parse_query(input);
     const text = wasm.UTF8ToString(output);
-    if (!text.startsWith("{")) throw new SqlParseError(text); // errors come back as plain messages
+    // Errors come back as plain messages; the position needs a second, detailed parse.
+    if (!text.startsWith("{")) throw new SqlParseError(text, errorPosition(wasm, input));
     return JSON.parse(text);
   } finally {
     wasm._free(input);

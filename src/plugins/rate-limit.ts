@@ -24,6 +24,7 @@ export const DEFAULT_BUCKETS: Record<string, Bucket> = {
   send: { capacity: 30, refillPerSec: 10 },
   typing: { capacity: 10, refillPerSec: 2 },
   submit: { capacity: 10, refillPerSec: 10 / 60 },
+  run: { capacity: 20, refillPerSec: 20 / 60 },
   upload: { capacity: 20, refillPerSec: 20 / 60 },
   // What fans out to other people's sockets, or replays history. Sized so a normal client never
   // meets them: a read marker per message seen, a resume per conversation after a reconnect, a tab

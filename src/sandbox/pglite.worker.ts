@@ -15,7 +15,7 @@
  */
 import { PGlite, protocol } from "@electric-sql/pglite";
 import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
-import { assertIdent, cappedOutcome, failure, jobPrologue, OUTPUT_BYTE_LIMIT, revokeFromPublicSql, outputSettings, rowBytes, sqlErrorOutcome, typeName } from "./session";
+import { assertIdent, cappedOutcome, failure, jobPrologue, OUTPUT_BYTE_LIMIT, revokeFromPublicSql, outputSettings, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
 
 declare const self: Worker;
@@ -146,30 +146,21 @@ async function runJob(db: PGlite, schema: string, sql: string, limits: RunLimits
 async function loadPack(db: PGlite, load: PackLoad): Promise<PackLoadResult> {
   const schema = assertIdent(load.schema, "schema");
   const results: PackLoadResult = {};
+  const grant = `grant usage on schema ${schema} to ${RUNNER_ROLE}; grant select on all tables in schema ${schema} to ${RUNNER_ROLE}`;
   await db.exec(`begin; drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
   try {
-    for (const step of load.steps) {
-      try {
-        if (step.kind === "sql") await db.exec(step.sql);
-        else await db.query(`copy ${step.target} from '/dev/blob'`, [], { blob: new Blob([step.data]) });
-      } catch (err) {
-        const e = err as { message: string; code?: string };
-        throw new PackLoadError(`dataset line ${step.line}: ${e.message}`, { line: step.line }, e.code);
-      }
-    }
-    await db.exec(`grant usage on schema ${schema} to ${RUNNER_ROLE}; grant select on all tables in schema ${schema} to ${RUNNER_ROLE}`);
-    for (const check of load.checks) {
-      await db.exec(`savepoint pack_check; set local role ${RUNNER_ROLE}; ${outputSettings(load.schema)}`);
-      const outcome = await execCapped(db, check.sql, load.checkLimits, performance.now()).catch((err: Error) => {
-        // Named after the problem; keeps its ENGINE_ABORTED name, so the backend drops this builder.
-        if (err.name === ENGINE_ABORTED) Object.assign(err, { message: `problem ${check.id}: reference solution failed (resource_limit_exceeded): ${err.message}`, where: { check: check.id } });
-        throw err;
-      });
-      await db.exec("rollback to savepoint pack_check");
-      if (!outcome.ok) {
-        throw new PackLoadError(`problem ${check.id}: reference solution failed (${outcome.verdict}): ${outcome.error}`, { check: check.id }, outcome.sqlstate);
-      }
-      results[check.id] = outcome;
+    await runSteps(db, load.steps);
+    await db.exec(grant);
+    await runChecks(db, load, load.checks, results);
+    await db.exec(variantSql(load.schema, load.schema).dropOld);
+    for (const variant of load.variants ?? []) {
+      const sql = variantSql(load.schema, variant.schema);
+      await db.exec(sql.before);
+      await runSteps(db, load.steps);
+      await runSteps(db, variant.setup, variant.label);
+      await db.exec(grant);
+      await runChecks(db, load, variant.checks, results);
+      await db.exec(sql.after);
     }
     await db.exec("commit");
     return results;
@@ -177,5 +168,33 @@ async function loadPack(db: PGlite, load: PackLoad): Promise<PackLoadResult> {
     // An aborted engine is not touched again (see runJob); the backend drops this builder.
     if ((err as Error).name !== ENGINE_ABORTED) await db.exec("rollback").catch(() => {});
     throw err;
+  }
+}
+
+async function runSteps(db: PGlite, steps: PackLoad["steps"], file = "dataset"): Promise<void> {
+  for (const step of steps) {
+    try {
+      if (step.kind === "sql") await db.exec(step.sql);
+      else await db.query(`copy ${step.target} from '/dev/blob'`, [], { blob: new Blob([step.data]) });
+    } catch (err) {
+      const e = err as { message: string; code?: string };
+      throw new PackLoadError(`${file} line ${step.line}: ${e.message}`, { line: step.line }, e.code);
+    }
+  }
+}
+
+async function runChecks(db: PGlite, load: PackLoad, checks: PackLoad["checks"], results: PackLoadResult): Promise<void> {
+  for (const check of checks) {
+    await db.exec(`savepoint pack_check; set local role ${RUNNER_ROLE}; ${outputSettings(load.schema)}`);
+    const outcome = await execCapped(db, check.sql, load.checkLimits, performance.now()).catch((err: Error) => {
+      // Named after the problem; keeps its ENGINE_ABORTED name, so the backend drops this builder.
+      if (err.name === ENGINE_ABORTED) Object.assign(err, { message: `problem ${check.id}: reference solution failed (resource_limit_exceeded): ${err.message}`, where: { check: check.id } });
+      throw err;
+    });
+    await db.exec("rollback to savepoint pack_check");
+    if (!outcome.ok) {
+      throw new PackLoadError(`problem ${check.id}: reference solution failed (${outcome.verdict}): ${outcome.error}`, { check: check.id }, outcome.sqlstate);
+    }
+    results[check.id] = outcome;
   }
 }

@@ -56,10 +56,11 @@ export class RunnerPool implements Sandbox {
     return this.backend.kind;
   }
 
-  async run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
+  /** `queue.timeoutMs` shortens the wait for a runner (interactive runs answer fast or not at all). */
+  async run(schema: string, sql: string, limits: RunLimits, queue: { timeoutMs?: number } = {}): Promise<RunOutcome> {
     // Checked here so a bad name is a clear internal_error, not a failure deep inside a runner.
     if (!isSafeIdent(schema)) return { ok: false, verdict: "internal_error", error: `invalid pack schema name "${schema}"`, duration_ms: 0 };
-    const runner = await this.#acquire();
+    const runner = await this.#acquire(queue.timeoutMs ?? this.opts.queueTimeoutMs);
     const job = runner.run(schema, sql, limits).catch((err): RunOutcome => ({
       ok: false, verdict: "internal_error", error: `runner ${runner.id} failed: ${(err as Error).message}`, duration_ms: 0,
     }));
@@ -100,7 +101,7 @@ export class RunnerPool implements Sandbox {
     await this.backend.close();
   }
 
-  #acquire(): Promise<Runner> {
+  #acquire(timeoutMs: number): Promise<Runner> {
     if (this.#closed) return Promise.reject(new PoolBusyError("the runner pool is closed"));
     const free = this.#idle.pop();
     if (free) return Promise.resolve(free);
@@ -113,8 +114,8 @@ export class RunnerPool implements Sandbox {
         reject,
         timer: setTimeout(() => {
           this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-          reject(new PoolBusyError(`no SQL runner became free within ${this.opts.queueTimeoutMs} ms`));
-        }, this.opts.queueTimeoutMs),
+          reject(new PoolBusyError(`no SQL runner became free within ${timeoutMs} ms`));
+        }, timeoutMs),
       };
       this.#waiters.push(waiter);
     });

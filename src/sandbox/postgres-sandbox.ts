@@ -12,7 +12,7 @@ import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import { setupPostgresSandbox, resolveSandboxConfig, type PostgresSandboxConfig, type ResolvedSandboxConfig } from "./postgres-setup";
 import { errorOutcome, fetchCapped, PostgresRunner } from "./postgres-runner";
-import { assertIdent, outputSettings } from "./session";
+import { assertIdent, outputSettings, variantSql } from "./session";
 import { probeWeaknesses } from "./weaknesses";
 import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
@@ -69,29 +69,18 @@ export class PostgresSandboxBackend implements SandboxBackend {
     const results: PackLoadResult = {};
     await this.#admin.begin(async (tx) => {
       await tx.unsafe(`drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
-      for (const step of load.steps) {
-        try {
-          if (step.kind === "sql") {
-            await tx.unsafe(step.sql);
-          } else {
-            const writable = await tx.unsafe(`copy ${step.target} from stdin`).writable();
-            await pipeline(Readable.from([step.data]), writable);
-          }
-        } catch (err) {
-          const e = err as { message: string; code?: string };
-          throw new PackLoadError(`dataset line ${step.line}: ${e.message}`, { line: step.line }, e.code);
-        }
-      }
+      await runSteps(tx, load.steps);
       await tx.unsafe(`grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`);
-      for (const check of load.checks) {
-        await tx.unsafe(`savepoint pack_check; set local statement_timeout = ${Math.ceil(load.checkLimits.timeoutMs)}; ${outputSettings(load.schema)}`);
-        const start = performance.now();
-        const outcome = await fetchCapped(tx, check.sql, load.checkLimits, start).catch((err) => errorOutcome(err, start));
-        await tx.unsafe("rollback to savepoint pack_check");
-        if (!outcome.ok) {
-          throw new PackLoadError(`problem ${check.id}: reference solution failed (${outcome.verdict}): ${outcome.error}`, { check: check.id }, outcome.sqlstate);
-        }
-        results[check.id] = outcome;
+      await runChecks(tx, load, load.checks, results);
+      await tx.unsafe(variantSql(load.schema, load.schema).dropOld);
+      for (const variant of load.variants ?? []) {
+        const sql = variantSql(load.schema, variant.schema);
+        await tx.unsafe(sql.before);
+        await runSteps(tx, load.steps);
+        await runSteps(tx, variant.setup, variant.label);
+        await tx.unsafe(`grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`);
+        await runChecks(tx, load, variant.checks, results);
+        await tx.unsafe(sql.after);
       }
     });
     return results;
@@ -100,5 +89,35 @@ export class PostgresSandboxBackend implements SandboxBackend {
   async close(): Promise<void> {
     await this.#loading.catch(() => {});
     await this.#admin.end({ timeout: 2 });
+  }
+}
+
+async function runSteps(tx: postgres.TransactionSql, steps: PackLoad["steps"], file = "dataset"): Promise<void> {
+  for (const step of steps) {
+    try {
+      if (step.kind === "sql") {
+        await tx.unsafe(step.sql);
+      } else {
+        const writable = await tx.unsafe(`copy ${step.target} from stdin`).writable();
+        await pipeline(Readable.from([step.data]), writable);
+      }
+    } catch (err) {
+      const e = err as { message: string; code?: string };
+      throw new PackLoadError(`${file} line ${step.line}: ${e.message}`, { line: step.line }, e.code);
+    }
+  }
+}
+
+/** Each check under a savepoint, as the admin but with the job's output settings; the first failure refuses the load. */
+async function runChecks(tx: postgres.TransactionSql, load: PackLoad, checks: PackLoad["checks"], results: PackLoadResult): Promise<void> {
+  for (const check of checks) {
+    await tx.unsafe(`savepoint pack_check; set local statement_timeout = ${Math.ceil(load.checkLimits.timeoutMs)}; ${outputSettings(load.schema)}`);
+    const start = performance.now();
+    const outcome = await fetchCapped(tx, check.sql, load.checkLimits, start).catch((err) => errorOutcome(err, start));
+    await tx.unsafe("rollback to savepoint pack_check");
+    if (!outcome.ok) {
+      throw new PackLoadError(`problem ${check.id}: reference solution failed (${outcome.verdict}): ${outcome.error}`, { check: check.id }, outcome.sqlstate);
+    }
+    results[check.id] = outcome;
   }
 }

@@ -133,9 +133,10 @@ export function elapsedSince(start: number): number {
   return Math.round((performance.now() - start) * 100) / 100;
 }
 
-export function failure(verdict: FailVerdict, error: string, start: number, extra: { sqlstate?: string; position?: number } = {}): RunOutcome {
+export function failure(verdict: FailVerdict, error: string, start: number, extra: { sqlstate?: string; position?: number; hint?: string } = {}): RunOutcome {
   const out: RunOutcome = { ok: false, verdict, error, duration_ms: elapsedSince(start) };
   if (extra.sqlstate) out.sqlstate = extra.sqlstate;
+  if (extra.hint) out.hint = extra.hint;
   if (extra.position !== undefined && Number.isFinite(extra.position)) out.position = extra.position;
   return out;
 }
@@ -171,9 +172,32 @@ export function cappedOutcome(columns: Column[], rows: Cell[][], limits: RunLimi
  * (program limit exceeded) mean the SQL was valid but hit a sandbox limit, so they are not a
  * sql_error; the server's message names the limit and carries no data.
  */
-export function sqlErrorOutcome(err: { message?: string; code?: string; position?: unknown }, start: number): RunOutcome {
+export function sqlErrorOutcome(err: { message?: string; code?: string; position?: unknown; hint?: unknown }, start: number): RunOutcome {
   const position = err.position === undefined || err.position === null ? undefined : Number(err.position);
   if (err.code === "57014") return failure("time_limit_exceeded", "the query ran longer than the time limit", start);
   const verdict = /^5[34]/.test(err.code ?? "") ? "resource_limit_exceeded" : "sql_error";
-  return failure(verdict, err.message ?? String(err), start, { sqlstate: err.code, position });
+  const hint = typeof err.hint === "string" && err.hint ? err.hint : undefined;
+  return failure(verdict, err.message ?? String(err), start, { sqlstate: err.code, position, hint });
+}
+
+/** Schemas of a pack's hidden test copies: `<pack schema>__<suffix>` (pack schemas may not contain "__"). */
+export function variantSchemaPattern(schema: string): string {
+  return `${schema}\\_\\_%`;
+}
+
+/**
+ * Admin SQL around loading one hidden test variant inside the pack's load transaction: the pack's
+ * own data steps aside under a temporary name so the variant's dataset, setup and checks see the
+ * pack's schema name; afterwards the variant takes its own name and the pack's data comes back.
+ */
+export function variantSql(schema: string, variant: string) {
+  const s = assertIdent(schema, "schema");
+  const aside = assertIdent(`${schema}__loading`.slice(0, 63), "schema");
+  const v = assertIdent(variant, "variant schema");
+  return {
+    /** Drops every variant left from an earlier version of the pack. */
+    dropOld: `do $$ declare n name; begin for n in select nspname from pg_namespace where nspname like '${variantSchemaPattern(schema)}' loop execute format('drop schema %I cascade', n); end loop; end $$`,
+    before: `alter schema ${s} rename to ${aside}; create schema ${s}; set local search_path = ${s}`,
+    after: `alter schema ${s} rename to ${v}; alter schema ${aside} rename to ${s}; set local search_path = ${s}`,
+  };
 }

@@ -27,7 +27,7 @@ export type FailVerdict =
 
 export type RunOutcome =
   | { ok: true; columns: Column[]; rows: Cell[][]; truncated: boolean; duration_ms: number }
-  | { ok: false; verdict: FailVerdict; error: string; sqlstate?: string; position?: number; duration_ms: number };
+  | { ok: false; verdict: FailVerdict; error: string; sqlstate?: string; position?: number; hint?: string; duration_ms: number };
 
 /** Default bound on a result's cell text in bytes (UTF-8); RunLimits.maxBytes overrides it. */
 export const OUTPUT_BYTE_LIMIT = 4 * 1024 * 1024;
@@ -65,6 +65,23 @@ export interface PackLoad {
   checks: { id: string; sql: string }[];
   /** Limits for each check (reference solutions). */
   checkLimits: RunLimits;
+  /**
+   * Hidden test datasets: each is the same dataset loaded again, then `setup` (checked like the
+   * dataset), into its own schema, with its own checks. Loaded in the same transaction, under the
+   * pack's schema name (so qualified names in the dataset, setup and solutions land in it), then
+   * renamed to `schema`. Previous variants of the pack (`<pack schema>__*`) are dropped first.
+   */
+  variants?: PackVariant[];
+}
+
+export interface PackVariant {
+  /** Where the variant ends up: `<pack schema>__<suffix>`. */
+  schema: string;
+  /** Names the setup in errors, e.g. `test setup tests/ties.sql`. */
+  label: string;
+  setup: DatasetStep[];
+  /** Check ids are unique across the whole load (the pack's and every variant's). */
+  checks: { id: string; sql: string }[];
 }
 
 /** Results of the checks by id. Throws PackLoadError when the dataset or a check fails. */

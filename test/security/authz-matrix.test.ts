@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call } from "../helpers/app";
 import { buildTestRuntime, TestSocket, type TestRuntime } from "../helpers/runtime";
 import { pngWithText } from "../integration/files/fixtures";
-import { badTokens, buildFixture, expectErrorShape, ownedElsewhere, PROBLEM_ID, routeKeys, type Fixture } from "./fixture";
+import { attachRunners, badTokens, buildFixture, expectErrorShape, ownedElsewhere, PROBLEM_ID, routeKeys, type Fixture } from "./fixture";
 
 const ROLES = ["anonymous", "expired", "forged", "alg-none", "outsider", "member", "admin", "owner"] as const;
 type Role = (typeof ROLES)[number];
@@ -81,6 +81,7 @@ const MATRIX: Row[] = [
   { route: "GET /problems/submissions", note: "", req: () => ({ method: "GET", path: "/problems/submissions" }), expect: SIGNED_IN },
   { route: "GET /problems/result/:job_id", note: "J", req: (c) => ({ method: "GET", path: `/problems/result/${c.f.job}` }), expect: "401 401 401 401 404 404 404 200" },
   { route: "POST /problems/submit", note: "", req: () => ({ method: "POST", path: "/problems/submit", body: { problem_id: PROBLEM_ID, sql_query: "select 1 as one" } }), expect: "401 401 401 401 202 202 202 202" },
+  { route: "POST /problems/run", note: "", req: () => ({ method: "POST", path: "/problems/run", body: { problem_id: PROBLEM_ID, sql_query: "select 1 as one" } }), expect: SIGNED_IN },
   { route: "GET /problems/:id", note: "", req: () => ({ method: "GET", path: `/problems/${PROBLEM_ID}` }), expect: SIGNED_IN },
   { route: "WS /chat/subscribe", note: "101 = upgraded, ready frame", req: () => ({ method: "WS", path: "/chat/subscribe" }), expect: "401 401 401 401 101 101 101 101" },
 ];
@@ -109,9 +110,11 @@ const APP = () => rt.app;
 describe("authorization matrix (route x caller -> status)", () => {
   let f: Fixture;
   let tokens: Record<Role, string | undefined>;
+  let detachRunners: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     rt = await buildTestRuntime("pglite", { listen: true });
+    detachRunners = await attachRunners(rt.services);
     f = await buildFixture(rt.app, rt.database);
     rolling = f.owner.refresh_token;
     const bad = badTokens(rt.config.JWT_SECRET, f.owner.user.id);
@@ -121,6 +124,7 @@ describe("authorization matrix (route x caller -> status)", () => {
     };
   }, 60_000);
   afterAll(async () => {
+    await detachRunners?.();
     await rt?.close();
   });
 

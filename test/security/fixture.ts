@@ -11,11 +11,30 @@ import { call, registerUser } from "../helpers/app";
 import type { Database } from "../../src/db/client";
 import { packs, problems } from "../../src/db/schema";
 import { rowsOf } from "../../src/modules/chat/repo";
+import type { RunnerSlot } from "../../src/modules/problems/runs";
+import { PgliteSandboxBackend } from "../../src/sandbox/pglite-sandbox";
+import { RunnerPool } from "../../src/sandbox/pool";
 
 type App = Parameters<typeof registerUser>[0];
 export type Session = Awaited<ReturnType<typeof registerUser>>;
 
 export const PROBLEM_ID = "sec-one";
+
+/**
+ * A real PGlite runner pool (one runner) behind `POST /problems/run`, which answers synchronously:
+ * judge workers are off in these tests, so without it every valid run would be a 503.
+ */
+export async function attachRunners(services: { runnerSlot: RunnerSlot }): Promise<() => Promise<void>> {
+  const pool = new RunnerPool(await PgliteSandboxBackend.create(), { size: 1, queueTimeoutMs: 10_000 });
+  // The first job starts the runner (initdb for the first snapshot: seconds on a loaded machine); not inside a test.
+  const warm = await pool.run("public", "select 1", { timeoutMs: 60_000, maxRows: 1 });
+  if (!warm.ok) throw new Error(`the test runner did not start: ${warm.error}`);
+  services.runnerSlot.current = pool;
+  return async () => {
+    services.runnerSlot.current = null;
+    await pool.close();
+  };
+}
 
 /** A catalog entry without a sandbox: enough to submit (judge workers are off in these tests). */
 export async function seedProblem(database: Database) {
@@ -75,9 +94,13 @@ export function badTokens(secret: string, userId: string) {
   };
 }
 
-/** "METHOD /path" for every route the app serves (Elysia's own list), WebSocket routes as "WS". */
-export function routeKeys(app: { routes: { method: string; path: string }[] }): string[] {
-  return [...new Set(app.routes.map((r) => `${r.method.toUpperCase() === "WS" ? "WS" : r.method.toUpperCase()} ${r.path}`))];
+/**
+ * "METHOD /path" for every route the app serves (Elysia's own list), WebSocket routes as "WS": Elysia
+ * `.ws()` routes and GET handshakes that upgrade themselves (marked `x-websocket` in their detail).
+ */
+export function routeKeys(app: { routes: { method: string; path: string; hooks?: { detail?: Record<string, unknown> } }[] }): string[] {
+  const ws = (r: { method: string; hooks?: { detail?: Record<string, unknown> } }) => r.method.toUpperCase() === "WS" || r.hooks?.detail?.["x-websocket"] === true;
+  return [...new Set(app.routes.map((r) => `${ws(r) ? "WS" : r.method.toUpperCase()} ${r.path}`))];
 }
 
 /** Routes another suite owns (the files module is fuzzed and authorised by its own tests). */

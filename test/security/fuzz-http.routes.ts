@@ -72,6 +72,9 @@ export const SPECS: Record<string, Spec> = {
   "GET /problems/submissions": { query: () => ({ problem_id: PROBLEM_ID, limit: "10" }) },
   "GET /problems/result/:job_id": { params: (f) => ({ job_id: f.job }) },
   "POST /problems/submit": { body: () => ({ problem_id: PROBLEM_ID, sql_query: "select 1 as one" }) },
+  "POST /problems/run": {
+    body: (_, n, pick) => ({ problem_id: PROBLEM_ID, sql_query: ["select 1 as one", `select ${n} + 1`, "select * form nowhere", "select pg_sleep(1)"][pick % 4] }),
+  },
   "GET /problems/:id": { params: () => ({ id: PROBLEM_ID }) },
   "WS /chat/subscribe": { ws: true },
 };

@@ -20,7 +20,7 @@ import type { TestRuntime } from "../helpers/runtime";
 import { rowsOf } from "../../src/modules/chat/repo";
 import { applyBody, bodyCase, contentType, encodeAll, queryArb, queryString, segment, text, type BodyCase, type QueryPair } from "./arbitraries";
 import { describe as show, fuzz, FUZZ_RUNS, fuzzTimeout } from "./replay";
-import { badTokens, buildFixture, countRows, expectErrorShape, ownedElsewhere, routeKeys, type Fixture } from "./fixture";
+import { attachRunners, badTokens, buildFixture, countRows, expectErrorShape, ownedElsewhere, routeKeys, type Fixture } from "./fixture";
 import { SPECS, type Spec } from "./fuzz-http.routes";
 
 type Ledger = { users: Set<string>; sessions: number; rooms: Set<string>; messages: Set<string>; jobs: Set<string>; cases: number; accepted: number };
@@ -33,15 +33,18 @@ export function fuzzHttpSuite(name: string, file: string, build: () => Promise<T
     let base: Record<string, number>;
     const ledger: Ledger = { users: new Set(), sessions: 0, rooms: new Set(), messages: new Set(), jobs: new Set(), cases: 0, accepted: 0 };
     let n = 0;
+    let detachRunners: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
       rt = await build();
+      detachRunners = await attachRunners(rt.services);
       f = await buildFixture(rt.app, rt.database);
       await waitFor(async () => (await countRows(rt.database, "messages")) === 2);
       base = Object.fromEntries(await Promise.all(["users", "refresh_tokens", "messages", "submissions"].map(async (t) => [t, await countRows(rt.database, t)] as const)));
       base.rooms = await roomCount();
     }, 60_000);
     afterAll(async () => {
+      await detachRunners?.();
       await rt?.close();
     });
 

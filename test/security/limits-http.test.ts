@@ -9,7 +9,7 @@
 import { describe, expect, test } from "bun:test";
 import { buildTestApp, call, registerUser, type TestApp } from "../helpers/app";
 import type { Bucket } from "../../src/plugins/rate-limit";
-import { countRows, expectErrorShape, metric, PROBLEM_ID, seedProblem } from "./fixture";
+import { attachRunners, countRows, expectErrorShape, metric, PROBLEM_ID, seedProblem } from "./fixture";
 
 const SLOW = 0.0001; // a bucket that does not refill during a test
 
@@ -161,6 +161,35 @@ describe("abuse limits over HTTP", () => {
       expect((await call(t.app, "POST", "/problems/submit", { token: a.access_token, body: { problem_id: PROBLEM_ID, sql_query: "select 7" } })).status).toBe(202);
     });
   }, 30_000);
+
+  test("run per user: a 429 past the bucket and while the user's previous run is still going; 503 without runners", async () => {
+    await withApp({ run: { capacity: 3, refillPerSec: SLOW } }, async (t) => {
+      await seedProblem(t.database);
+      const a = await registerUser(t.app);
+      const b = await registerUser(t.app);
+      const run = (s: typeof a, sql_query = "select 1") => call(t.app, "POST", "/problems/run", { token: s.access_token, body: { problem_id: PROBLEM_ID, sql_query } });
+      const none = await run(b);
+      expect(none.status).toBe(503);
+      expectErrorShape(none, "run without runners");
+      expect(none.headers.get("retry-after")).toBeTruthy();
+      const detach = await attachRunners(t.services);
+      try {
+        const before = await metric(t.app, "huddle_rate_limited_total", { scope: "run" });
+        // Two at once from one user: one runs, the other is told to wait for it.
+        const slow = "select count(*) from generate_series(1, 3000000)";
+        const both = await Promise.all([run(a, slow), Bun.sleep(50).then(() => run(a))]);
+        expect(both.map((r) => r.status).sort()).toEqual([200, 429]);
+        await expect429(both.find((r) => r.status === 429)!, "one run at a time");
+        expect((await run(a)).status).toBe(200);
+        await expect429(await run(a), "run");
+        expect((await run(b)).status).toBe(200);
+        expect(await metric(t.app, "huddle_rate_limited_total", { scope: "run" })).toBe(before + 1);
+        expect(await countRows(t.database, "submissions")).toBe(0);
+      } finally {
+        await detach();
+      }
+    });
+  }, 60_000);
 
   test("bodies above MAX_BODY_BYTES get 413, with or without Content-Length, and count in /metrics", async () => {
     await withApp({}, async (t) => {

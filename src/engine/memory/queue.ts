@@ -66,6 +66,11 @@ export class MemoryJobQueue implements JobQueue {
     return true;
   }
 
+  async completeAndClaim(jobId: string, workerId: string, leaseMs: number): Promise<{ completed: boolean; next: Job | null }> {
+    const completed = await this.complete(jobId, workerId);
+    return { completed, next: this.takeNow(workerId, leaseMs) };
+  }
+
   async release(job: Job, workerId: string): Promise<boolean> {
     const lease = this.leases.get(job.id);
     if (!lease || lease.worker !== workerId) return false;

@@ -75,3 +75,55 @@ redis.call('ZREM', KEYS[2], ARGV[2])
 redis.call('RPUSH', KEYS[3], ARGV[3])
 return 1
 `);
+
+/**
+ * Takes the oldest waiting job and leases it in one step, without blocking (no holding list: the
+ * script is atomic). The processing hash's key is built here from its prefix, as a job's id is only
+ * known once popped; on a Redis Cluster every key of one queue shares its hash tag, so that key lives
+ * in the same slot as the declared ones. `data` is copied as the element's own JSON text (cjson would
+ * re-encode numbers with 14 digits); an element this code did not write is dropped, as claim() does.
+ * Expects: KEYS[1] queue, KEYS[2] leases; ARGV[a] processing prefix, worker, deadline, now.
+ * Leaves `taken` = the element or nil.
+ */
+const TAKE_NEXT = (a: number) => `
+local taken = redis.call('RPOP', KEYS[1])
+if taken then
+  local ok, job = pcall(cjson.decode, taken)
+  if not ok or type(job) ~= 'table' or type(job.id) ~= 'string' or type(job.attempt) ~= 'number' then
+    taken = nil
+  else
+    local from = string.find(taken, ',"data":', 1, true)
+    -- data may hold an "attempt" key of its own: the envelope's is the last one.
+    local to, at = nil, 1
+    while true do
+      local s = string.find(taken, ',"attempt":', at, true)
+      if not s then break end
+      to, at = s, s + 1
+    end
+    local data = (from and to) and string.sub(taken, from + 8, to - 1) or cjson.encode(job.data or {})
+    local pkey = ARGV[${a}] .. job.id
+    redis.call('HSET', pkey, 'id', job.id, 'data', data, 'attempt', job.attempt, 'enqueued_at', job.enqueued_at or 0,
+      'worker', ARGV[${a + 1}], 'lease_deadline', ARGV[${a + 2}], 'started_at', ARGV[${a + 3}])
+    redis.call('ZADD', KEYS[2], ARGV[${a + 2}], job.id)
+  end
+end
+`;
+
+// KEYS: queue, leases. ARGV: processing prefix, worker, deadline, now. Returns the leased element or false.
+export const CLAIM_NOW = new LuaScript(`${TAKE_NEXT(1)}
+return taken or false
+`);
+
+// KEYS: queue, leases, processing of the finished job. ARGV: processing prefix, worker, deadline, now, finished id.
+// COMPLETE (owner check, DEL, ZREM) then TAKE_NEXT: one round trip per job while the queue is busy.
+// Returns {1 completed | 0 lease lost, next element | ''}.
+export const COMPLETE_AND_CLAIM = new LuaScript(`
+local completed = 0
+if redis.call('HGET', KEYS[3], 'worker') == ARGV[2] then
+  redis.call('DEL', KEYS[3])
+  redis.call('ZREM', KEYS[2], ARGV[5])
+  completed = 1
+end
+${TAKE_NEXT(1)}
+return {completed, taken or ''}
+`);

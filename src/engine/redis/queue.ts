@@ -1,18 +1,23 @@
 /**
  * Reliable job queue on Redis; see the port in ../types.ts for the guarantees.
  *
- * Claim = BLMOVE from the queue's right into the holding list (atomic on the
- * server), then one script that removes it from the holding list and records
- * the lease + processing hash. A worker dying in between leaves the job in the
- * holding list, where the reaper finds it; if the reaper took it back first,
- * the script finds nothing to remove and the worker gets no job.
+ * Claim while jobs wait = one script (CLAIM_NOW) that pops the oldest job and
+ * records the lease + processing hash; after a job, COMPLETE_AND_CLAIM finishes
+ * it and takes the next in the same script. So a busy worker costs one round
+ * trip per job (plus the producer's LPUSH).
+ *
+ * Claim on an empty queue = BLMOVE from the queue's right into the holding
+ * list (a script cannot block), then one script that removes it from the
+ * holding list and records the lease. A worker dying in between leaves the
+ * job in the holding list, where the reaper finds it; if the reaper took it
+ * back first, the script finds nothing to remove and the worker gets no job.
  */
 import type Redis from "ioredis";
 import type { Job, JobClaimer, JobQueue } from "../types";
 import { closeQuietly, guard, settle } from "./connection";
 import * as keys from "./keys";
 import { MAX_BLOCK_MS } from "./outbox";
-import { COMPLETE, EXTEND, LEASE, RECOVER, RELEASE, REQUEUE } from "./queue-scripts";
+import { CLAIM_NOW, COMPLETE, COMPLETE_AND_CLAIM, EXTEND, LEASE, RECOVER, RELEASE, REQUEUE } from "./queue-scripts";
 
 const REAP_BATCH = 1000;
 export const DEFAULT_STRANDED_AFTER_MS = 5_000;
@@ -67,6 +72,14 @@ export class RedisJobQueue implements JobQueue {
     const args: (string | number)[] = [workerId, jobId];
     if (result) args.push(result.json, result.ttlSec);
     return (await guard(this.conn, (c) => COMPLETE.run(c, k, args))) === 1;
+  }
+
+  async completeAndClaim(jobId: string, workerId: string, leaseMs: number): Promise<{ completed: boolean; next: Job | null }> {
+    const now = Date.now();
+    const k = [keys.jobQueue(this.name), keys.jobLeases(this.name), keys.jobProcessing(this.name, jobId)];
+    const args = [keys.jobProcessing(this.name, ""), workerId, now + leaseMs, now, jobId];
+    const [completed, raw] = (await guard(this.conn, (c) => COMPLETE_AND_CLAIM.run(c, k, args))) as [number, string];
+    return { completed: completed === 1, next: raw ? decodeJob(raw) : null };
   }
 
   async release(job: Job, workerId: string): Promise<boolean> {
@@ -150,6 +163,16 @@ class RedisClaimer implements JobClaimer {
     if (this.closed) return null;
     await this.firstAttempt;
     const from = keys.jobQueue(this.queue);
+    // A waiting job is taken and leased in one round trip; only an empty queue needs the blocking path.
+    const now0 = Date.now();
+    const ready = await guard(this.conn, (c) =>
+      CLAIM_NOW.run(c, [from, keys.jobLeases(this.queue)], [keys.jobProcessing(this.queue, ""), this.workerId, now0 + leaseMs, now0]),
+    ).catch((err) => {
+      if (this.closed) return null;
+      throw err;
+    });
+    if (typeof ready === "string") return decodeJob(ready);
+    if (this.closed) return null;
     const holding = keys.jobHolding(this.queue);
     const blockSec = Math.min(Math.max(0, blockMs), MAX_BLOCK_MS) / 1000;
     let raw: string | null;

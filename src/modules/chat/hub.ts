@@ -14,6 +14,8 @@ import type { ChatEvent, LocalDelivery } from "./events";
 import type { ChatService } from "./service";
 import { CLOSE, type Connection } from "./connection";
 import { chatMetrics } from "./metrics";
+import type { NativeFanOut } from "./fanout";
+import { BurstCollector } from "./burst-gc";
 
 /** The conversation actors of this instance, as the composition root hands them to the hub. */
 export type ConversationRoutes = {
@@ -28,12 +30,19 @@ export type LastActiveSink = { touchLastActive(userId: string, at: Date): Promis
 export type HubOptions = { presenceTtlSec: number; maxSocketsPerUser: number };
 
 const LAST_ACTIVE_EVERY_MS = 30_000;
+/** How often sockets whose access token expired are looked for (one timer per instance, not per socket). */
+const EXPIRY_SWEEP_MS = 500;
+/** A burst of this many socket set-ups, then a second without one, is followed by one GC (burst-gc.ts). */
+const GC_BURST = 200;
+const GC_QUIET_MS = 1_000;
 
 export class SocketHub implements LocalDelivery {
   private readonly byUser = new Map<string, Set<Connection>>();
   private readonly userSubs = new Map<string, Promise<Unsubscribe | null>>();
   private readonly lastActiveWritten = new Map<string, number>();
   private heartbeat?: ReturnType<typeof setInterval>;
+  private readonly expirySweep: ReturnType<typeof setInterval>;
+  private readonly burstGc = new BurstCollector(GC_BURST, GC_QUIET_MS);
   private readonly stopResync: () => void;
 
   constructor(
@@ -43,10 +52,19 @@ export class SocketHub implements LocalDelivery {
     private readonly chat: ChatService,
     private readonly users: LastActiveSink,
     private readonly opts: HubOptions,
+    /** This instance's native fan-out (the conversation actors deliver through it). */
+    readonly fanOut: NativeFanOut,
   ) {
     this.heartbeat = setInterval(() => void this.refreshPresence(), Math.max(1000, (opts.presenceTtlSec * 1000) / 3));
     this.heartbeat.unref?.();
+    this.expirySweep = setInterval(() => this.closeExpired(Date.now()), EXPIRY_SWEEP_MS);
+    this.expirySweep.unref?.();
     this.stopResync = broker.onReconnect(() => void this.resyncAll());
+  }
+
+  /** A socket is set up (its `ready` sent): counts towards a burst (burst-gc.ts). */
+  settled() {
+    this.burstGc.note();
   }
 
   /** What a socket hears first: its conversations with their last seqs, so it can resume where it is behind. */
@@ -65,7 +83,7 @@ export class SocketHub implements LocalDelivery {
       } catch (err) {
         // Without the list the client cannot know it is behind: close so it reconnects and resumes.
         log.warn({ err, userId }, "resync failed; closing the user's sockets");
-        for (const conn of [...conns]) conn.close(CLOSE.setupFailed);
+        for (const conn of [...conns]) conn.shut(CLOSE.setupFailed);
       }
     }));
   }
@@ -81,7 +99,7 @@ export class SocketHub implements LocalDelivery {
     let mine = this.byUser.get(conn.userId);
     if (mine && mine.size >= this.opts.maxSocketsPerUser) {
       rateLimited.inc({ scope: "sockets" });
-      conn.close(CLOSE.tooManySockets);
+      conn.shut(CLOSE.tooManySockets);
       return false;
     }
     const first = !mine;
@@ -112,13 +130,20 @@ export class SocketHub implements LocalDelivery {
 
   follow(conn: Connection, conversationId: string) {
     if (conn.closed || conn.follows.has(conversationId)) return;
-    conn.follows.add(conversationId);
+    conn.follow(conversationId);
     this.conversations.follow(conversationId, conn);
   }
 
+  /** Off the topic at once (conn.unfollow), then out of the actor's followers. */
   unfollow(conn: Connection, conversationId: string) {
-    if (!conn.follows.delete(conversationId)) return;
+    if (!conn.follows.has(conversationId)) return;
+    conn.unfollow(conversationId);
     this.conversations.unfollow(conversationId, conn.id);
+  }
+
+  /** Sockets whose access token expired are closed with 4001 (the client refreshes and reconnects). */
+  closeExpired(now: number) {
+    for (const set of this.byUser.values()) for (const conn of set) if (conn.expiresAt <= now) conn.shut(CLOSE.tokenExpired);
   }
 
   /** Redis-down path (see LocalDelivery). */
@@ -128,8 +153,10 @@ export class SocketHub implements LocalDelivery {
 
   /** Closes every socket with a reason (shutdown). */
   closeAll(how: { code: number; reason: string }) {
-    for (const set of [...this.byUser.values()]) for (const conn of [...set]) conn.close(how);
+    for (const set of [...this.byUser.values()]) for (const conn of [...set]) conn.shut(how);
     clearInterval(this.heartbeat);
+    clearInterval(this.expirySweep);
+    this.burstGc.stop();
     this.stopResync();
   }
 
@@ -147,7 +174,7 @@ export class SocketHub implements LocalDelivery {
     if (!conns) return;
     const event = JSON.parse(payload) as { type: string; conversation_id?: string; generation?: number; except_session?: string | null };
     if (event.type === "session.revoked") {
-      for (const conn of [...conns]) if (conn.revokedBy(event.generation ?? 0, event.except_session ?? null)) conn.close(CLOSE.sessionRevoked);
+      for (const conn of [...conns]) if (conn.revokedBy(event.generation ?? 0, event.except_session ?? null)) conn.shut(CLOSE.sessionRevoked);
       return;
     }
     for (const conn of conns) {

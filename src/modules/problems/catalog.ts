@@ -14,13 +14,18 @@ import { catalogChannel } from "../../engine/names";
 import type { Broker } from "../../engine/types";
 import { log } from "../../lib/log";
 import type { Sandbox } from "../../sandbox/types";
-import { importPack } from "../../judge/judge";
+import { importPack, type ExpectedResult } from "../../judge/judge";
 import { validatePack, type LoadedPack } from "../../judge/pack";
 import { defaultPack } from "../../judge/default-pack";
 
 export function packHash(loaded: LoadedPack): string {
-  return createHash("sha256").update(JSON.stringify(loaded.pack)).update("\0").update(loaded.dataset).digest("hex");
+  const hash = createHash("sha256").update(JSON.stringify(loaded.pack)).update("\0").update(loaded.dataset);
+  for (const [path, text] of Object.entries(loaded.setups ?? {}).sort(([a], [b]) => a.localeCompare(b))) hash.update("\0").update(path).update("\0").update(text);
+  return hash.digest("hex");
 }
+
+/** What the catalog keeps per hidden test (the setup text too: an in-memory sandbox is rebuilt from it at start). */
+export type StoredTest = { name: string; setup: string; setup_sql: string; schema: string; expected: ExpectedResult };
 
 type TableInfo = { name: string; columns: { name: string; type: string }[]; sample: { columns: string[]; rows: (string | null)[][] } };
 
@@ -41,11 +46,13 @@ async function describeTables(sandbox: Pick<Sandbox, "run">, schema: string): Pr
 }
 
 /** Imports a pack into the sandbox and the catalog. Skips when the catalog already has this exact version, unless `force`. */
-export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opts: { force?: boolean; broker?: Broker } = {}): Promise<"imported" | "unchanged"> {
+export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opts: { force?: boolean; broker?: Broker; warnings?: string[] } = {}): Promise<"imported" | "unchanged"> {
   const hash = packHash(loaded);
   const [existing] = await db.select({ hash: packs.datasetSha256 }).from(packs).where(eq(packs.id, loaded.pack.id));
   if (existing?.hash === hash && !opts.force) return "unchanged";
   const imported = await importPack(sandbox, loaded);
+  opts.warnings?.push(...imported.warnings);
+  if (imported.warnings.length) log.warn({ pack: loaded.pack.id, warnings: imported.warnings }, "problem pack imported with warnings");
   const tables = await describeTables(sandbox, loaded.pack.schema);
   await db.transaction(async (tx) => {
     const row = { title: loaded.pack.title, schema: loaded.pack.schema, datasetSha256: hash, dataset: loaded.dataset, tables, importedAt: new Date() };
@@ -53,7 +60,10 @@ export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opt
     const ids = imported.problems.map((p) => p.id);
     await tx.delete(problems).where(and(eq(problems.packId, loaded.pack.id), notInArray(problems.id, ids)));
     for (const [position, p] of imported.problems.entries()) {
-      const values = { packId: loaded.pack.id, position, title: p.title, difficulty: p.difficulty, statement: p.statement, solution: p.solution, ordered: p.ordered, expected: p.expected };
+      const tests: StoredTest[] = p.hiddenTests.map((t, i) => ({
+        name: t.name, setup: p.tests![i]!.setup, setup_sql: loaded.setups?.[p.tests![i]!.setup] ?? "", schema: t.schema, expected: t.expected,
+      }));
+      const values = { packId: loaded.pack.id, position, title: p.title, difficulty: p.difficulty, statement: p.statement, solution: p.solution, ordered: p.ordered, expected: p.expected, tests };
       await tx.insert(problems).values({ id: p.id, ...values }).onConflictDoUpdate({ target: problems.id, set: values });
     }
   });
@@ -76,10 +86,14 @@ export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: st
   for (const p of others) {
     if (p.id === defaultPack().pack.id || !p.dataset) continue;
     const [rows] = [await db.select().from(problems).where(eq(problems.packId, p.id))];
+    const setups: Record<string, string> = {};
     const pack = validatePack({
       id: p.id, title: p.title, dataset: "dataset.sql", schema: p.schema,
-      problems: rows.sort((a, b) => a.position - b.position).map((r) => ({ id: r.id, title: r.title, difficulty: r.difficulty, statement: r.statement, solution: r.solution, ordered: r.ordered })),
+      problems: rows.sort((a, b) => a.position - b.position).map((r) => {
+        const tests = (r.tests as StoredTest[]).map((t) => ((setups[t.setup] = t.setup_sql), { name: t.name, setup: t.setup }));
+        return { id: r.id, title: r.title, difficulty: r.difficulty, statement: r.statement, solution: r.solution, ordered: r.ordered, ...(tests.length ? { tests } : {}) };
+      }),
     });
-    await syncPack(db, pool, { pack, dataset: p.dataset }, { force: true }).catch((err) => log.error({ err, pack: p.id }, "pack could not be reloaded into the sandbox"));
+    await syncPack(db, pool, { pack, dataset: p.dataset, setups }, { force: true }).catch((err) => log.error({ err, pack: p.id }, "pack could not be reloaded into the sandbox"));
   }
 }

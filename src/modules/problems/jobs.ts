@@ -12,7 +12,8 @@ import type { Engine, Job } from "../../engine/types";
 import { catalogChannel, userChannel } from "../../engine/names";
 import { registry } from "../../plugins/metrics";
 import { judge, type JudgeResult } from "../../judge/judge";
-import type { ExpectedResult } from "../../judge/judge";
+import type { ExpectedResult, JudgeProblem } from "../../judge/judge";
+import type { StoredTest } from "./catalog";
 import type { Sandbox } from "../../sandbox/types";
 import type { ProblemsModel } from "./model";
 
@@ -53,13 +54,13 @@ export function viewOf(s: SubmissionRow): ResultView {
   return {
     job_id: s.id, problem_id: s.problemId, status: s.status, verdict: s.verdict ?? null, rows_returned: s.rowsReturned ?? null,
     columns: r.columns ?? [], rows: r.rows ?? [], duration_ms: s.durationMs ?? null, error: s.error ?? null,
-    sqlstate: r.sqlstate ?? null, position: r.position ?? null,
+    sqlstate: r.sqlstate ?? null, position: r.position ?? null, hint: r.hint ?? null,
     created_at: s.createdAt.toISOString(), finished_at: s.finishedAt ? s.finishedAt.toISOString() : null,
   };
 }
 
 export class SubmissionJobs {
-  private readonly problemCache = new Map<string, { schema: string; ordered: boolean; expected: ExpectedResult; until: number }>();
+  private readonly problemCache = new Map<string, JudgeProblem & { until: number }>();
 
   constructor(private readonly db: Db, private readonly engine: Engine, private readonly sqlTimeoutMs: number, private readonly outputBytes?: number) {}
 
@@ -97,7 +98,7 @@ export class SubmissionJobs {
     const [done] = await this.db.update(submissions).set({
       status, verdict: result.verdict, rowsReturned: result.rows_returned, durationMs: Math.round(result.duration_ms),
       error: result.error, finishedAt: new Date(),
-      result: { columns: result.columns, rows: result.rows, sqlstate: result.sqlstate, position: result.position },
+      result: { columns: result.columns, rows: result.rows, sqlstate: result.sqlstate, position: result.position, hint: result.hint },
     }).where(and(eq(submissions.id, sub.id), inArray(submissions.status, ["queued", "processing"]))).returning();
     if (!done) return;
     judgeMetrics.verdicts.inc({ verdict: result.verdict });
@@ -109,15 +110,16 @@ export class SubmissionJobs {
   private async problem(id: string) {
     const hit = this.problemCache.get(id);
     if (hit && hit.until > Date.now()) return hit;
-    const [row] = await this.db.select({ schema: packs.schema, ordered: problems.ordered, expected: problems.expected })
+    const [row] = await this.db.select({ schema: packs.schema, ordered: problems.ordered, expected: problems.expected, tests: problems.tests })
       .from(problems).innerJoin(packs, eq(packs.id, problems.packId)).where(eq(problems.id, id));
     if (!row) return null;
-    const p = { schema: row.schema, ordered: row.ordered, expected: row.expected as ExpectedResult, until: Date.now() + PROBLEM_CACHE_MS };
+    const tests = (row.tests as StoredTest[]).map((t) => ({ name: t.name, schema: t.schema, expected: t.expected }));
+    const p = { schema: row.schema, ordered: row.ordered, expected: row.expected as ExpectedResult, tests, until: Date.now() + PROBLEM_CACHE_MS };
     this.problemCache.set(id, p);
     return p;
   }
 }
 
 function failure(error: string): JudgeResult {
-  return { verdict: "internal_error", error, sqlstate: null, position: null, rows_returned: null, columns: [], rows: [], duration_ms: 0 };
+  return { verdict: "internal_error", error, sqlstate: null, position: null, hint: null, rows_returned: null, columns: [], rows: [], duration_ms: 0 };
 }

@@ -40,6 +40,7 @@ export class ProblemsService {
     return {
       id: p.id, title: p.title, difficulty: p.difficulty, pack: p.packId, schema: row.schema, statement: p.statement,
       ordered: p.ordered, solved: Boolean(row.solved), tables: row.tables as never,
+      hidden_tests: Array.isArray(p.tests) ? p.tests.length : 0,
     };
   }
 

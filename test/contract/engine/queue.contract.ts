@@ -70,6 +70,53 @@ export function queueContract(current: () => Engine): void {
       await Promise.all(claimers.map((c) => c.close()));
     });
 
+    test("completeAndClaim finishes a job and leases the next one in the same step", async () => {
+      const q = current().queue(`q${uid()}`);
+      const [a, b] = [uid(), uid()];
+      // Data with an "attempt" key and big numbers of its own must come back exactly as pushed.
+      const tricky = { attempt: 99, n: 1764650000000.123, big: 12345678901234567, nested: { attempt: "x", data: [1, "2"] }, s: ',"attempt":7' };
+      await q.push(a, { k: 1 });
+      await q.push(b, tricky);
+      const w = q.claimer("w1");
+      const first = await w.claim(60_000, 0);
+      expect(first).toMatchObject({ id: a, data: { k: 1 }, attempt: 1 });
+      const step = await q.completeAndClaim(a, "w1", 60_000);
+      expect(step.completed).toBe(true);
+      expect(step.next).toMatchObject({ id: b, attempt: 1 });
+      expect(step.next!.data).toEqual(tricky);
+      expect(await q.complete(a, "w1")).toBe(false); // completed exactly once
+      // The next job is really leased to w1: another worker cannot complete it, and it expires like any lease.
+      expect(await q.complete(b, "w2")).toBe(false);
+      expect(await q.extend(b, "w1", 60_000)).toBe(true);
+      expect(await q.requeueExpired(Date.now() + 120_000, 1)).toEqual({ requeued: [], dead: [expect.objectContaining({ id: b, data: tricky })] });
+      expect(await q.discard(b, Date.now() + 120_000)).toBe(true);
+      await q.push(a, { again: true });
+      const w2 = q.claimer("w2");
+      const c = await w2.claim(60_000, 0);
+      // Nothing waits: the job completes and no next one is handed out.
+      expect(await q.completeAndClaim(c!.id, "w2", 60_000)).toEqual({ completed: true, next: null });
+      expect(await q.depth()).toBe(0);
+      await w.close();
+      await w2.close();
+    });
+
+    test("completeAndClaim after a lost lease completes nothing but still hands out the next job", async () => {
+      const q = current().queue(`q${uid()}`);
+      const [a, b] = [uid(), uid()];
+      await q.push(a, {});
+      const w1 = q.claimer("w1");
+      await w1.claim(1_000, 0);
+      expect(await q.requeueExpired(Date.now() + 5_000, 3)).toEqual({ requeued: [a], dead: [] });
+      await q.push(b, {});
+      // `a` (attempt 2) is first in line again; w1's stale completion must not end it.
+      const step = await q.completeAndClaim(a, "w1", 60_000);
+      expect(step.completed).toBe(false);
+      expect(step.next).toMatchObject({ id: a, attempt: 2 });
+      expect((await q.completeAndClaim(a, "w1", 60_000)).next).toMatchObject({ id: b, attempt: 1 });
+      expect(await q.complete(b, "w1")).toBe(true);
+      await w1.close();
+    });
+
     test("a worker that dies after claiming loses nothing: requeued with attempt+1, dead after max attempts", async () => {
       const q = current().queue(`q${uid()}`);
       const j = uid();

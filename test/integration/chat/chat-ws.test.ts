@@ -24,7 +24,7 @@ describe("chat WebSocket", () => {
     return s;
   };
 
-  test("ready, live messages, own reply once, typing to others only", async () => {
+  test("ready, live messages, own reply once, typing carries the typist", async () => {
     const a = await registerUser(rt.app);
     const b = await registerUser(rt.app);
     const first = await call(rt.app, "POST", "/chat/send", { token: a.access_token, body: { to: b.user.id, content: "hello" } });
@@ -44,10 +44,36 @@ describe("chat WebSocket", () => {
     sb.send({ type: "typing", conversation_id: cid });
     const typing = await sa.next((f) => f.type === "typing");
     expect(typing.user_id).toBe(b.user.id);
+    // The typist's own copy (if any) carries its user_id, which clients skip (src/web/chat/client.ts).
     await Bun.sleep(100);
-    expect(sb.frames.filter((f) => f.type === "typing")).toHaveLength(0);
+    expect(sb.frames.filter((f) => f.type === "typing").map((f) => f.user_id)).not.toContain(a.user.id);
+    expect(sb.frames.filter((f) => f.type === "typing").every((f) => f.user_id === b.user.id)).toBe(true);
     // The sender's own message arrives once: as the reply, not again from the broker.
     expect(sa.frames.filter((f) => f.type === "message" && f.message.seq === 2)).toHaveLength(1);
+  }, 30_000);
+
+  test("native fan-out: the sending socket gets its message once, the sender's other socket and the peer once each; after a resume every seq arrives once, in order", async () => {
+    const a = await registerUser(rt.app);
+    const b = await registerUser(rt.app);
+    const first = await call(rt.app, "POST", "/chat/send", { token: b.access_token, body: { to: a.user.id, content: "m1" } });
+    const cid = first.json.message.conversation_id;
+    const [sa1, sa2, sb] = [await connect(a.access_token), await connect(a.access_token), await connect(b.access_token)];
+    for (let i = 0; i < 5; i++) sa1.send({ type: "send", conversation_id: cid, content: `w${i}`, client_id: `w${i}` });
+    // sa2 resumes while live messages keep coming: its replay and the live frames must not overlap or skip.
+    sa2.send({ type: "resume", conversation_id: cid, after_seq: 0 });
+    for (let i = 0; i < 5; i++) await call(rt.app, "POST", "/chat/send", { token: b.access_token, body: { conversation_id: cid, content: `h${i}` } });
+    const last = 11;
+    for (const s of [sa1, sa2, sb]) await s.next((f) => f.type === "message" && f.message.seq === last);
+    sb.send({ type: "ping", id: "flush" });
+    await sb.next((f) => f.type === "pong");
+    await Bun.sleep(100); // room for duplicates to show up
+    const seqsOf = (s: TestSocket) => s.frames.filter((f) => f.type === "message").map((f) => f.message.seq as number);
+    expect(seqsOf(sa1)).toEqual(Array.from({ length: 10 }, (_, i) => i + 2)); // its 5 replies, each once, and b's 5
+    expect(sa1.frames.filter((f) => f.type === "message" && f.client_id).map((f) => f.client_id)).toEqual(["w0", "w1", "w2", "w3", "w4"]);
+    expect(seqsOf(sb)).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+    // sa2: whatever it had live before the resume, then seq 1.. once each and in order from the replay on.
+    const afterResume = sa2.frames.slice(sa2.frames.findIndex((f) => f.resumed)).filter((f) => f.type === "message").map((f) => f.message.seq);
+    expect(afterResume).toEqual(Array.from({ length: last }, (_, i) => i + 1));
   }, 30_000);
 
   test("a conversation created after connecting is followed automatically", async () => {

@@ -43,6 +43,8 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
       expect(list.json.problems[0]).toEqual({ id: easy.id, title: easy.title, difficulty: easy.difficulty, pack: pack.id, solved: false });
       const detail = await call(rt.app, "GET", `/problems/${easy.id}`, { token: u.access_token });
       expect(detail.json.statement).toBe(easy.statement);
+      expect(detail.json.hidden_tests).toBe(easy.tests?.length ?? 0);
+      expect(detail.json.hidden_tests).toBeGreaterThan(0);
       expect(detail.json.tables.length).toBeGreaterThan(0);
       expect(detail.json.tables[0].columns.length).toBeGreaterThan(0);
       expect(detail.json.tables[0].sample.rows.length).toBeGreaterThan(0);
@@ -97,6 +99,31 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
       expect((await submit({ problem_id: easy.id })).status).toBe(400);
       expect((await call(rt.app, "GET", "/problems/result/not-a-uuid", { token: u.access_token })).status).toBe(400);
     }, 30_000);
+
+    test("run before submit: columns and rows, errors with their position and hint, no verdict, nothing stored", async () => {
+      const u = await registerUser(rt.app);
+      const run = (sql_query: string, problem_id = easy.id) => call(rt.app, "POST", "/problems/run", { token: u.access_token, body: { problem_id, sql_query } });
+      let ok = await run(easy.solution);
+      for (let i = 0; i < 100 && ok.status === 503; i++) ok = (await Bun.sleep(200), await run(easy.solution)); // the runners open at start-up
+      expect(ok.status).toBe(200);
+      expect(ok.json).toMatchObject({ error: null, truncated: false });
+      expect(ok.json.columns.length).toBeGreaterThan(0);
+      expect(ok.json.rows.length).toBe(ok.json.rows_returned);
+      const many = await run("select g from generate_series(1, 500) g");
+      expect(many.json).toMatchObject({ rows_returned: 100, truncated: true, error: null });
+      const syntax = await run("select title\nfrom books\nwher price < 10");
+      expect(syntax.json).toMatchObject({ rows: [], error: { verdict: "sql_error", sqlstate: "42601", position: 30 } });
+      const runtime = await run("select titel from books");
+      expect(runtime.json.error).toMatchObject({ verdict: "sql_error", sqlstate: "42703", position: 8 });
+      const hinted = await run("select length(42) from books");
+      expect(hinted.json.error).toMatchObject({ sqlstate: "42883", hint: expect.stringMatching(/explicit type casts/) });
+      expect((await run("delete from books")).json.error).toMatchObject({ verdict: "forbidden" });
+      expect((await run("select 1", "no-such-problem")).status).toBe(404);
+      expect((await run("  ")).status).toBe(400);
+      const mine = await call(rt.app, "GET", "/problems/submissions", { token: u.access_token });
+      expect(mine.json.submissions).toEqual([]);
+      expect((await call(rt.app, "POST", "/problems/run", { body: { problem_id: easy.id, sql_query: "select 1" } })).status).toBe(401);
+    }, 90_000);
 
     test("a re-imported pack is judged against its new expected results at once (no stale cache)", async () => {
       const u = await registerUser(rt.app);

@@ -13,6 +13,7 @@ import { importPack, judge, type ImportedPack } from "../../../src/judge/judge";
 import { PackError } from "../../../src/judge/pack";
 import { CLUBDATA_COUNTS, CLUBDATA_PATH, clubdataPack } from "./clubdata-pack";
 import { attacks, REVOKED_PROBES } from "./attacks";
+import { hiddenTestsContract } from "./hidden-tests.contract";
 
 export const LIMITS: RunLimits = { timeoutMs: 1500, maxRows: 1000 };
 
@@ -192,6 +193,8 @@ export function sandboxContract(name: string, open: () => Promise<Harness>, more
         }, 15_000);
       }
     });
+
+    hiddenTestsContract(() => h, LIMITS);
 
     more?.(() => h);
   });

@@ -78,12 +78,13 @@ describe("compareResults", () => {
     expect(compareResults(exp, result(["text", "text"], [["Smith", "x"]]), true)).toEqual({
       verdict: "wrong_answer",
       reason: "expected 1 column(s), got 2",
+      kind: "columns",
     });
   });
 
   test("a different row count is reported as such", () => {
     const exp = result(["int4"], [["1"], ["2"]]);
-    expect(compareResults(exp, result(["int4"], [["1"]]), false)).toEqual({ verdict: "wrong_answer", reason: "expected 2 row(s), got 1" });
+    expect(compareResults(exp, result(["int4"], [["1"]]), false)).toEqual({ verdict: "wrong_answer", reason: "expected 2 row(s), got 1", kind: "count" });
   });
 
   test("unordered: any permutation is accepted, duplicates count (multiset)", () => {
@@ -95,6 +96,7 @@ describe("compareResults", () => {
     expect(compareResults(exp, result(["int4", "text"], [["1", "a"], ["2", "b"], ["3", "c"]]), false)).toEqual({
       verdict: "wrong_answer",
       reason: "row 3 of your output, (3, c), is not in the expected result",
+      kind: "rows",
     });
   });
 
@@ -102,7 +104,7 @@ describe("compareResults", () => {
     const exp = result(["int4"], [["1"], ["2"], ["3"]]);
     expect(compareResults(exp, result(["int4"], [["1"], ["2"], ["3"]]), true).verdict).toBe("accepted");
     const r = compareResults(exp, result(["int4"], [["1"], ["3"], ["2"]]), true);
-    expect(r).toEqual({ verdict: "wrong_answer", reason: "the rows are right but the order is not: row 2 of your output, (3), is not the expected row 2" });
+    expect(r).toEqual({ verdict: "wrong_answer", reason: "the rows are right but the order is not: row 2 of your output, (3), is not the expected row 2", kind: "order" });
   });
 
   test("a column of another kind of value is named, with the kind expected", () => {
@@ -110,6 +112,7 @@ describe("compareResults", () => {
     expect(compareResults(exp, result(["int4", "text"], [["1", "2.5"]]), true)).toEqual({
       verdict: "wrong_answer",
       reason: "column 2 of your output is text (text), but the expected column 2 holds a number",
+      kind: "rows",
     });
   });
 

@@ -97,4 +97,12 @@ describe("guardQuery", () => {
     expect(r).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "42601" });
     if (!r.ok) expect(r.reason).toMatch(/syntax error/);
   });
+
+  test("a syntax error carries the parser's 1-based character position, as PostgreSQL counts it", async () => {
+    expect(await guardQuery("selec * from members")).toMatchObject({ position: 1 });
+    expect(await guardQuery("select * form members")).toMatchObject({ reason: 'syntax error at or near "form"', position: 10 });
+    // Characters, not bytes: "é" is one.
+    expect(await guardQuery("select 'é', from members")).toMatchObject({ position: 13 });
+    expect(await guardQuery("select 1 +")).toMatchObject({ reason: "syntax error at end of input", position: 11 });
+  });
 });

@@ -50,6 +50,24 @@ describe("validatePack", () => {
 });
 
 describe("loadPackDir", () => {
+  test("hidden tests: names unique per problem, setup files inside the folder, no \"__\" in the schema", () => {
+    const tests = [{ name: "ties", setup: "tests/ties.sql" }];
+    expect(validatePack(pack({ problems: [problem({ tests })] })).problems[0]!.tests).toEqual(tests);
+    expect(() => validatePack(pack({ problems: [problem({ tests: [...tests, ...tests] })] }))).toThrow(/problem "p-one": test name "ties" appears twice/);
+    expect(() => validatePack(pack({ problems: [problem({ tests: [{ name: "x", setup: "../x.sql" }] })] }))).toThrow(/test "x": setup "..\/x.sql" must be a file inside the pack folder/);
+    expect(() => validatePack(pack({ problems: [problem({ tests: [{ name: "Bad Name", setup: "x.sql" }] })] }))).toThrow(/tests\.0\.name|tests/);
+    expect(() => validatePack(pack({ schema: "my__shop" }))).toThrow(/may not contain "__"/);
+  });
+
+  test("reads every setup file once; a missing one names the problem and the file", async () => {
+    const tests = [{ name: "edge", setup: "edge.sql" }];
+    const json = JSON.stringify(pack({ problems: [problem({ tests }), problem({ id: "p-two", tests })] }));
+    const loaded = await loadPackDir(await packDir({ "pack.json": json, "dataset.sql": "create table t (a int);", "edge.sql": "insert into t values (1);" }));
+    expect(loaded.setups).toEqual({ "edge.sql": "insert into t values (1);" });
+    const missing = loadPackDir(await packDir({ "pack.json": json, "dataset.sql": "create table t (a int);" }));
+    await expect(missing).rejects.toThrow(/problem p-one: cannot read test setup edge\.sql/);
+  });
+
   test("reads pack.json and its dataset", async () => {
     const dir = await packDir({ "pack.json": JSON.stringify(pack()), "dataset.sql": "create table t (a int);" });
     const loaded = await loadPackDir(dir);

@@ -14,6 +14,9 @@ CREATE TABLE "notifications" (
 --> statement-breakpoint
 ALTER TABLE "conversation_members" ADD COLUMN "muted_until" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "messages" ADD COLUMN "mentions" jsonb;--> statement-breakpoint
+ALTER TABLE "users" ADD COLUMN "avatar_key" text;--> statement-breakpoint
+ALTER TABLE "users" ADD COLUMN "avatar_type" text;--> statement-breakpoint
+ALTER TABLE "users" ADD COLUMN "avatar_updated_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "email_notifications" boolean DEFAULT true NOT NULL;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "last_digest_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "notifications" ADD CONSTRAINT "notifications_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

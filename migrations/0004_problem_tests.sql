@@ -1,0 +1,1 @@
+ALTER TABLE "problems" ADD COLUMN "tests" jsonb DEFAULT '[]'::jsonb NOT NULL;
