@@ -9,6 +9,8 @@
  *  |- judge            rest_for_one: sql-runners, then the judge claim loops
  *  |- reaper           permanent  expired leases of problems:queue
  *  |- file-reaper, file-worker-*  the files queue (same claim loop, another handler)
+ *  |- notification-reaper, notification-worker-*  the notifications queue (same claim loop)
+ *  |- digest           permanent  email digests every few seconds (only with SMTP_URL)
  *  '- conversations    registry of conversation actors (last: stops first)
  */
 import { Registry, Supervisor, type ChildSpec, type Snapshot } from "./kernel";
@@ -18,6 +20,7 @@ import { CanaryActor } from "./canary.actor";
 import { SqlRunnersActor, type RunnerPoolLike } from "./sql-runners.actor";
 import { ClaimLoopActor, type JobHandler } from "./claim-loop.actor";
 import { ReaperActor, type DeadJobHandler } from "./reaper.actor";
+import { PeriodicActor } from "./periodic.actor";
 import type { Broker, Job, JobQueue, Outbox } from "../src/engine/types";
 import type { Sandbox } from "../src/sandbox/types";
 
@@ -44,6 +47,8 @@ export type SystemSpec<F extends Follower> = {
   canary: { broker: Broker; channel: string };
   judge?: JudgeBranch;
   files?: QueueBranch;
+  notifications?: QueueBranch;
+  digest?: { everyMs: number; sweep: () => Promise<unknown> };
   onEscalate?: (err: Error) => void;
 };
 
@@ -78,6 +83,8 @@ export async function startActorSystem<F extends Follower>(spec: SystemSpec<F>):
     { name: "canary", kind: "permanent", create: () => new CanaryActor(spec.canary.broker, spec.canary.channel) },
     ...(spec.judge ? judgeChildren(spec.judge, workerName) : []),
     ...(spec.files ? queueChildren(spec.files, "file-reaper", (i) => `file-worker-${spec.instanceId}-${i}`) : []),
+    ...(spec.notifications ? queueChildren(spec.notifications, "notification-reaper", (i) => `notification-worker-${spec.instanceId}-${i}`) : []),
+    ...(spec.digest ? [{ name: "digest", kind: "permanent" as const, create: () => new PeriodicActor("digest", spec.digest!.everyMs, spec.digest!.sweep) }] : []),
     // Last, so it stops first: sockets go before the stores they read from.
     { name: "conversations", kind: "permanent", create: newRegistry },
   ];

@@ -34,6 +34,9 @@ import type { ProblemRuns } from "./modules/problems/runs";
 import { problemsModule } from "./modules/problems";
 import type { FilesService } from "./modules/files/service";
 import { filesModule, MULTIPART_OVERHEAD } from "./modules/files";
+import type { AvatarService } from "./modules/users/avatar";
+import type { NotificationsService } from "./modules/notifications/service";
+import { notificationsModule } from "./modules/notifications";
 
 export const VERSION: string = pkg.version;
 const WS_BUFFER_BYTES = 1024 * 1024;
@@ -44,6 +47,7 @@ export type AppServices = {
   limit: RefundableRateLimit;
   auth: AuthService;
   users: UsersService;
+  avatars: AvatarService;
   chat: ChatService;
   changes: MessageChanges;
   search: ChatSearch;
@@ -52,6 +56,7 @@ export type AppServices = {
   problems: ProblemsService;
   problemRuns: ProblemRuns;
   files: FilesService;
+  notifications: NotificationsService;
 };
 
 export type AppDeps<S extends AppServices = AppServices> = {
@@ -94,11 +99,12 @@ export function createApp<S extends AppServices>(deps: AppDeps<S>) {
     .use(openapiPlugin(VERSION))
     .use(opsModule({ checks: deps.checks, version: VERSION, isDraining: deps.isDraining ?? (() => false), metricsToken: http.metricsToken }))
     .use(authModule(s.auth, s.tokens, s.limit, http.clientIp))
-    .use(usersModule(s.users, s.tokens))
+    .use(usersModule(s.users, s.avatars, s.tokens, s.limit))
     .use(chatModule(s.chat, s.changes, s.search, s.tokens))
     .use(roomsModule(s.rooms, s.roomAdmin, s.chat, s.tokens))
     .use(problemsModule(s.problems, s.problemRuns, s.tokens))
     .use(filesModule(s.files, s.tokens, s.limit))
+    .use(notificationsModule(s.notifications, s.tokens))
     .use(webModule());
   if (hub) app = app.use(wsModule(hub, s.chat, s.tokens, s.limit, { maxBufferedBytes: WS_BUFFER_BYTES }));
   for (const m of deps.modules ?? []) app = app.use(m(s));

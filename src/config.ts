@@ -64,6 +64,10 @@ export const ConfigSchema = t.Object({
   S3_REGION: t.Optional(t.String({ minLength: 1 })),
   S3_ACCESS_KEY_ID: t.Optional(t.String({ minLength: 1 })),
   S3_SECRET_ACCESS_KEY: t.Optional(t.String({ minLength: 1 })),
+  NOTIFY_WORKER_CONCURRENCY: Int(1, 0, 16, "notification worker actors (mentions and direct messages to offline users; 0: this process runs none)"),
+  SMTP_URL: t.Optional(t.String({ pattern: "^smtps?://", description: "SMTP server for notification digest emails (smtp://user:pass@host:587, smtps://...); unset: no email" })),
+  NOTIFY_EMAIL_FROM: t.String({ default: "Huddle <huddle@localhost>", minLength: 3, maxLength: 200, description: "From: of digest emails" }),
+  NOTIFY_EMAIL_INTERVAL_SEC: Int(900, 1, 7 * 86_400, "at most one digest email per user this often"),
   TRUSTED_PROXIES: t.String({ default: "", description: "comma-separated proxy IPs/CIDRs whose X-Forwarded-For is believed; empty = use the socket address" }),
   METRICS_TOKEN: t.Optional(t.String({ minLength: 16, description: "bearer token required by GET /metrics; unset = open" })),
 });

@@ -25,6 +25,7 @@ import { TokenService } from "./modules/auth/tokens";
 import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
 import { UsersService } from "./modules/users/service";
+import { AvatarService } from "./modules/users/avatar";
 import { ChatRepo } from "./modules/chat/repo";
 import { ChatService } from "./modules/chat/service";
 import { MessageWriter } from "./modules/chat/persist";
@@ -41,9 +42,12 @@ import { prepareSandbox } from "./modules/problems/catalog";
 import { ProblemRuns, type RunnerSlot } from "./modules/problems/runs";
 import { FilesService } from "./modules/files/service";
 import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
-import { workerProcessor, type Processor } from "./modules/files/processor";
+import { workerAvatarProcessor, workerProcessor, type Processor } from "./modules/files/processor";
 import { createStorage, type StorageSettings } from "./modules/files/storage";
 import { testHooksModule } from "./modules/testhooks";
+import { NotificationsService } from "./modules/notifications/service";
+import { NOTIFICATIONS_QUEUE, NOTIFY_LEASE_MS, NOTIFY_MAX_ATTEMPTS, NotificationJobs } from "./modules/notifications/jobs";
+import { DigestMailer, smtpMailer } from "./modules/notifications/digest";
 import { startActorSystem, type ActorSystem } from "../actors/system";
 
 const DRAIN_MS = 500;
@@ -98,6 +102,8 @@ export function buildServices(config: Config, { database, engine }: Stores, give
   const storage = createStorage(storageSettings(config));
   const chatRepo = new ChatRepo(db);
   const chat = new ChatService(chatRepo, engine, limit);
+  const notificationJobs = new NotificationJobs(db, engine);
+  chat.onSent((m) => notificationJobs.enqueue(m));
   // Filled when this instance's judge opens its runner pool (startActors); `POST /problems/run` uses it.
   const runnerSlot: RunnerSlot = { current: null };
   const auth = new AuthService(db, tokens, generations);
@@ -108,12 +114,16 @@ export function buildServices(config: Config, { database, engine }: Stores, give
     roomAdmin: new RoomAdmin(db, chat, rooms, engine),
     search: new ChatSearch(db, limit),
     users: new UsersService(db, engine.presence, auth),
+    avatars: new AvatarService(db, storage, workerAvatarProcessor(config.FILE_PROCESS_TIMEOUT_MS), config.MAX_UPLOAD_BYTES),
     problems: new ProblemsService(db, engine, limit),
     problemRuns: new ProblemRuns(db, limit, runnerSlot, { timeoutMs: config.SQL_TIMEOUT_MS, maxWaiting: 2 * config.RUNNER_POOL_SIZE }),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS, config.SQL_OUTPUT_BYTES),
     fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
     messageWriter: new MessageWriter(db, engine.deadLetters),
+    notifications: new NotificationsService(db, chat),
+    notificationJobs,
+    ...(config.SMTP_URL ? { digest: new DigestMailer(db, smtpMailer(config.SMTP_URL), { intervalSec: config.NOTIFY_EMAIL_INTERVAL_SEC, from: config.NOTIFY_EMAIL_FROM }) } : {}),
   };
 }
 export type Services = ReturnType<typeof buildServices>;
@@ -188,6 +198,11 @@ function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox:
     ...(working && config.FILE_WORKER_CONCURRENCY > 0 ? {
       files: { queue: engine.queue(FILES_QUEUE), handler: s.fileJobs, concurrency: config.FILE_WORKER_CONCURRENCY, leaseMs: FILE_LEASE_MS, maxAttempts: FILE_MAX_ATTEMPTS, handBackOnFailure: true },
     } : {}),
+    ...(working && config.NOTIFY_WORKER_CONCURRENCY > 0 ? {
+      notifications: { queue: engine.queue(NOTIFICATIONS_QUEUE), handler: s.notificationJobs, concurrency: config.NOTIFY_WORKER_CONCURRENCY, leaseMs: NOTIFY_LEASE_MS, maxAttempts: NOTIFY_MAX_ATTEMPTS, handBackOnFailure: true },
+    } : {}),
+    // Sweeps often enough that a digest goes out within a few seconds of being due (the interval itself is per user).
+    ...(working && s.digest ? { digest: { everyMs: Math.min(30_000, Math.max(500, config.NOTIFY_EMAIL_INTERVAL_SEC * 250)), sweep: () => s.digest!.sweep() } } : {}),
   });
 }
 

@@ -25,6 +25,14 @@ export const users = pgTable("users", {
   // Access tokens carry the generation they were issued in; a password change raises it, which
   // refuses every older access token before it expires (src/modules/auth/generations.ts).
   tokenGeneration: integer("token_generation").notNull().default(0),
+  // The avatar: a storage key (src/modules/files/storage.ts) holding one 128 px square, its type,
+  // and when it changed (the avatar_url carries it, so a new picture is a new URL for caches).
+  avatarKey: text("avatar_key"),
+  avatarType: text("avatar_type"),
+  avatarUpdatedAt: ts("avatar_updated_at"),
+  // Email digests of unread notifications (SMTP_URL): the user's opt-out, and when the last one went.
+  emailNotifications: boolean("email_notifications").notNull().default(true),
+  lastDigestAt: ts("last_digest_at"),
 }, (u) => [
   // Case-insensitive uniqueness: "Alice" and "alice" are the same account.
   uniqueIndex("users_username_lower_uq").on(sql`lower(${u.username})`),
@@ -77,6 +85,8 @@ export const conversationMembers = pgTable("conversation_members", {
   clearedSeq: bigint("cleared_seq", { mode: "number" }).notNull().default(0),
   // "Leave a direct conversation": hidden from this member's list until the conversation passes this seq.
   hiddenSeq: bigint("hidden_seq", { mode: "number" }),
+  // POST /chat/conversations/{id}/mute: no notifications from this conversation before this time.
+  mutedUntil: ts("muted_until"),
 }, (m) => [
   primaryKey({ columns: [m.conversationId, m.userId] }),
   index("conversation_members_user_idx").on(m.userId),
@@ -102,6 +112,8 @@ export const messages = pgTable("messages", {
   // Full-text search (GET /chat/search) over what people wrote: text messages only; a deleted
   // message's content is blanked, so it leaves the index with it. 'simple': no language stemming.
   search: tsvector("search").generatedAlwaysAs(sql`case when message_type = 'text' then to_tsvector('simple'::regconfig, content) end`),
+  // Users named as @username in a room message (src/modules/chat/mentions.ts); null: none.
+  mentions: jsonb("mentions").$type<string[]>(),
 }, (m) => [
   index("messages_search_idx").using("gin", m.search),
   uniqueIndex("messages_conversation_seq_uq").on(m.conversationId, m.seq),
@@ -187,4 +199,29 @@ export const files = pgTable("files", {
   index("files_uploader_open_idx").on(f.uploaderId).where(sql`${f.status} in ('pending', 'processing')`),
   index("files_uploader_processed_idx").on(f.uploaderId, f.processedAt),
   index("files_pending_created_idx").on(f.createdAt).where(sql`${f.status} = 'pending'`),
+]);
+
+/**
+ * What a user missed while offline: a mention of them, or a direct message
+ * (src/modules/notifications). One per (user, message), so a job that runs
+ * twice notifies once. `emailed_at` is set once a digest email carried it.
+ */
+export const notifications = pgTable("notifications", {
+  id: uuid("id").primaryKey(),
+  userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  kind: text("kind", { enum: ["mention", "direct"] }).notNull(),
+  conversationId: uuid("conversation_id").notNull().references(() => conversations.id, { onDelete: "cascade" }),
+  messageId: uuid("message_id").notNull(),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  senderId: uuid("sender_id").references(() => users.id, { onDelete: "set null" }),
+  excerpt: text("excerpt").notNull(),
+  createdAt: createdAt(),
+  readAt: ts("read_at"),
+  emailedAt: ts("emailed_at"),
+}, (n) => [
+  uniqueIndex("notifications_user_message_uq").on(n.userId, n.messageId),
+  // GET /notifications (unread first, newest first) and the unread count.
+  index("notifications_user_read_idx").on(n.userId, sql`(${n.readAt} is not null)`, n.id),
+  // The digest sweep: unread notifications no email has carried yet.
+  index("notifications_unmailed_idx").on(n.userId).where(sql`${n.readAt} is null and ${n.emailedAt} is null`),
 ]);

@@ -53,4 +53,6 @@ export const MessageSchema = t.Object({
   ref_id: t.Optional(t.String()),
   ref_seq: t.Optional(t.Integer()),
   system: t.Optional(SystemInfoSchema),
+  /** Users named as @username in a room message (their ids); absent when none. */
+  mentions: t.Optional(t.Array(t.String(), { description: "ids of the members named as @username (room messages); absent when none" })),
 });

@@ -9,7 +9,7 @@
 /** Events of one conversation: {"type":"message"|"typing"|"read"|"presence",...}. Publisher: append script, chat service. Subscriber: conversation actors. */
 export const chatChannel = (conversationId: string) => `chat:{${conversationId}}`;
 
-/** Events for one user: new conversation, problem.result, file.status. Publisher: services, workers. Subscriber: the instance holding the user's sockets. */
+/** Events for one user: new conversation, problem.result, file.status, notification. Publisher: services, workers. Subscriber: the instance holding the user's sockets. */
 export const userChannel = (userId: string) => `user:{${userId}}`;
 
 /** A user's sessions were revoked (password change): `{"user_id","generation"}`. Publisher: the auth service. Subscriber: every instance, which raises its cached token generation for that user. */

@@ -11,12 +11,15 @@ import { bodyTooLarge } from "./metrics";
 const CSP_APP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 const CSP_DOCS = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/** Paths whose body is a file, read by their own capped multipart reader (MAX_UPLOAD_BYTES, not MAX_BODY_BYTES). */
+const UPLOAD_PATHS = new Set(["/files/upload", "/users/me/avatar"]);
+
 export const headersPlugin = (opts: { corsOrigins: string; maxBodyBytes: number; maxUploadBytes?: number }) => {
   const allowed = new Set(opts.corsOrigins.split(",").map((s) => s.trim()).filter(Boolean));
   return new Elysia({ name: "headers" })
     .onRequest(({ request, set }) => {
       const url = new URL(request.url);
-      const limit = url.pathname === "/files/upload" ? (opts.maxUploadBytes ?? opts.maxBodyBytes) : opts.maxBodyBytes;
+      const limit = UPLOAD_PATHS.has(url.pathname) ? (opts.maxUploadBytes ?? opts.maxBodyBytes) : opts.maxBodyBytes;
       const h = set.headers;
       h["x-content-type-options"] = "nosniff";
       h["referrer-policy"] = "no-referrer";
@@ -27,7 +30,7 @@ export const headersPlugin = (opts: { corsOrigins: string; maxBodyBytes: number;
         h["access-control-allow-origin"] = origin;
         h["vary"] = "Origin";
         if (request.method === "OPTIONS") {
-          h["access-control-allow-methods"] = "GET, POST, PATCH, DELETE, OPTIONS";
+          h["access-control-allow-methods"] = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
           h["access-control-allow-headers"] = request.headers.get("access-control-request-headers") ?? "authorization, content-type";
           h["access-control-max-age"] = "600";
           return new Response(null, { status: 204, headers: h as Record<string, string> });
@@ -43,7 +46,7 @@ export const headersPlugin = (opts: { corsOrigins: string; maxBodyBytes: number;
     // A chunked body has no Content-Length for the check above: read it with the same cap before
     // parsing (uploads have their own capped reader). Other bodies go to Elysia's parsers.
     .onParse({ as: "global" }, async ({ request }) => {
-      if (!/chunked/i.test(request.headers.get("transfer-encoding") ?? "") || !request.body || new URL(request.url).pathname === "/files/upload") return;
+      if (!/chunked/i.test(request.headers.get("transfer-encoding") ?? "") || !request.body || UPLOAD_PATHS.has(new URL(request.url).pathname)) return;
       const contentType = request.headers.get("content-type") ?? "";
       const type = contentType.split(";")[0]!.trim().toLowerCase();
       if (!PARSED_TYPES.has(type)) return;

@@ -1,6 +1,6 @@
 /**
  * The supervision tree the composition root builds for each role (PGlite +
- * memory engine): `api` runs no judge or file workers, a concurrency of 0
+ * memory engine): `api` runs no judge, file or notification workers, a concurrency of 0
  * turns a branch off, `worker` and `all` run a reaper and N claim loops per
  * queue, the judge's loops under a rest_for_one supervisor after the runners.
  */
@@ -22,15 +22,18 @@ const names = (n: Node | undefined) => (n?.children ?? []).map((c) => c.name);
 
 describe("actor tree by role", () => {
   test("api: persister, canary and conversations only", async () => {
-    const root = await tree({ ROLE: "api", WORKER_CONCURRENCY: "2", FILE_WORKER_CONCURRENCY: "2" });
+    const root = await tree({ ROLE: "api", WORKER_CONCURRENCY: "2", FILE_WORKER_CONCURRENCY: "2", NOTIFY_WORKER_CONCURRENCY: "2", SMTP_URL: "smtp://127.0.0.1:9" });
     expect(names(root)).toEqual(["persister", "canary", "conversations"]);
   }, 30_000);
 
-  test("worker: the judge (runners, then loops), its reaper, and the file branch; 0 disables a branch", async () => {
-    const root = await tree({ ROLE: "worker", WORKER_CONCURRENCY: "2", FILE_WORKER_CONCURRENCY: "2", INSTANCE_ID: "i1", SANDBOX_BACKEND: "pglite" });
-    expect(names(root)).toEqual(["persister", "canary", "judge", "reaper", "file-reaper", "file-worker-i1-0", "file-worker-i1-1", "conversations"]);
+  test("worker: the judge (runners, then loops), its reaper, the file and notification branches, the digest with SMTP_URL; 0 disables a branch", async () => {
+    const root = await tree({ ROLE: "worker", WORKER_CONCURRENCY: "2", FILE_WORKER_CONCURRENCY: "2", NOTIFY_WORKER_CONCURRENCY: "2", SMTP_URL: "smtp://127.0.0.1:9", INSTANCE_ID: "i1", SANDBOX_BACKEND: "pglite" });
+    expect(names(root)).toEqual([
+      "persister", "canary", "judge", "reaper", "file-reaper", "file-worker-i1-0", "file-worker-i1-1",
+      "notification-reaper", "notification-worker-i1-0", "notification-worker-i1-1", "digest", "conversations",
+    ]);
     expect(names(root.children!.find((c) => c.name === "judge"))).toEqual(["sql-runners", "worker-i1-0", "worker-i1-1"]);
-    const noFiles = await tree({ ROLE: "all", WORKER_CONCURRENCY: "0", FILE_WORKER_CONCURRENCY: "0" });
+    const noFiles = await tree({ ROLE: "all", WORKER_CONCURRENCY: "0", FILE_WORKER_CONCURRENCY: "0", NOTIFY_WORKER_CONCURRENCY: "0" });
     expect(names(noFiles)).toEqual(["persister", "canary", "conversations"]);
   }, 60_000);
 });

@@ -13,11 +13,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call } from "../helpers/app";
 import { buildTestRuntime, TestSocket, type TestRuntime } from "../helpers/runtime";
+import { pngWithText } from "../integration/files/fixtures";
 import { attachRunners, badTokens, buildFixture, expectErrorShape, ownedElsewhere, PROBLEM_ID, routeKeys, type Fixture } from "./fixture";
 
 const ROLES = ["anonymous", "expired", "forged", "alg-none", "outsider", "member", "admin", "owner"] as const;
 type Role = (typeof ROLES)[number];
-type Req = { method: string; path: string; body?: unknown; form?: Record<string, string> };
+type Req = { method: string; path: string; body?: unknown; form?: Record<string, string>; upload?: Uint8Array<ArrayBuffer> };
 type Ctx = { f: Fixture; role: Role; freshRoom: () => Promise<string> };
 type Row = { route: string; note: string; req: (c: Ctx) => Req | Promise<Req>; expect: string };
 
@@ -45,6 +46,10 @@ const MATRIX: Row[] = [
   { route: "POST /auth/logout", note: "", req: () => ({ method: "POST", path: "/auth/logout", body: { refresh_token: "not-a-token-of-anyone-here" } }), expect: "401 401 401 401 204 204 204 204" },
   { route: "GET /users/me", note: "", req: () => ({ method: "GET", path: "/users/me" }), expect: SIGNED_IN },
   { route: "PATCH /users/me", note: "", req: () => ({ method: "PATCH", path: "/users/me", body: { bio: "matrix" } }), expect: SIGNED_IN },
+  { route: "PUT /users/me", note: "alias of PATCH", req: () => ({ method: "PUT", path: "/users/me", body: { bio: "matrix put" } }), expect: SIGNED_IN },
+  { route: "PUT /users/me/avatar", note: "multipart PNG", req: async () => ({ method: "PUT", path: "/users/me/avatar", upload: await pngWithText(40, 30) }), expect: SIGNED_IN },
+  { route: "GET /users/:id/avatar", note: "owner's (set by the row above)", req: (c) => ({ method: "GET", path: `/users/${c.f.owner.user.id}/avatar` }), expect: SIGNED_IN },
+  { route: "DELETE /users/me/avatar", note: "", req: () => ({ method: "DELETE", path: "/users/me/avatar" }), expect: SIGNED_IN },
   { route: "GET /users", note: "search", req: () => ({ method: "GET", path: "/users?search=own" }), expect: SIGNED_IN },
   { route: "GET /users/:id", note: "owner's profile", req: (c) => ({ method: "GET", path: `/users/${c.f.owner.user.id}` }), expect: SIGNED_IN },
   { route: "POST /chat/send", note: "into R", req: (c) => ({ method: "POST", path: "/chat/send", body: { conversation_id: c.f.room, content: "hello R" } }), expect: "401 401 401 401 404 201 201 201" },
@@ -56,6 +61,11 @@ const MATRIX: Row[] = [
   { route: "GET /chat/conversations", note: "", req: () => ({ method: "GET", path: "/chat/conversations" }), expect: SIGNED_IN },
   { route: "POST /chat/read", note: "in R", req: (c) => ({ method: "POST", path: "/chat/read", body: { conversation_id: c.f.room, seq: 1 } }), expect: "401 401 401 401 404 200 200 200" },
   { route: "POST /chat/read", note: "in D", req: (c) => ({ method: "POST", path: "/chat/read", body: { conversation_id: c.f.direct, seq: 1 } }), expect: "401 401 401 401 404 200 404 200" },
+  { route: "POST /chat/conversations/:id/mute", note: "R", req: (c) => ({ method: "POST", path: `/chat/conversations/${c.f.room}/mute`, body: { until: "2000-01-01T00:00:00Z" } }), expect: "401 401 401 401 404 200 200 200" },
+  { route: "POST /chat/conversations/:id/mute", note: "D", req: (c) => ({ method: "POST", path: `/chat/conversations/${c.f.direct}/mute`, body: {} }), expect: "401 401 401 401 404 200 404 200" },
+  { route: "GET /notifications", note: "", req: () => ({ method: "GET", path: "/notifications?limit=5" }), expect: SIGNED_IN },
+  { route: "POST /notifications/read", note: "all", req: () => ({ method: "POST", path: "/notifications/read", body: { all: true } }), expect: SIGNED_IN },
+  { route: "POST /notifications/read", note: "someone else's id: nothing changes", req: () => ({ method: "POST", path: "/notifications/read", body: { ids: [Bun.randomUUIDv7()] } }), expect: SIGNED_IN },
   { route: "POST /rooms", note: "", req: () => ({ method: "POST", path: "/rooms", body: { name: "mine" } }), expect: "401 401 401 401 201 201 201 201" },
   { route: "GET /rooms", note: "", req: () => ({ method: "GET", path: "/rooms" }), expect: SIGNED_IN },
   { route: "GET /rooms/:id", note: "R", req: (c) => ({ method: "GET", path: `/rooms/${c.f.room}` }), expect: "401 401 401 401 404 200 200 200" },
@@ -98,6 +108,19 @@ async function said(c: Ctx, who: "owner" | "member", cid: string): Promise<strin
 async function publicRoom(c: Ctx): Promise<string> {
   const res = await call(APP(), "POST", "/rooms", { token: c.f.owner.access_token, body: { name: `open ${serial++}` } });
   return res.json.id;
+}
+
+/** A multipart request with the bytes as `file`, answered like `call` does. */
+async function uploadCall(req: Req, headers: Record<string, string>) {
+  const form = new FormData();
+  form.set("file", new File([req.upload!], "matrix.png"));
+  const res = await rt.app.handle(new Request(`http://localhost${req.path}`, { method: req.method, headers, body: form }));
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, json, text };
 }
 
 let rt: TestRuntime;
@@ -162,7 +185,9 @@ describe("authorization matrix (route x caller -> status)", () => {
           return;
         }
         const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-        const res = req.form
+        const res = req.upload
+          ? await uploadCall(req, headers)
+          : req.form
           ? await call(rt.app, req.method, req.path, { headers: { ...headers, "content-type": "application/x-www-form-urlencoded" }, raw: new URLSearchParams(req.form).toString() })
           : await call(rt.app, req.method, req.path, { headers, body: req.body });
         expect(res.status, res.text.slice(0, 300)).toBe(expected[i]!);

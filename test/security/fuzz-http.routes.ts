@@ -40,6 +40,11 @@ export const SPECS: Record<string, Spec> = {
   "POST /auth/logout": { body: () => ({ refresh_token: "x".repeat(43) }) },
   "GET /users/me": {},
   "PATCH /users/me": { body: () => ({ display_name: "Fuzzy", bio: "a bio" }) },
+  "PUT /users/me": { body: () => ({ display_name: "Fuzzy Put", bio: "another bio" }) },
+  // JSON and form bodies are never the multipart image this route wants: always 4xx (tests/integration/users covers real images).
+  "PUT /users/me/avatar": { body: () => ({ file: "not an image" }) },
+  "DELETE /users/me/avatar": {},
+  "GET /users/:id/avatar": { params: (f) => ({ id: f.member.user.id }), notJson: true },
   "GET /users": { query: () => ({ search: "o", limit: "5" }) },
   "GET /users/:id": { params: (f) => ({ id: f.member.user.id }) },
   "POST /chat/send": {
@@ -53,6 +58,9 @@ export const SPECS: Record<string, Spec> = {
   "GET /chat/history": { query: (f) => ({ conversation_id: f.direct, with: f.member.user.id, before_seq: "5", limit: "10" }) },
   "GET /chat/conversations": {},
   "POST /chat/read": { body: (f) => ({ conversation_id: f.direct, seq: 1 }) },
+  "POST /chat/conversations/:id/mute": { params: (f) => ({ id: f.direct }), body: (_, n) => (n % 2 ? { until: "2000-01-01T00:00:00Z" } : {}) },
+  "GET /notifications": { query: () => ({ limit: "10", cursor: `0:${GHOST}` }) },
+  "POST /notifications/read": { body: (_, n) => (n % 2 ? { all: true } : { ids: [GHOST] }) },
   "POST /rooms": { body: (f, n) => ({ name: `room ${n}`, description: "d", is_private: n % 2 === 0, members: [f.member.user.id] }) },
   "GET /rooms": { query: () => ({ search: "ro", limit: "10" }) },
   "GET /rooms/:id": { params: (f) => ({ id: f.room }) },

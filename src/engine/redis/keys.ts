@@ -55,9 +55,10 @@ export const userOnline = (userId: string) => `user:{${userId}}:online`;
 
 /**
  * List of job JSON {id,data,attempt,enqueued_at}. Writer: JobQueue.push (LPUSH), reaper (RPUSH, so requeued jobs are next). Reader: claimers (BLMOVE from the right). Expiry: none.
- * Two queues use this layout and every job key below: `problems` (SQL judge: {problems}:queue, {problems}:processing:<id>, ...)
- * and `files` (upload processing, job id = file id, data {conversation_id}: {files}:queue, {files}:processing:<id>,
- * {files}:leases, {files}:claiming, {files}:claiming:seen; {files}:result:<id> is never written).
+ * Three queues use this layout and every job key below: `problems` (SQL judge: {problems}:queue, {problems}:processing:<id>, ...),
+ * `files` (upload processing, job id = file id, data {conversation_id}: {files}:queue, {files}:processing:<id>,
+ * {files}:leases, {files}:claiming, {files}:claiming:seen; {files}:result:<id> is never written)
+ * and `notifications` (job id = message id, data {message}; {notifications}:result:<id> is never written either).
  */
 export const jobQueue = (queue: string) => `{${queue}}:queue`;
 

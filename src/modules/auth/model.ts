@@ -9,11 +9,16 @@ export const PublicUser = t.Object({
   username: t.String(),
   display_name: t.Union([t.String(), t.Null()]),
   bio: t.Union([t.String(), t.Null()]),
+  avatar_url: t.Union([t.String(), t.Null()], { description: "GET this path (signed in) for the 128 px square avatar; null: none" }),
   created_at: t.String(),
   last_active: t.Union([t.String(), t.Null()]),
   online: t.Optional(t.Boolean()),
 });
-export const SelfUser = t.Composite([PublicUser, t.Object({ email: t.String() })]);
+export const SelfUser = t.Composite([PublicUser, t.Object({
+  email: t.String(),
+  email_notifications: t.Boolean({ description: "digest emails of unread notifications (when the server sends email); PATCH to turn off" }),
+  unread_notifications: t.Optional(t.Integer({ description: "unread notifications (GET /users/me and PATCH/PUT /users/me)" })),
+})]);
 
 /** A session's tokens (login, refresh, and PATCH /users/me after a password change). */
 export const SessionTokens = t.Object({

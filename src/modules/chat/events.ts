@@ -17,7 +17,8 @@ export type UserEvent =
   | { type: "conversation.left"; conversation_id: string; reason?: "left" | "removed" | "deleted" }
   | { type: "conversation.cleared"; conversation_id: string; cleared_seq: number }
   | { type: "conversation.hidden"; conversation_id: string; until_seq: number }
-  | { type: "problem.result"; [k: string]: unknown };
+  | { type: "problem.result"; [k: string]: unknown }
+  | { type: "notification"; notification: Record<string, unknown> };
 
 /**
  * Delivery to sockets connected to this instance, bypassing the broker. Used

@@ -10,10 +10,11 @@
 import { sql } from "drizzle-orm";
 import type { ChatMessage, Presence } from "../../engine/types";
 import { ChatRepo, rowsOf } from "./repo";
+import { avatarUrl } from "../users/present";
 
 type Row = {
   id: string; kind: "direct" | "room"; name: string | null; last_seq: string | number; last_read_seq: string | number;
-  activity: Date | string; peer_id: string | null; peer_username: string | null; peer_display_name: string | null;
+  activity: Date | string; peer_id: string | null; peer_username: string | null; peer_display_name: string | null; peer_avatar_key: string | null; peer_avatar_at: Date | string | null;
   peer_last_active: Date | string | null; msg_id: string | null; msg_seq: string | number | null; msg_sender: string | null;
   msg_receiver: string | null; msg_content: string | null; msg_type: ChatMessage["message_type"] | null; msg_client_id: string | null;
   msg_ts: Date | string | null; msg_edited_at: Date | string | null; msg_deleted_at: Date | string | null; msg_system: unknown;
@@ -26,13 +27,14 @@ export async function listConversations(repo: ChatRepo, presence: Presence, user
     select c.id, c.kind, c.name, c.last_seq, greatest(m.last_read_seq, m.cleared_seq) as last_read_seq,
       coalesce(c.last_message_at, c.created_at) as activity,
       p.id as peer_id, p.username as peer_username, p.display_name as peer_display_name, p.last_active as peer_last_active,
+      p.avatar_key as peer_avatar_key, p.avatar_updated_at as peer_avatar_at,
       lm.id as msg_id, lm.seq as msg_seq, lm.sender_id as msg_sender, lm.receiver_id as msg_receiver,
       lm.content as msg_content, lm.message_type as msg_type, lm.client_id as msg_client_id, lm.timestamp as msg_ts,
       lm.edited_at as msg_edited_at, lm.deleted_at as msg_deleted_at, lm.system as msg_system
     from conversation_members m
     join conversations c on c.id = m.conversation_id
     left join lateral (
-      select u.id, u.username, u.display_name, u.last_active from conversation_members o join users u on u.id = o.user_id
+      select u.id, u.username, u.display_name, u.last_active, u.avatar_key, u.avatar_updated_at from conversation_members o join users u on u.id = o.user_id
       where c.kind = 'direct' and o.conversation_id = c.id and o.user_id <> ${userId} limit 1) p on true
     left join lateral (
       select * from messages x where x.conversation_id = c.id and x.seq > m.cleared_seq and x.message_type not in ('edit', 'delete')
@@ -54,7 +56,8 @@ export async function listConversations(repo: ChatRepo, presence: Presence, user
       kind: r.kind,
       name: r.kind === "room" ? r.name : (r.peer_display_name ?? r.peer_username),
       peer: r.peer_id
-        ? { id: r.peer_id, username: r.peer_username!, display_name: r.peer_display_name, online: online.has(r.peer_id), last_active: iso(r.peer_last_active) }
+        ? { id: r.peer_id, username: r.peer_username!, display_name: r.peer_display_name,
+          avatar_url: avatarUrl({ id: r.peer_id, avatarKey: r.peer_avatar_key, avatarUpdatedAt: r.peer_avatar_at ? new Date(r.peer_avatar_at) : null }), online: online.has(r.peer_id), last_active: iso(r.peer_last_active) }
         : null,
       last_seq: lastSeq,
       last_read_seq: lastRead,

@@ -58,7 +58,7 @@ export const ChatModel = {
     id: t.String(),
     kind: t.Union([t.Literal("direct"), t.Literal("room")]),
     name: t.Union([t.String(), t.Null()]),
-    peer: t.Union([t.Object({ id: t.String(), username: t.String(), display_name: t.Union([t.String(), t.Null()]), online: t.Boolean(), last_active: t.Union([t.String(), t.Null()]) }), t.Null()]),
+    peer: t.Union([t.Object({ id: t.String(), username: t.String(), display_name: t.Union([t.String(), t.Null()]), avatar_url: t.Union([t.String(), t.Null()]), online: t.Boolean(), last_active: t.Union([t.String(), t.Null()]) }), t.Null()]),
     last_seq: t.Integer(),
     last_read_seq: t.Integer(),
     unread: t.Integer(),

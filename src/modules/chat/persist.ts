@@ -120,9 +120,9 @@ export class MessageWriter {
       // The batch travels as one JSON parameter: building a 500-row VALUES list through the query
       // builder cost 3-5x the whole insert (bench/RESULTS.md, persistence).
       // Rows of a deleted room are dropped: the room and its history went on purpose.
-      const written = rowsOf(await tx.execute(sql`insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp, ref_id, ref_seq, system)
+      const written = rowsOf(await tx.execute(sql`insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp, ref_id, ref_seq, system, mentions)
         select m.* from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as m(id uuid, conversation_id uuid, seq bigint, sender_id uuid,
-          receiver_id uuid, content text, message_type text, client_id text, timestamp timestamptz, ref_id uuid, ref_seq bigint, system jsonb)
+          receiver_id uuid, content text, message_type text, client_id text, timestamp timestamptz, ref_id uuid, ref_seq bigint, system jsonb, mentions jsonb)
         where not exists (select 1 from conversations d where d.id = m.conversation_id and d.deleted_at is not null)
         on conflict (id) do nothing returning id`));
       await applyChanges(tx, batch, new Set(written.map((r) => String(r.id))));

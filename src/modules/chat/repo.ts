@@ -23,6 +23,7 @@ export function toChatMessage(r: MessageRow): ChatMessage {
     message_type: r.messageType,
     client_id: r.clientId ?? null,
     timestamp: r.timestamp.toISOString(),
+    ...(r.mentions?.length ? { mentions: r.mentions } : {}),
   };
   // Optional fields only when they apply, as in the appended JSON (engine/message.ts).
   if (r.deletedAt) m.deleted = true;
@@ -47,6 +48,7 @@ export function toRow(m: ChatMessage): typeof messages.$inferInsert {
     refId: m.ref_id ?? null,
     refSeq: m.ref_seq ?? null,
     system: m.system ?? null,
+    mentions: m.mentions?.length ? m.mentions : null,
   };
 }
 

@@ -21,11 +21,14 @@ import type { ChatRepo, Membership } from "./repo";
 import { listConversations } from "./list";
 import { chatMetrics } from "./metrics";
 import { applyEvents } from "./fold";
+import { mentionedMembers } from "./mentions";
 
 const MEMBERSHIP_TTL_MS = 5_000;
 
 export class ChatService {
   private local: LocalDelivery | null = null;
+  /** Told of every new (not duplicate) message after it was accepted, e.g. to queue notifications. */
+  private readonly sentListeners: ((m: ChatMessage) => Promise<void>)[] = [];
   private readonly memberCache = new Map<string, { m: Membership; until: number }>();
   /** Conversations written straight to PostgreSQL: Redis' counter may be behind when it comes back. */
   private readonly writtenWithoutRedis = new Set<string>();
@@ -55,6 +58,11 @@ export class ChatService {
   /** The socket layer registers itself (through the composition root) so the Redis-down path can still reach local sockets. */
   attachLocalDelivery(local: LocalDelivery) {
     this.local = local;
+  }
+
+  /** The composition root registers what must hear of each new message (the notification queue). */
+  onSent(listener: (m: ChatMessage) => Promise<void>) {
+    this.sentListeners.push(listener);
   }
 
   /**
@@ -157,7 +165,13 @@ export class ChatService {
       client_id: input.client_id ?? null,
       timestamp: new Date().toISOString(),
     };
+    if (receiverId === null && draft.message_type === "text") {
+      const mentions = await this.mentions(conversationId, userId, content);
+      if (mentions.length) draft.mentions = mentions;
+    }
     const res = await this.append(draft, rule ? { limit: { scope: "send", id: userId, rule } } : {});
+    // The message is stored: a listener that fails (Redis down) costs its side effect, never the send.
+    if (!res.duplicate) for (const listener of this.sentListeners) await listener(res.message).catch((err) => log.warn({ err, message: res.message.id }, "after-send listener failed"));
     chatMetrics.sent.inc({ path: res.path, duplicate: String(res.duplicate) });
     return { message: res.message, duplicate: res.duplicate };
   }
@@ -189,6 +203,17 @@ export class ChatService {
       // A Redis Cluster failing over: writing to PostgreSQL around it could reuse a seq it acknowledged.
       if (err instanceof EngineFailoverError) throw new ServiceUnavailable("chat storage is failing over; retry in a few seconds (with the same client_id)");
       throw err;
+    }
+  }
+
+  /** With PostgreSQL unreachable a message still goes out (into Redis), naming nobody: mentions need the member list. */
+  private async mentions(conversationId: string, userId: string, content: string): Promise<string[]> {
+    try {
+      return await mentionedMembers(this.repo.db, conversationId, userId, content);
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      log.warn({ conversation: conversationId }, "mentions not resolved: PostgreSQL is unreachable");
+      return [];
     }
   }
 

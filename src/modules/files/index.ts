@@ -1,43 +1,17 @@
 import { Elysia } from "elysia";
 import { authPlugin, bearerFrom } from "../../plugins/auth";
 import type { RateLimit } from "../../plugins/rate-limit";
-import { BadRequest, PayloadTooLarge, Unauthorized } from "../../errors";
+import { Unauthorized } from "../../errors";
 import type { TokenService } from "../auth/tokens";
 import { FilesModel } from "./model";
 import type { FilesService } from "./service";
 import { isImage, kindOf } from "./sniff";
+import { readMultipartForm } from "./multipart";
 
-/** Room for the multipart framing and the conversation_id field around a file of the maximum size. */
-export const MULTIPART_OVERHEAD = 64 * 1024;
+export { MULTIPART_OVERHEAD } from "./multipart";
 
-/**
- * Reads the multipart body with a running byte count, so a chunked body
- * without Content-Length is cut off at the limit instead of being buffered
- * whole (a declared Content-Length above it was refused in onRequest).
- */
 async function readMultipart(request: Request, maxFileBytes: number): Promise<Record<string, unknown>> {
-  const type = request.headers.get("content-type") ?? "";
-  if (!/^multipart\/form-data\s*;/i.test(type)) throw new BadRequest("send the file as multipart/form-data with fields `file` and `conversation_id` (or `to`)");
-  const reader = request.body?.getReader();
-  if (!reader) throw new BadRequest("empty request body");
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxFileBytes + MULTIPART_OVERHEAD) {
-      await reader.cancel().catch(() => {});
-      throw new PayloadTooLarge(maxFileBytes, "file");
-    }
-    chunks.push(value);
-  }
-  let form: FormData;
-  try {
-    form = await new Response(new Blob(chunks), { headers: { "content-type": type } }).formData();
-  } catch {
-    throw new BadRequest("malformed multipart body");
-  }
+  const form = await readMultipartForm(request, maxFileBytes, "send the file as multipart/form-data with fields `file` and `conversation_id` (or `to`)");
   return { file: form.get("file") ?? undefined, conversation_id: form.get("conversation_id") ?? undefined, to: form.get("to") ?? undefined };
 }
 

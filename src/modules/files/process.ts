@@ -14,6 +14,8 @@ import { decodeWebpRgba } from "./webp";
 /** 40 megapixels: 160 MB as RGBA while decoding, and a few seconds of work per pass. */
 export const MAX_PIXELS = 40_000_000;
 export const THUMB_MAX = 320;
+/** Avatars are one square picture of this many pixels a side. */
+export const AVATAR_PX = 128;
 
 export type ProcessOutput = {
   /** Replacement bytes to store instead of the upload; absent: the upload is kept as it is. */
@@ -75,4 +77,34 @@ export async function processFile(kind: FileKind, input: Uint8Array): Promise<Pr
       return { bytes: stripped.bytes, width: rgba.width, height: rgba.height, thumbnail: await thumbnail(image as Image, "image/png") };
     }
   }
+}
+
+/**
+ * An avatar: the same header checks and metadata-free decoding as an uploaded image, then one
+ * AVATAR_PX square (centred crop), PNG (JPEG for JPEG). Only the square is kept, so no byte of
+ * the upload (or its metadata) is stored. An animated WebP has no still frame to draw: refused.
+ */
+export async function processAvatar(kind: FileKind, input: Uint8Array): Promise<{ bytes: Uint8Array; type: "image/png" | "image/jpeg" }> {
+  if (!isImage(kind)) throw new Error("an avatar must be a PNG, JPEG, GIF or WebP image");
+  const size = imageSize(kind, input);
+  if (!size) throw new Error(`unreadable ${kind.toUpperCase()} header`);
+  checkPixels(size.width, size.height);
+  let image: Image;
+  if (kind === "gif") {
+    const stripped = stripGif(input);
+    if (stripped.frames === 0) throw new Error("GIF without frames");
+    checkPixels(1, stripped.maxFramePixels);
+    image = await Jimp.fromBuffer(asBuffer(stripped.bytes));
+  } else if (kind === "webp") {
+    const stripped = stripWebp(input);
+    if (stripped.animated) throw new Error("an animated WebP cannot be an avatar");
+    const rgba = await decodeWebpRgba(stripped.bytes);
+    image = Jimp.fromBitmap({ data: rgba.data.slice(), width: rgba.width, height: rgba.height }) as Image;
+  } else {
+    image = await Jimp.fromBuffer(asBuffer(input));
+  }
+  image.cover({ w: AVATAR_PX, h: AVATAR_PX });
+  const type = kind === "jpeg" ? "image/jpeg" : "image/png";
+  const bytes = type === "image/jpeg" ? await image.getBuffer(type, { quality: 85 }) : await image.getBuffer(type);
+  return { bytes: u8(bytes), type };
 }

@@ -31,7 +31,19 @@ export const PROCESS_WORKER_URL: URL | string = import.meta.url.includes("/$bunf
 export const PROCESS_TIMEOUT_MS = 30_000;
 
 export function workerProcessor(timeoutMs = PROCESS_TIMEOUT_MS): Processor {
-  return (kind, bytes, signal) => new Promise<ProcessOutput>((resolve, reject) => {
+  return (kind, bytes, signal) => inWorker<ProcessOutput>({ kind, bytes }, timeoutMs, signal);
+}
+
+/** Turns an uploaded image into the user's avatar (see processAvatar); FileRejected when the image is the problem. */
+export type AvatarProcessor = (kind: FileKind, bytes: Uint8Array) => Promise<{ bytes: Uint8Array; type: "image/png" | "image/jpeg" }>;
+
+/** Avatars go through the same Worker, header checks and time limit as uploaded files. */
+export function workerAvatarProcessor(timeoutMs = PROCESS_TIMEOUT_MS): AvatarProcessor {
+  return (kind, bytes) => inWorker({ kind, bytes, avatar: true }, timeoutMs);
+}
+
+function inWorker<T>(message: { kind: FileKind; bytes: Uint8Array; avatar?: boolean }, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(new Error("file processing aborted"));
     const worker = new Worker(PROCESS_WORKER_URL);
     let settled = false;
@@ -43,13 +55,13 @@ export function workerProcessor(timeoutMs = PROCESS_TIMEOUT_MS): Processor {
       settle();
     };
     const timer = setTimeout(() => done(() => reject(new FileRejected(`processing took longer than ${timeoutMs / 1000} s`))), timeoutMs);
-    worker.onmessage = (e: MessageEvent<{ ok: true; out: ProcessOutput } | { ok: false; error: string }>) => {
+    worker.onmessage = (e: MessageEvent<{ ok: true; out: T } | { ok: false; error: string }>) => {
       const msg = e.data;
       done(() => (msg.ok ? resolve(msg.out) : reject(new FileRejected(msg.error))));
     };
     worker.onerror = (e) => done(() => reject(new Error(`file processing worker failed: ${e.message}`)));
     worker.addEventListener("close", () => done(() => reject(new Error("file processing worker exited without an answer"))));
     signal?.addEventListener("abort", () => done(() => reject(new Error("file processing aborted"))), { once: true });
-    worker.postMessage({ kind, bytes });
+    worker.postMessage(message);
   });
 }

@@ -6,6 +6,7 @@ const Member = t.Object({
   user_id: t.String(),
   username: t.String(),
   display_name: t.Union([t.String(), t.Null()]),
+  avatar_url: t.Union([t.String(), t.Null()]),
   role: t.Union([t.Literal("owner"), t.Literal("admin"), t.Literal("member")]),
   joined_at: t.String(),
 });
@@ -16,7 +17,7 @@ export const Room = t.Object({
   description: t.Union([t.String(), t.Null()]),
   is_private: t.Boolean(),
   owner_id: t.Union([t.String(), t.Null()]),
-  owner: t.Union([t.Object({ id: t.String(), username: t.String(), display_name: t.Union([t.String(), t.Null()]) }), t.Null()], {
+  owner: t.Union([t.Object({ id: t.String(), username: t.String(), display_name: t.Union([t.String(), t.Null()]), avatar_url: t.Union([t.String(), t.Null()]) }), t.Null()], {
     description: "names are not unique: show the owner (and member count) to tell rooms apart",
   }),
   member_count: t.Integer(),

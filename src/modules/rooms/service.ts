@@ -11,17 +11,18 @@ import type { Db } from "../../db/client";
 import type { RateLimit } from "../../plugins/rate-limit";
 import type { ChatService } from "../chat/service";
 import { rowsOf } from "../chat/repo";
+import { avatarUrl } from "../users/present";
 import type { CreateRoom } from "./model";
 
 type RoomRow = {
   id: string; name: string; description: string | null; is_private: boolean; owner_id: string | null; member_count: string | number; is_member: boolean; created_at: Date | string;
-  owner_username: string | null; owner_display_name: string | null;
+  owner_username: string | null; owner_display_name: string | null; owner_avatar_key: string | null; owner_avatar_at: Date | string | null;
 };
 
 // Names are not unique (README, Rooms): the owner travels with the room so two "general"s can be told apart.
 const present = (r: RoomRow) => ({
   id: r.id, name: r.name, description: r.description, is_private: r.is_private, owner_id: r.owner_id,
-  owner: r.owner_id && r.owner_username ? { id: r.owner_id, username: r.owner_username, display_name: r.owner_display_name } : null,
+  owner: r.owner_id && r.owner_username ? { id: r.owner_id, username: r.owner_username, display_name: r.owner_display_name, avatar_url: avatarUrl({ id: r.owner_id, avatarKey: r.owner_avatar_key, avatarUpdatedAt: r.owner_avatar_at ? new Date(r.owner_avatar_at) : null }) } : null,
   member_count: Number(r.member_count), is_member: r.is_member, created_at: new Date(r.created_at).toISOString(),
 });
 
@@ -55,7 +56,7 @@ export class RoomsService {
   private async rooms(userId: string, where: ReturnType<typeof sql>, limit = 100): Promise<RoomRow[]> {
     return rowsOf(await this.db.execute(sql`
       select c.id, c.name, c.description, c.is_private, c.owner_id, c.created_at,
-        o.username as owner_username, o.display_name as owner_display_name,
+        o.username as owner_username, o.display_name as owner_display_name, o.avatar_key as owner_avatar_key, o.avatar_updated_at as owner_avatar_at,
         (select count(*) from conversation_members x where x.conversation_id = c.id) as member_count,
         exists(select 1 from conversation_members me where me.conversation_id = c.id and me.user_id = ${userId}) as is_member
       from conversations c left join users o on o.id = c.owner_id
@@ -80,10 +81,11 @@ export class RoomsService {
     const room = await this.visibleRoom(userId, id);
     const members = await this.db.select({
       user_id: conversationMembers.userId, username: users.username, display_name: users.displayName,
+      avatar_key: users.avatarKey, avatar_at: users.avatarUpdatedAt,
       role: conversationMembers.role, joined_at: conversationMembers.joinedAt,
     }).from(conversationMembers).innerJoin(users, eq(users.id, conversationMembers.userId))
       .where(eq(conversationMembers.conversationId, id)).orderBy(asc(conversationMembers.joinedAt)).limit(500);
-    return { ...present(room), members: members.map((m) => ({ ...m, joined_at: m.joined_at.toISOString() })) };
+    return { ...present(room), members: members.map(({ avatar_key, avatar_at, ...m }) => ({ ...m, avatar_url: avatarUrl({ id: m.user_id, avatarKey: avatar_key, avatarUpdatedAt: avatar_at }), joined_at: m.joined_at.toISOString() })) };
   }
 
   async join(userId: string, id: string) {

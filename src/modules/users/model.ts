@@ -14,7 +14,9 @@ export const UsersModel = {
     bio: t.Optional(t.Union([t.String({ maxLength: 500 }), t.Null()])),
     password: t.Optional(t.String({ minLength: 8, maxLength: 200 })),
     current_password: t.Optional(t.String({ maxLength: 200 })),
+    email_notifications: t.Optional(t.Boolean({ description: "false: no digest emails of unread notifications" })),
   }, { additionalProperties: false }),
+  avatar: t.Object({ file: t.File({ description: "the image: PNG, JPEG, GIF or WebP (decided from its bytes)" }) }),
   public: PublicUser,
   self: SelfUser,
   /** PATCH /users/me: the user, plus `session` (fresh tokens for the caller) when the password changed. */

@@ -4,6 +4,7 @@ import { users } from "../../db/schema";
 import { NotFound, Unauthorized } from "../../errors";
 import type { Presence } from "../../engine/types";
 import { publicUser, selfUser } from "./present";
+import { unreadCount } from "../notifications/jobs";
 import type { SessionT } from "../auth/model";
 import type { UsersModel } from "./model";
 
@@ -24,7 +25,7 @@ export class UsersService {
   async me(userId: string) {
     const [u] = await this.db.select().from(users).where(eq(users.id, userId)).limit(1);
     if (!u) throw new Unauthorized("account no longer exists");
-    return selfUser(u);
+    return { ...selfUser(u), unread_notifications: await unreadCount(this.db, userId) };
   }
 
   async byId(id: string) {
@@ -51,6 +52,7 @@ export class UsersService {
     const values: Partial<typeof users.$inferInsert> = {};
     if (patch.display_name !== undefined) values.displayName = patch.display_name;
     if (patch.bio !== undefined) values.bio = patch.bio;
+    if (patch.email_notifications !== undefined) values.emailNotifications = patch.email_notifications;
     const session = patch.password === undefined ? undefined
       : await this.passwords.changePassword(userId, patch.current_password, patch.password, callerSession);
     if (Object.keys(values).length > 0) await this.db.update(users).set(values).where(eq(users.id, userId));
