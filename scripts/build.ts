@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 
-const entrypoints = ["src/main.ts", "src/sandbox/pglite.worker.ts", "src/modules/files/process.worker.ts"].filter((f) => existsSync(f));
+const entrypoints = ["src/main.ts", "src/modules/files/process.worker.ts"].filter((f) => existsSync(f));
 mkdirSync("dist", { recursive: true });
 // No minify flags: minified syntax breaks Elysia's generated handlers (routes with a resolve macro answer 500).
 // --root keeps the Workers' paths inside the binary relative to the project root (src/sandbox/pglite-client.ts).

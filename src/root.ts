@@ -20,7 +20,7 @@ import { createApp, type AppDeps } from "./app";
 import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
 import { exposeActorMetrics } from "./plugins/actor-metrics";
 import { exposeStoreMetrics, storeWarnings } from "./plugins/store-metrics";
-import { createRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
+import { createRunnerPool, lazyRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
 import { TokenService } from "./modules/auth/tokens";
 import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
@@ -70,7 +70,7 @@ export const storageSettings = (c: Config): StorageSettings => ({
 /** PostgreSQL next to the application database (its own database), unless SANDBOX_BACKEND or SANDBOX_DATABASE_URL say otherwise; else PGlite. */
 export function sandboxSettings(c: Config): SandboxSettings {
   const kind = c.SANDBOX_BACKEND ?? (c.DATABASE_URL ? "postgres" : "pglite");
-  if (kind === "pglite") return { kind };
+  if (kind === "pglite") return { kind, memoryLimitMb: c.SANDBOX_MEMORY_MB, sharedBuffersMb: c.PGLITE_SHARED_BUFFERS_MB };
   // PostgreSQL itself, never a transaction pooler: runners cancel a running query by its backend's pid,
   // and setup creates roles and databases over a session (DATABASE_DIRECT_URL).
   const directUrl = c.DATABASE_DIRECT_URL ?? c.DATABASE_URL;
@@ -142,22 +142,36 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
 let sandboxWeaknesses: string[] = [];
 
 /** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
-function startActors(config: Config, s: Services): Promise<ActorSystem<Connection>> {
+async function startActors(config: Config, s: Services): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
   const judgeLeaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
-  const openRunners = async () => {
-    const backend = await openSandboxBackend(sandboxSettings(config));
+  const sandbox = sandboxSettings(config);
+  const size = config.RUNNER_POOL_SIZE ?? (sandbox.kind === "pglite" ? 1 : 2);
+  const openPool = async () => {
+    // Production refuses a sandbox that could not be locked down unless SANDBOX_ALLOW_WEAK accepts it.
+    const backend = await openSandboxBackend(sandbox, { refuseWeak: config.NODE_ENV === "production" && !config.SANDBOX_ALLOW_WEAK });
     sandboxWeaknesses = [...(backend.weaknesses?.() ?? [])];
-    const pool = createRunnerPool(backend, config.RUNNER_POOL_SIZE);
+    const pool = createRunnerPool(backend, size);
     try {
       await prepareSandbox(database.db, pool);
     } catch (err) {
       await pool.close().catch(() => {});
       throw err;
     }
-    log.info({ backend: pool.kind, size: config.RUNNER_POOL_SIZE }, "sql runners ready");
+    log.info({ backend: pool.kind, size }, "sql runners ready");
+    return pool;
+  };
+  // PGlite runners are processes of a few hundred MB: started by the first submission, stopped when idle.
+  const lazy = sandbox.kind === "pglite" && config.SANDBOX_IDLE_MS > 0;
+  // In production a PostgreSQL sandbox is opened (and its weaknesses checked) before start-up completes,
+  // so a refused one stops the process instead of crashing the judge's branch over and over.
+  const checkFirst = config.NODE_ENV === "production" && sandbox.kind === "postgres" && working && config.WORKER_CONCURRENCY > 0;
+  let first = checkFirst ? await openPool() : undefined;
+  const openRunners = async () => {
+    const pool = first ?? (lazy ? lazyRunnerPool(sandbox.kind, openPool, config.SANDBOX_IDLE_MS) : await openPool());
+    first = undefined;
     return pool;
   };
   return startActorSystem<Connection>({

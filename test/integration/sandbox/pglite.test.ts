@@ -1,9 +1,9 @@
 /**
  * The sandbox contract on PGlite: one builder snapshot for the file, one
- * runner Worker started from it (replaced after each timeout).
+ * runner child process started from it (replaced after each timeout).
  */
 import { describe, expect, test } from "bun:test";
-import { WorkerClient, WorkerGoneError } from "../../../src/sandbox/pglite-client";
+import { ChildClient, ChildGoneError } from "../../../src/sandbox/pglite-client";
 import { PgliteSandboxBackend } from "../../../src/sandbox/pglite-sandbox";
 import { RunnerPool } from "../../../src/sandbox/pool";
 import { importPack } from "../../../src/judge/judge";
@@ -15,7 +15,7 @@ sandboxContract("pglite sandbox", async () => {
   const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 2000 }), { size: 1, queueTimeoutMs: 500 });
   return { pool, runnerRole: "huddle_runner", close: () => pool.close() };
 }, (harness) => describe("pglite only", () => {
-  test("too deep a recursion aborts PGlite's engine (no 54001 there): the Worker is replaced before the next job", async () => {
+  test("too deep a recursion aborts PGlite's engine (no 54001 there): the child is replaced before the next job", async () => {
     const { pool } = harness();
     const before = pool.stats().restarts[0]!;
     expect(await pool.run("cd", "select repeat('[', 100000)::jsonb", LIMITS)).toMatchObject({ ok: false, verdict: "resource_limit_exceeded" });
@@ -36,7 +36,7 @@ sandboxContract("pglite sandbox", async () => {
     expect(await pool.run("cd", "select count(*) from bookings", LIMITS)).toMatchObject({ ok: true, rows: [["4044"]] });
   }, 60_000);
 
-  test("a timeout replaces the Worker and counts a restart; the next job runs on a fresh one", async () => {
+  test("a timeout replaces the child and counts a restart; the next job runs on a fresh one", async () => {
     const { pool } = harness();
     const before = pool.stats().restarts[0]!;
     expect(await pool.run("cd", "select count(*) from bookings a, bookings b, bookings c, bookings d", LIMITS)).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
@@ -44,12 +44,12 @@ sandboxContract("pglite sandbox", async () => {
     expect(await pool.run("cd", "select count(*) from bookings", LIMITS)).toMatchObject({ ok: true, rows: [["4044"]] });
   }, 30_000); // a fresh Worker from the snapshot takes ~0.6 s on a quiet machine, several seconds on a loaded one
 
-  test("a Worker that dies rejects its pending call at once, whether it throws or exits", async () => {
+  test("a child that dies rejects its pending call at once, whether it throws or exits", async () => {
     for (const sql of ["throw", "exit"]) {
-      const client = new WorkerClient(new URL("./crash.worker.ts", import.meta.url));
+      const client = new ChildClient({ cmd: [process.execPath, new URL("./crash-child.ts", import.meta.url).pathname] });
       const started = performance.now();
-      const err = await client.call({ op: "run", schema: "cd", sql, limits: LIMITS }, 10_000).catch((e) => e);
-      expect(err).toBeInstanceOf(WorkerGoneError);
+      const err = await client.call({ op: "run", schema: "cd", sql, limits: LIMITS }, 10_000).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ChildGoneError);
       expect(performance.now() - started).toBeLessThan(5_000);
       expect(client.alive).toBe(false);
       client.terminate();
