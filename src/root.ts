@@ -52,6 +52,7 @@ export type Given = Partial<Stores> & { buckets?: Record<string, Bucket>; filePr
 /** The database settings (DATABASE_URL, DATABASE_DIRECT_URL, DATABASE_POOLER, DATA_DIR). */
 export const databaseOptions = (c: Config, poolSize?: number): DatabaseOptions => ({
   databaseUrl: c.DATABASE_URL, directUrl: c.DATABASE_DIRECT_URL, pooler: c.DATABASE_POOLER, dataDir: c.DATA_DIR, poolSize,
+  sharedBuffersMb: c.PGLITE_SHARED_BUFFERS_MB,
 });
 
 export async function openStores(config: Config, given: Partial<Stores> = {}, poolSize?: number): Promise<Stores> {

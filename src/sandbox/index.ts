@@ -19,7 +19,7 @@ export type SandboxSettings =
   /** Runner processes are killed past `memoryLimitMb` (RSS); each PGlite gets `sharedBuffersMb`. */
   | { kind: "pglite"; memoryLimitMb?: number; sharedBuffersMb?: number }
   /** `adminUrl` may create the sandbox database and role; `database` is the sandbox's own database. */
-  | { kind: "postgres"; adminUrl: string; database: string };
+  | { kind: "postgres"; adminUrl: string; database: string; role?: string };
 
 /** The sandbox could not be locked down and nothing said to accept that (production). */
 export class WeakSandboxError extends Error {
@@ -29,11 +29,14 @@ export class WeakSandboxError extends Error {
   }
 }
 
-/** Opens the backend; with `refuseWeak` a backend that reports weaknesses is closed and WeakSandboxError thrown. */
+/**
+ * Opens the backend; with `refuseWeak` (production without SANDBOX_ALLOW_WEAK, src/root.ts) a
+ * backend that reports weaknesses is closed and WeakSandboxError thrown, which stops start-up.
+ */
 export async function openSandboxBackend(settings: SandboxSettings, opts: { refuseWeak?: boolean } = {}): Promise<SandboxBackend> {
   const backend: SandboxBackend = settings.kind === "pglite"
     ? await PgliteSandboxBackend.create({ memoryLimitMb: settings.memoryLimitMb, sharedBuffersMb: settings.sharedBuffersMb })
-    : await PostgresSandboxBackend.open({ adminUrl: settings.adminUrl, database: settings.database });
+    : await PostgresSandboxBackend.open({ adminUrl: settings.adminUrl, database: settings.database, role: settings.role });
   const weaknesses = backend.weaknesses?.() ?? [];
   if (weaknesses.length > 0 && opts.refuseWeak) {
     await backend.close().catch(() => {});

@@ -82,7 +82,7 @@ interface Pending {
 export interface ChildOptions {
   /** Default: this executable's hidden subcommand (child-command.ts); tests start other scripts. */
   cmd?: string[];
-  /** Killed (MemoryLimitError) when its RSS passes this; 0 = unwatched. */
+  /** Killed (MemoryLimitError) when its RSS passes this while a job runs; 0 = unwatched. */
   memoryLimitMb?: number;
 }
 
@@ -142,7 +142,8 @@ export class ChildClient {
         reject(new CallTimeoutError(timeoutMs));
       }, timeoutMs);
       this.#pending.set(id, pending);
-      this.#watchMemory();
+      // Only jobs are limited: unpacking a snapshot (init) briefly needs more than a runner holds after it.
+      if (req.op === "run") this.#watchMemory();
       this.#child.send({ id, ...req });
     });
   }

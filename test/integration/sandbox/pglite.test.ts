@@ -3,7 +3,8 @@
  * runner child process started from it (replaced after each timeout).
  */
 import { describe, expect, test } from "bun:test";
-import { ChildClient, ChildGoneError } from "../../../src/sandbox/pglite-client";
+import { readdirSync, readFileSync } from "node:fs";
+import { ChildClient, ChildGoneError, processRssKb } from "../../../src/sandbox/pglite-client";
 import { PgliteSandboxBackend } from "../../../src/sandbox/pglite-sandbox";
 import { RunnerPool } from "../../../src/sandbox/pool";
 import { importPack } from "../../../src/judge/judge";
@@ -11,9 +12,30 @@ import { PackError } from "../../../src/judge/pack";
 import { clubdataPack } from "./clubdata-pack";
 import { LIMITS, sandboxContract } from "./contract";
 
+/** Live `__sandbox-child` processes whose parent is this test process (from /proc). */
+function sandboxChildren(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const state = stat.slice(stat.lastIndexOf(")") + 2)[0];
+      if (ppid === process.pid && state !== "Z" && readFileSync(`/proc/${d}/cmdline`, "utf8").includes("__sandbox-child")) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 sandboxContract("pglite sandbox", async () => {
   const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 2000 }), { size: 1, queueTimeoutMs: 500 });
-  return { pool, runnerRole: "huddle_runner", close: () => pool.close() };
+  const footprint = async () => {
+    const children = sandboxChildren();
+    return { count: children.length, rssKb: processRssKb(process.pid) + children.reduce((n, pid) => n + processRssKb(pid), 0) };
+  };
+  return { pool, runnerRole: "huddle_runner", footprint, close: () => pool.close() };
 }, (harness) => describe("pglite only", () => {
   test("too deep a recursion aborts PGlite's engine (no 54001 there): the child is replaced before the next job", async () => {
     const { pool } = harness();
