@@ -34,7 +34,7 @@ import { CLOSE, type Connection } from "./modules/chat/connection";
 import { RoomsService } from "./modules/rooms/service";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
-import { prepareSandbox } from "./modules/problems/catalog";
+import { defaultPackCatalogued, prepareSandbox } from "./modules/problems/catalog";
 import { FilesService } from "./modules/files/service";
 import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
 import { workerProcessor, type Processor } from "./modules/files/processor";
@@ -170,8 +170,14 @@ async function startActors(config: Config, s: Services): Promise<ActorSystem<Con
   // so a refused one stops the process instead of crashing the judge's branch over and over.
   const checkFirst = config.NODE_ENV === "production" && sandbox.kind === "postgres" && working && config.WORKER_CONCURRENCY > 0;
   let first = checkFirst ? await openPool() : undefined;
+  const openLazy = async () => {
+    const pool = lazyRunnerPool(sandbox.kind, openPool, config.SANDBOX_IDLE_MS);
+    // A fresh catalog has no problems to submit to until the sandbox has imported the default pack once.
+    if (!(await defaultPackCatalogued(database.db))) void pool.warm().catch((err) => log.error({ err }, "the default problem pack could not be imported"));
+    return pool;
+  };
   const openRunners = async () => {
-    const pool = first ?? (lazy ? lazyRunnerPool(sandbox.kind, openPool, config.SANDBOX_IDLE_MS) : await openPool());
+    const pool = first ?? (lazy ? await openLazy() : await openPool());
     first = undefined;
     return pool;
   };

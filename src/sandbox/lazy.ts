@@ -37,6 +37,11 @@ export class LazyRunnerPool implements Sandbox {
     return this.#use((pool) => pool.run(schema, sql, limits));
   }
 
+  /** Opens the pool now (it then stops when idle like after any job): e.g. to fill an empty catalog. */
+  warm(): Promise<void> {
+    return this.#use(async () => {});
+  }
+
   loadPack(load: PackLoad): Promise<PackLoadResult> {
     return this.#use((pool) => pool.loadPack(load));
   }
