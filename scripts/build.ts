@@ -1,13 +1,13 @@
 /**
- * `bun run build` -> dist/huddle: one self-contained executable. Worker
- * scripts are extra entrypoints so the compiled binary can start them.
+ * `bun run build` -> dist/huddle: one self-contained executable. The SQL
+ * sandbox runners and upload processing are child processes of the same
+ * binary (hidden subcommands, src/main.ts), so it has one entrypoint.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 
-const entrypoints = ["src/main.ts", "src/modules/files/process.worker.ts"].filter((f) => existsSync(f));
+const entrypoints = ["src/main.ts"];
 mkdirSync("dist", { recursive: true });
 // No minify flags: minified syntax breaks Elysia's generated handlers (routes with a resolve macro answer 500).
-// --root keeps the Workers' paths inside the binary relative to the project root (src/sandbox/pglite-client.ts).
 const args = ["build", "--compile", "--sourcemap", "--root", ".", ...entrypoints, "--outfile", "dist/huddle"];
 const proc = Bun.spawnSync(["bun", ...args], { stdout: "inherit", stderr: "inherit" });
 if (proc.exitCode !== 0) {

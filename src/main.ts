@@ -1,11 +1,13 @@
 /**
- * The executable's entry: `huddle ...` runs the command line (cli.ts); the
- * hidden `huddle __sandbox-child` is one PGlite sandbox runner, started by the
- * server itself (src/sandbox/pglite-client.ts) from this same executable so
- * that the compiled binary needs no other file. The child loads none of the
- * server's modules.
+ * The executable's entry: `huddle ...` runs the command line (cli.ts). Two
+ * hidden subcommands are processes the server starts from this same
+ * executable, so the compiled binary needs no other file
+ * (src/lib/self-command.ts): one PGlite sandbox runner, and one upload's
+ * image processing. They load none of the server's modules.
  */
-import { SANDBOX_CHILD_COMMAND } from "./sandbox/child-command";
+import { FILE_CHILD_COMMAND, SANDBOX_CHILD_COMMAND } from "./lib/self-command";
 
-if (process.argv[2] === SANDBOX_CHILD_COMMAND) await import("./sandbox/pglite-child");
+const sub = process.argv[2];
+if (sub === SANDBOX_CHILD_COMMAND) await import("./sandbox/pglite-child");
+else if (sub === FILE_CHILD_COMMAND) await import("./modules/files/process-child");
 else await import("./cli");

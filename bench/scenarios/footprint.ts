@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Redis from "ioredis";
 import { api, huddleEnv, registerUsers, type BenchUser } from "../lib/huddle";
-import { startHuddle, type Server } from "../lib/procs";
+import { startHuddle, waitFor, type Server } from "../lib/procs";
 import { row, type Ctx, type ScenarioResult } from "../lib/report";
 import { fmt, median } from "../lib/stats";
 import { rssKB } from "../lib/sys";
@@ -109,6 +109,8 @@ async function measureMode(ctx: Ctx, mode: "embedded" | "postgres", jobs: number
   try {
     const idle = await settled(server.child.pid);
     const users = await registerUsers(server.base, 6, `fp${mode.slice(0, 2)}`);
+    // A fresh catalog is filled by the sandbox's first import of the default pack (in the background).
+    await waitFor("problem catalog", async () => (await api(server.base, "GET", `/problems/${PROBLEM.problem_id}`, undefined, users[0]!.token)).status === 200, 120_000, server.child, 200);
     const judging = await judgePeak(server, users, jobs);
     const afterJudging = mode === "embedded" ? (await Bun.sleep(IDLE_MS + 1000), await settled(server.child.pid)) : undefined;
     await sendMessages(server, users);

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
-import { sandboxChildCommand } from "./child-command";
+import { SANDBOX_CHILD_COMMAND, selfCommand } from "../lib/self-command";
 import type { PackLoad, PackLoadResult, RunLimits, RunOutcome } from "./types";
 
 export type WorkerRequest =
@@ -80,7 +80,7 @@ interface Pending {
 }
 
 export interface ChildOptions {
-  /** Default: this executable's hidden subcommand (child-command.ts); tests start other scripts. */
+  /** Default: this executable's hidden `__sandbox-child` (src/lib/self-command.ts); tests start other scripts. */
   cmd?: string[];
   /** Killed (MemoryLimitError) when its RSS passes this while a job runs; 0 = unwatched. */
   memoryLimitMb?: number;
@@ -108,7 +108,7 @@ export class ChildClient {
 
   constructor(opts: ChildOptions = {}) {
     this.#memoryLimitMb = opts.memoryLimitMb ?? 0;
-    this.#child = Bun.spawn(opts.cmd ?? sandboxChildCommand(), {
+    this.#child = Bun.spawn(opts.cmd ?? selfCommand(SANDBOX_CHILD_COMMAND), {
       stdin: "ignore",
       stdout: "ignore",
       stderr: "inherit",

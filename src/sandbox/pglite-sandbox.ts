@@ -16,7 +16,7 @@ import { PgliteRunner, type PgliteRunnerHost } from "./pglite-runner";
 import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
 export interface PgliteSandboxOptions {
-  /** The child's command; default this executable's `__sandbox-child` (child-command.ts). */
+  /** The child's command; default this executable's `__sandbox-child` (src/lib/self-command.ts). */
   childCmd?: string[];
   /** A runner child whose RSS passes this is killed: resource_limit_exceeded (SANDBOX_MEMORY_MB). Default 256. */
   memoryLimitMb?: number;
