@@ -8,7 +8,8 @@ import { mkdirSync } from "node:fs";
 const entrypoints = ["src/main.ts"];
 mkdirSync("dist", { recursive: true });
 // No minify flags: minified syntax breaks Elysia's generated handlers (routes with a resolve macro answer 500).
-const args = ["build", "--compile", "--sourcemap", "--root", ".", ...entrypoints, "--outfile", "dist/huddle"];
+// --smol (as `bun run start`): the runtime collects garbage more often; ~20 MB less RSS for the server, ~10 MB per child.
+const args = ["build", "--compile", "--compile-exec-argv=--smol", "--sourcemap", "--root", ".", ...entrypoints, "--outfile", "dist/huddle"];
 const proc = Bun.spawnSync(["bun", ...args], { stdout: "inherit", stderr: "inherit" });
 if (proc.exitCode !== 0) {
   console.error(`build failed (bun ${args.join(" ")})`);

@@ -35,7 +35,8 @@ export class WeakSandboxError extends Error {
  */
 export async function openSandboxBackend(settings: SandboxSettings, opts: { refuseWeak?: boolean } = {}): Promise<SandboxBackend> {
   const backend: SandboxBackend = settings.kind === "pglite"
-    ? await PgliteSandboxBackend.create({ memoryLimitMb: settings.memoryLimitMb, sharedBuffersMb: settings.sharedBuffersMb })
+    // builderIdleMs 0: the builder process (~170 MB) goes as soon as the packs are loaded, before judging starts.
+    ? await PgliteSandboxBackend.create({ memoryLimitMb: settings.memoryLimitMb, sharedBuffersMb: settings.sharedBuffersMb, builderIdleMs: 0 })
     : await PostgresSandboxBackend.open({ adminUrl: settings.adminUrl, database: settings.database, role: settings.role });
   const weaknesses = backend.weaknesses?.() ?? [];
   if (weaknesses.length > 0 && opts.refuseWeak) {
