@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { ChildClient, ChildGoneError, processRssKb } from "../../../src/sandbox/pglite-client";
 import { PgliteSandboxBackend } from "../../../src/sandbox/pglite-sandbox";
 import { RunnerPool } from "../../../src/sandbox/pool";
+import { LazyRunnerPool } from "../../../src/sandbox/lazy";
 import { importPack } from "../../../src/judge/judge";
 import { PackError } from "../../../src/judge/pack";
 import { clubdataPack } from "./clubdata-pack";
@@ -85,3 +86,29 @@ sandboxContract("pglite sandbox", async () => {
     expect(o).toMatchObject({ ok: true, rows: [["huddle_runner", "off", "f", "f"]] });
   });
 }));
+
+describe("lazy runner pool (the server's PGlite sandbox)", () => {
+  test("no runner process before the first job, one while jobs come, none again after SANDBOX_IDLE_MS", async () => {
+    const before = sandboxChildren().length;
+    let opened = 0;
+    const lazy = new LazyRunnerPool("pglite", {
+      open: async () => (opened++, new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 0 }), { size: 1, queueTimeoutMs: 30_000 })),
+      idleMs: 500,
+    });
+    try {
+      expect(lazy.open).toBe(false);
+      expect(sandboxChildren().length).toBe(before);
+      expect(await lazy.run("pg_catalog", "select 1", LIMITS)).toMatchObject({ ok: true, rows: [["1"]] });
+      expect(lazy.open).toBe(true);
+      expect(sandboxChildren().length).toBeGreaterThan(before);
+      for (let i = 0; i < 200 && (lazy.open || sandboxChildren().length > before); i++) await Bun.sleep(100);
+      expect(lazy.open).toBe(false);
+      expect(sandboxChildren().length).toBe(before);
+      // The next job opens a fresh pool.
+      expect(await lazy.run("pg_catalog", "select 2", LIMITS)).toMatchObject({ ok: true, rows: [["2"]] });
+      expect(opened).toBe(2);
+    } finally {
+      await lazy.close();
+    }
+  }, 60_000);
+});
