@@ -57,6 +57,9 @@ export function lazyRunnerPool(kind: SandboxBackend["kind"], open: () => Promise
   return new LazyRunnerPool(kind, {
     open,
     idleMs,
-    onClose: () => log.info({ backend: kind, idleMs }, "sql runners stopped while idle"),
+    onClose: () => {
+      log.info({ backend: kind, idleMs }, "sql runners stopped while idle");
+      Bun.gc(true); // what judging left on the heap (results, pack datasets) goes back before the server idles
+    },
   });
 }
