@@ -112,3 +112,20 @@ describe("lazy runner pool (the server's PGlite sandbox)", () => {
     }
   }, 60_000);
 });
+
+describe("runner memory limit (SANDBOX_MEMORY_MB)", () => {
+  test("a job that grows its runner past the limit is resource_limit_exceeded; the runner is replaced and the next job runs", async () => {
+    const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 0, memoryLimitMb: 230 }), { size: 1, queueTimeoutMs: 30_000 });
+    try {
+      expect(await pool.run("pg_catalog", "select 1", LIMITS)).toMatchObject({ ok: true });
+      // About 400 MB of text built inside PGlite's memory.
+      const big = await pool.run("pg_catalog", "select length(string_agg(repeat('x', 4000), '')) from generate_series(1, 100000)", { timeoutMs: 30_000, maxRows: 10 });
+      expect(big).toMatchObject({ ok: false, verdict: "resource_limit_exceeded", error: "the query used more than 230 MB of sandbox memory" });
+      expect(pool.stats().restarts[0]).toBe(1);
+      expect(await pool.run("pg_catalog", "select 2", LIMITS)).toMatchObject({ ok: true, rows: [["2"]] });
+      expect(sandboxChildren().length).toBe(1); // the killed child is gone, its replacement ran the job
+    } finally {
+      await pool.close();
+    }
+  }, 90_000);
+});
