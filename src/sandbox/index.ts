@@ -17,7 +17,7 @@ export { LazyRunnerPool } from "./lazy";
 
 export type SandboxSettings =
   /** Runner processes are killed past `memoryLimitMb` (RSS); each PGlite gets `sharedBuffersMb`. */
-  | { kind: "pglite"; memoryLimitMb?: number; sharedBuffersMb?: number }
+  | { kind: "pglite"; memoryLimitMb?: number; sharedBuffersMb?: number; workDir?: string }
   /** `adminUrl` may create the sandbox database and role; `database` is the sandbox's own database. */
   | { kind: "postgres"; adminUrl: string; database: string; role?: string };
 
@@ -36,7 +36,7 @@ export class WeakSandboxError extends Error {
 export async function openSandboxBackend(settings: SandboxSettings, opts: { refuseWeak?: boolean } = {}): Promise<SandboxBackend> {
   const backend: SandboxBackend = settings.kind === "pglite"
     // builderIdleMs 0: the builder process (~170 MB) goes as soon as the packs are loaded, before judging starts.
-    ? await PgliteSandboxBackend.create({ memoryLimitMb: settings.memoryLimitMb, sharedBuffersMb: settings.sharedBuffersMb, builderIdleMs: 0 })
+    ? await PgliteSandboxBackend.create({ memoryLimitMb: settings.memoryLimitMb, sharedBuffersMb: settings.sharedBuffersMb, workDir: settings.workDir, builderIdleMs: 0 })
     : await PostgresSandboxBackend.open({ adminUrl: settings.adminUrl, database: settings.database, role: settings.role });
   const weaknesses = backend.weaknesses?.() ?? [];
   if (weaknesses.length > 0 && opts.refuseWeak) {

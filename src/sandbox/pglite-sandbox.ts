@@ -22,6 +22,11 @@ export interface PgliteSandboxOptions {
   memoryLimitMb?: number;
   /** shared_buffers of each child (PGLITE_SHARED_BUFFERS_MB). Default 16. */
   sharedBuffersMb?: number;
+  /**
+   * Where snapshots and the children's clusters go (about 40 MB each). Default the system's temp
+   * directory; the server uses DATA_DIR/sandbox, since /tmp is often memory (tmpfs) on small VMs.
+   */
+  workDir?: string;
   /** Bound on starting a child. Default 60 s. */
   startTimeoutMs?: number;
   /** Bound on loading one pack including its reference solutions. Default 120 s. */
@@ -32,8 +37,8 @@ export interface PgliteSandboxOptions {
 
 export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
   readonly kind = "pglite" as const;
-  /** Snapshot files live here (removed by close); the newest is #snapshot. */
-  readonly #dir = mkdtempSync(join(tmpdir(), "huddle-sandbox-"));
+  /** Snapshot files and the children's clusters live here (removed by close); the newest snapshot is #snapshot. */
+  readonly #dir: string;
   #snapshot: string | null = null;
   #generation = 0;
   #builder: ChildClient | null = null;
@@ -41,7 +46,11 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
   #serial: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(private readonly opts: PgliteSandboxOptions) {}
+  private constructor(private readonly opts: PgliteSandboxOptions) {
+    const parent = opts.workDir ?? tmpdir();
+    mkdirSync(parent, { recursive: true });
+    this.#dir = mkdtempSync(join(parent, "huddle-sandbox-"));
+  }
 
   static async create(opts: PgliteSandboxOptions = {}): Promise<PgliteSandboxBackend> {
     return new PgliteSandboxBackend(opts);
