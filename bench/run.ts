@@ -4,7 +4,7 @@
  * scenarios one after another, prints one markdown table and writes the raw
  * JSON, results.md and the latency-vs-rate plot. See bench/README.md.
  *
- * Flags: --full, --only=chat,persist,queue,judge,limits,memory,startup,scaleout,
+ * Flags: --full, --only=chat,persist,queue,judge,limits,memory,startup,scaleout,footprint,
  * --peer-runtime=node|bun (Socket.IO peer), --rates=1000,2000 --clients=200
  * --room=10 --measure=MS (chat), --sockets=N (memory), --build (rebuild dist/huddle), --no-plot.
  */
@@ -18,6 +18,7 @@ import { limitsScenario } from "./scenarios/limits";
 import { memoryScenario } from "./scenarios/memory";
 import { startupScenario } from "./scenarios/startup";
 import { scaleoutScenario } from "./scenarios/scaleout";
+import { footprintScenario } from "./scenarios/footprint";
 import { renderPlot } from "./lib/plot";
 import { ROOT } from "./lib/procs";
 
@@ -32,7 +33,7 @@ for (const a of argv) {
   flags[m[1]!] = m[2] ?? "true";
 }
 const full = flags.full === "true";
-const ALL = ["limits", "chat", "persist", "queue", "judge", "memory", "startup", "scaleout"] as const;
+const ALL = ["limits", "chat", "persist", "queue", "judge", "memory", "startup", "scaleout", "footprint"] as const;
 const only = flags.only ? flags.only.split(",") : [...ALL];
 for (const o of only) if (!(ALL as readonly string[]).includes(o)) (console.error(`unknown scenario ${o}; one of ${ALL.join(",")}`), process.exit(2));
 
@@ -57,6 +58,7 @@ const runners: Record<(typeof ALL)[number], () => Promise<ScenarioResult>> = {
   memory: () => memoryScenario(ctx, Number(flags.sockets ?? (full ? 10_000 : 2_000))),
   startup: () => startupScenario(ctx, flags.build === "true"),
   scaleout: () => scaleoutScenario(ctx),
+  footprint: () => footprintScenario(ctx),
 };
 
 const results: ScenarioResult[] = [];

@@ -20,7 +20,7 @@ import { createApp, type AppDeps } from "./app";
 import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
 import { exposeActorMetrics } from "./plugins/actor-metrics";
 import { exposeStoreMetrics, storeWarnings } from "./plugins/store-metrics";
-import { createRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
+import { createRunnerPool, lazyRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
 import { TokenService } from "./modules/auth/tokens";
 import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
@@ -38,7 +38,7 @@ import { MessageChanges } from "./modules/chat/changes";
 import { ChatSearch } from "./modules/chat/search";
 import { ProblemsService } from "./modules/problems/service";
 import { JUDGE_MAX_ATTEMPTS, QUEUE, SubmissionJobs } from "./modules/problems/jobs";
-import { prepareSandbox } from "./modules/problems/catalog";
+import { defaultPackCatalogued, prepareSandbox } from "./modules/problems/catalog";
 import { ProblemRuns, type RunnerSlot } from "./modules/problems/runs";
 import { FilesService } from "./modules/files/service";
 import { FILE_LEASE_MS, FILE_MAX_ATTEMPTS, FILES_QUEUE, FileJobs } from "./modules/files/jobs";
@@ -60,6 +60,7 @@ export type Given = Partial<Stores> & { buckets?: Record<string, Bucket>; filePr
 /** The database settings (DATABASE_URL, DATABASE_DIRECT_URL, DATABASE_POOLER, DATA_DIR). */
 export const databaseOptions = (c: Config, poolSize?: number): DatabaseOptions => ({
   databaseUrl: c.DATABASE_URL, directUrl: c.DATABASE_DIRECT_URL, pooler: c.DATABASE_POOLER, dataDir: c.DATA_DIR, poolSize,
+  sharedBuffersMb: c.PGLITE_SHARED_BUFFERS_MB,
 });
 
 export async function openStores(config: Config, given: Partial<Stores> = {}, poolSize?: number): Promise<Stores> {
@@ -82,7 +83,7 @@ export const storageSettings = (c: Config): StorageSettings => ({
 /** PostgreSQL next to the application database (its own database), unless SANDBOX_BACKEND or SANDBOX_DATABASE_URL say otherwise; else PGlite. */
 export function sandboxSettings(c: Config): SandboxSettings {
   const kind = c.SANDBOX_BACKEND ?? (c.DATABASE_URL ? "postgres" : "pglite");
-  if (kind === "pglite") return { kind };
+  if (kind === "pglite") return { kind, memoryLimitMb: c.SANDBOX_MEMORY_MB, sharedBuffersMb: c.PGLITE_SHARED_BUFFERS_MB, workDir: `${c.DATA_DIR}/sandbox` };
   // PostgreSQL itself, never a transaction pooler: runners cancel a running query by its backend's pid,
   // and setup creates roles and databases over a session (DATABASE_DIRECT_URL).
   const directUrl = c.DATABASE_DIRECT_URL ?? c.DATABASE_URL;
@@ -92,6 +93,9 @@ export function sandboxSettings(c: Config): SandboxSettings {
   const appDb = new URL(directUrl ?? adminUrl).pathname.slice(1) || "postgres";
   return { kind, adminUrl, database: c.SANDBOX_DATABASE_URL ? new URL(adminUrl).pathname.slice(1) : `${appDb}_sandbox`.slice(0, 63) };
 }
+
+/** RUNNER_POOL_SIZE, or by backend: one PGlite runner (a process of a few hundred MB), two PostgreSQL connections. */
+export const runnerPoolSize = (c: Config): number => c.RUNNER_POOL_SIZE ?? (sandboxSettings(c).kind === "pglite" ? 1 : 2);
 
 /** Every service, each constructed exactly once. */
 export function buildServices(config: Config, { database, engine }: Stores, given: Given = {}) {
@@ -116,7 +120,7 @@ export function buildServices(config: Config, { database, engine }: Stores, give
     users: new UsersService(db, engine.presence, auth),
     avatars: new AvatarService(db, storage, workerAvatarProcessor(config.FILE_PROCESS_TIMEOUT_MS), config.MAX_UPLOAD_BYTES),
     problems: new ProblemsService(db, engine, limit),
-    problemRuns: new ProblemRuns(db, limit, runnerSlot, { timeoutMs: config.SQL_TIMEOUT_MS, maxWaiting: 2 * config.RUNNER_POOL_SIZE }),
+    problemRuns: new ProblemRuns(db, limit, runnerSlot, { timeoutMs: config.SQL_TIMEOUT_MS, maxWaiting: 2 * runnerPoolSize(config) }),
     files: new FilesService(db, engine, storage, chat, config.MAX_UPLOAD_BYTES, config.MAX_PENDING_UPLOADS),
     submissions: new SubmissionJobs(db, engine, config.SQL_TIMEOUT_MS, config.SQL_OUTPUT_BYTES),
     fileJobs: new FileJobs(db, engine, storage, chat, given.fileProcessor ?? workerProcessor(config.FILE_PROCESS_TIMEOUT_MS)),
@@ -168,22 +172,42 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
  * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
  * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
  */
-function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
+async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
   const judgeLeaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
-  const openRunners = async () => {
-    const backend = await openSandboxBackend(sandboxSettings(config));
+  const settings = sandboxSettings(config);
+  const size = runnerPoolSize(config);
+  const openPool = async () => {
+    // Production refuses a sandbox that could not be locked down unless SANDBOX_ALLOW_WEAK accepts it.
+    const backend = await openSandboxBackend(settings, { refuseWeak: config.NODE_ENV === "production" && !config.SANDBOX_ALLOW_WEAK });
     sandbox.weaknesses = backend.weaknesses?.() ?? [];
-    const pool = createRunnerPool(backend, config.RUNNER_POOL_SIZE);
+    const pool = createRunnerPool(backend, size);
     try {
       await prepareSandbox(database.db, pool);
     } catch (err) {
       await pool.close().catch(() => {});
       throw err;
     }
-    log.info({ backend: pool.kind, size: config.RUNNER_POOL_SIZE }, "sql runners ready");
+    log.info({ backend: pool.kind, size }, "sql runners ready");
+    return pool;
+  };
+  // PGlite runners are processes of a few hundred MB: started by the first submission, stopped when idle.
+  const lazy = settings.kind === "pglite" && config.SANDBOX_IDLE_MS > 0;
+  // In production a PostgreSQL sandbox is opened (and its weaknesses checked) before start-up completes,
+  // so a refused one stops the process instead of crashing the judge's branch over and over.
+  const checkFirst = config.NODE_ENV === "production" && settings.kind === "postgres" && working && config.WORKER_CONCURRENCY > 0;
+  let first = checkFirst ? await openPool() : undefined;
+  const openLazy = async () => {
+    const pool = lazyRunnerPool(settings.kind, openPool, config.SANDBOX_IDLE_MS);
+    // A fresh catalog has no problems to submit to until the sandbox has imported the default pack once.
+    if (!(await defaultPackCatalogued(database.db))) void pool.warm().catch((err) => log.error({ err }, "the default problem pack could not be imported"));
+    return pool;
+  };
+  const openRunners = async () => {
+    const pool = first ?? (lazy ? await openLazy() : await openPool());
+    first = undefined;
     s.runnerSlot.current = pool;
     return pool;
   };

@@ -18,6 +18,8 @@ export async function startServer(config: Config, opts: { installSignals?: boole
   runtime.app.listen({ port: config.PORT, hostname: config.HOST, maxRequestBodySize });
   const port = runtime.app.server!.port!;
   log.info({ port, database: runtime.database.kind, engine: runtime.engine.kind, role: config.ROLE }, "huddle listening");
+  // Start-up garbage (migrations, the default pack import, module evaluation) is released before serving idles.
+  setTimeout(() => Bun.gc(true), 1000).unref();
   if (opts.installSignals !== false) {
     surviveDriverWriteAfterClose(() => runtime.database.replacePool?.());
     for (const sig of ["SIGTERM", "SIGINT"] as const) {

@@ -24,6 +24,8 @@ export type DatabaseOptions = {
   pooler?: "session" | "transaction";
   dataDir: string;
   poolSize?: number;
+  /** Embedded PGlite's shared_buffers (PGLITE_SHARED_BUFFERS_MB). */
+  sharedBuffersMb?: number;
 };
 
 export type Database = {
@@ -88,7 +90,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   const dir = join(opts.dataDir, "pglite");
   mkdirSync(dir, { recursive: true });
-  const pg = await openPglite(dir);
+  const pg = await openPglite(dir, {}, { sharedBuffersMb: opts.sharedBuffersMb });
   const db = drizzlePglite(pg, { schema }) as unknown as Db;
   let closing: Promise<void> | undefined;
   return {

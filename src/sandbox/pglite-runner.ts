@@ -1,11 +1,12 @@
 /**
- * One PGlite runner: a Worker started from the backend's latest snapshot, one
- * job at a time. A Worker that overruns the wall-clock limit, dies, or whose
- * engine aborted mid-query (ENGINE_ABORTED) is terminated (its pending call
- * rejected) and a fresh one is started from the snapshot right away; a Worker
- * from an older snapshot (a pack was loaded since) is replaced before the next job.
+ * One PGlite runner: a child process started from the backend's latest
+ * snapshot, one job at a time. A child that overruns the wall-clock limit or
+ * its memory limit, dies, or whose engine aborted mid-query (ENGINE_ABORTED)
+ * is killed (its pending call rejected) and a fresh one is started from the
+ * snapshot right away; a child from an older snapshot (a pack was loaded
+ * since) is replaced before the next job.
  */
-import { CallTimeoutError, ENGINE_ABORTED, RemoteError, type WorkerClient } from "./pglite-client";
+import { CallTimeoutError, ENGINE_ABORTED, MemoryLimitError, RemoteError, type ChildClient } from "./pglite-client";
 import { elapsedSince, failure } from "./session";
 import type { RunLimits, RunOutcome, Runner } from "./types";
 
@@ -13,14 +14,14 @@ import type { RunLimits, RunOutcome, Runner } from "./types";
 export interface PgliteRunnerHost {
   /** Bumped by every successful pack load. */
   readonly generation: number;
-  currentSnapshot(): Promise<{ snapshot: Blob; generation: number }>;
-  startWorker(snapshot: Blob | null): Promise<WorkerClient>;
+  currentSnapshot(): Promise<{ snapshot: string; generation: number }>;
+  startWorker(snapshot: string | null): Promise<ChildClient>;
 }
 
 const CLOSED = new Error("the runner is closed");
 
 export class PgliteRunner implements Runner {
-  #starting: Promise<{ client: WorkerClient; generation: number }> | null = null;
+  #starting: Promise<{ client: ChildClient; generation: number }> | null = null;
   #restarts = 0;
   #closed = false;
 
@@ -32,11 +33,11 @@ export class PgliteRunner implements Runner {
 
   async run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
     const setupStart = performance.now();
-    let client: WorkerClient;
+    let client: ChildClient;
     try {
       client = await this.#ready();
     } catch (err) {
-      return failure("internal_error", `could not start the sandbox worker: ${(err as Error).message}`, setupStart);
+      return failure("internal_error", `could not start the sandbox child: ${(err as Error).message}`, setupStart);
     }
     const start = performance.now();
     try {
@@ -47,7 +48,8 @@ export class PgliteRunner implements Runner {
         return { ok: false, verdict: "time_limit_exceeded", error: `the query ran longer than ${limits.timeoutMs} ms`, duration_ms: elapsedSince(start) };
       }
       if (err instanceof RemoteError && err.name === ENGINE_ABORTED) return failure("resource_limit_exceeded", err.message, start);
-      return failure("internal_error", `the sandbox worker failed: ${(err as Error).message}`, start);
+      if (err instanceof MemoryLimitError) return failure("resource_limit_exceeded", err.message, start);
+      return failure("internal_error", `the sandbox child failed: ${(err as Error).message}`, start);
     }
   }
 
@@ -59,7 +61,7 @@ export class PgliteRunner implements Runner {
   }
 
   /** A live Worker on the latest snapshot, starting or replacing one as needed. */
-  async #ready(): Promise<WorkerClient> {
+  async #ready(): Promise<ChildClient> {
     for (;;) {
       if (this.#closed) throw CLOSED;
       const starting = (this.#starting ??= this.#start());
@@ -76,13 +78,13 @@ export class PgliteRunner implements Runner {
     }
   }
 
-  async #start(): Promise<{ client: WorkerClient; generation: number }> {
+  async #start(): Promise<{ client: ChildClient; generation: number }> {
     const { snapshot, generation } = await this.backend.currentSnapshot();
     return { client: await this.backend.startWorker(snapshot), generation };
   }
 
   /** Kills the Worker and starts its replacement right away, so the next job does not wait for it. */
-  #replace(client: WorkerClient): void {
+  #replace(client: ChildClient): void {
     client.terminate();
     this.#restarts++;
     this.#starting = null;

@@ -1,41 +1,59 @@
 /**
  * The PGlite sandbox backend (embedded default). A short-lived "builder"
- * Worker loads packs and dumps its data directory into a snapshot; each runner
- * is a Worker started from the latest snapshot (about 0.6-0.9 s and 300 MB,
- * against 4 s and 860 MB for initdb). A runner that times out is terminated
- * (PGlite has no statement_timeout it honours, and a Worker stuck in WASM can
- * only be killed) and a fresh one is started from the snapshot.
+ * child process loads packs and dumps its data directory into a snapshot
+ * file; each runner is a child started from the latest snapshot (about 0.4 s;
+ * the first snapshot starts from the initdb'd template, src/db/pglite.ts). A
+ * runner that times out or outgrows its memory limit is killed (PGlite has no
+ * statement_timeout it honours, and a child stuck in WASM can only be killed)
+ * and a fresh one is started from the snapshot.
  */
-import { pgliteAssets } from "../db/pglite";
-import { ENGINE_ABORTED, PGLITE_WORKER_URL, RemoteError, WorkerClient, type PgliteAssets } from "./pglite-client";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ChildClient, ENGINE_ABORTED, RemoteError } from "./pglite-client";
 import { PgliteRunner, type PgliteRunnerHost } from "./pglite-runner";
 import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
 export interface PgliteSandboxOptions {
-  /** Compiled WASM modules and file-system bundle; default: src/db/pglite.ts's, embedded in a compiled binary. */
-  assets?: PgliteAssets;
-  workerUrl?: URL | string;
-  /** Bound on starting a Worker (initdb for the first snapshot takes about 4 s). Default 60 s. */
+  /** The child's command; default this executable's `__sandbox-child` (src/lib/self-command.ts). */
+  childCmd?: string[];
+  /** A runner child whose RSS passes this is killed: resource_limit_exceeded (SANDBOX_MEMORY_MB). Default 256. */
+  memoryLimitMb?: number;
+  /** shared_buffers of each child (PGLITE_SHARED_BUFFERS_MB). Default 16. */
+  sharedBuffersMb?: number;
+  /**
+   * Where snapshots and the children's clusters go (about 40 MB each). Default the system's temp
+   * directory; the server uses DATA_DIR/sandbox, since /tmp is often memory (tmpfs) on small VMs.
+   */
+  workDir?: string;
+  /** Bound on starting a child. Default 60 s. */
   startTimeoutMs?: number;
   /** Bound on loading one pack including its reference solutions. Default 120 s. */
   loadTimeoutMs?: number;
-  /** The builder Worker stays up this long after a load, so a series of imports reuses it. Default 10 s. */
+  /** The builder child stays up this long after a load, so a series of imports reuses it. Default 10 s. */
   builderIdleMs?: number;
 }
 
 export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
   readonly kind = "pglite" as const;
-  #snapshot: Blob | null = null;
+  /** Snapshot files and the children's clusters live here (removed by close); the newest snapshot is #snapshot. */
+  readonly #dir: string;
+  #snapshot: string | null = null;
   #generation = 0;
-  #builder: WorkerClient | null = null;
+  #builder: ChildClient | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #serial: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(private readonly assets: PgliteAssets, private readonly opts: PgliteSandboxOptions) {}
+  private constructor(private readonly opts: PgliteSandboxOptions) {
+    const parent = opts.workDir ?? tmpdir();
+    mkdirSync(parent, { recursive: true });
+    this.#dir = mkdtempSync(join(parent, "huddle-sandbox-"));
+  }
 
   static async create(opts: PgliteSandboxOptions = {}): Promise<PgliteSandboxBackend> {
-    return new PgliteSandboxBackend(opts.assets ?? (await pgliteAssets()), opts);
+    return new PgliteSandboxBackend(opts);
   }
 
   /** Bumped by every successful load; runners started from an older snapshot replace themselves. */
@@ -43,7 +61,7 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
     return this.#generation;
   }
 
-  /** None: the Worker's session is a superuser, so every revoke and temp_file_limit always apply. */
+  /** None: the child's session is a superuser, so every revoke and temp_file_limit always apply. */
   weaknesses(): readonly string[] {
     return [];
   }
@@ -52,19 +70,24 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
     return new PgliteRunner(id, this);
   }
 
-  /** The latest snapshot; the first call builds an empty one (initdb + the runner role). */
-  currentSnapshot(): Promise<{ snapshot: Blob; generation: number }> {
+  /** The latest snapshot; the first call builds an empty one (the template + the runner role). */
+  currentSnapshot(): Promise<{ snapshot: string; generation: number }> {
     return this.#exclusive(async () => {
-      if (!this.#snapshot) await this.#withBuilder(async (builder) => { this.#snapshot = await builder.call({ op: "dump" }, this.#loadTimeout); });
+      if (!this.#snapshot) await this.#withBuilder((builder) => this.#dump(builder));
       return { snapshot: this.#snapshot!, generation: this.#generation };
     });
   }
 
-  async startWorker(snapshot: Blob | null): Promise<WorkerClient> {
+  /** A child from `snapshot`; runners' children are memory-limited, the builder's is not (it loads datasets). */
+  async startWorker(snapshot: string | null, role: "runner" | "builder" = "runner"): Promise<ChildClient> {
     if (this.#closed) throw new Error("the PGlite sandbox is closed");
-    const client = new WorkerClient(this.opts.workerUrl ?? PGLITE_WORKER_URL);
+    const client = new ChildClient({ cmd: this.opts.childCmd, memoryLimitMb: role === "runner" ? this.opts.memoryLimitMb ?? 256 : 0 });
+    // The child's cluster files, removed once it has exited (however it ended: a SIGKILLed child cannot clean up).
+    const dataDir = join(this.#dir, `child-${client.pid}`);
+    mkdirSync(dataDir);
+    void client.exited.then(() => rm(dataDir, { recursive: true, force: true })).catch(() => {});
     try {
-      await client.call({ op: "init", snapshot, assets: this.assets }, this.opts.startTimeoutMs ?? 60_000);
+      await client.call({ op: "init", snapshotPath: snapshot, sharedBuffersMb: this.opts.sharedBuffersMb ?? 16, dataDir }, this.opts.startTimeoutMs ?? 60_000);
       return client;
     } catch (err) {
       client.terminate();
@@ -79,15 +102,14 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
         try {
           results = await builder.call({ op: "load", load }, this.#loadTimeout);
         } catch (err) {
-          // The Worker reported the failure after rolling back: it stays usable, unless its engine
+          // The child reported the failure after rolling back: it stays usable, unless its engine
           // aborted (ENGINE_ABORTED: state unknown). Anything else (timeout, crash): it goes.
           if (err instanceof RemoteError && err.name === ENGINE_ABORTED) builder.terminate();
           if (err instanceof RemoteError) throw new PackLoadError(err.message, err.wire.where, err.wire.sqlstate);
           builder.terminate();
           throw new PackLoadError(`loading pack ${load.id} failed: ${(err as Error).message}`);
         }
-        this.#snapshot = await builder.call({ op: "dump" }, this.#loadTimeout);
-        this.#generation++;
+        await this.#dump(builder);
         return results;
       }),
     );
@@ -99,6 +121,16 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
     clearTimeout(this.#idleTimer);
     this.#builder?.terminate();
     this.#builder = null;
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
+
+  /** A new snapshot file from the builder; the one before the previous goes (a runner may still be reading the previous). */
+  async #dump(builder: ChildClient): Promise<void> {
+    const path = join(this.#dir, `snapshot-${this.#generation + 1}.tar`);
+    await builder.call({ op: "dump", path }, this.#loadTimeout);
+    if (this.#generation >= 1) await rm(join(this.#dir, `snapshot-${this.#generation - 1}.tar`), { force: true });
+    this.#snapshot = path;
+    this.#generation++;
   }
 
   get #loadTimeout(): number {
@@ -112,9 +144,9 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
   }
 
   /** Runs fn on the builder (started from the current snapshot if needed); a builder in doubt is discarded. */
-  async #withBuilder<T>(fn: (builder: WorkerClient) => Promise<T>): Promise<T> {
+  async #withBuilder<T>(fn: (builder: ChildClient) => Promise<T>): Promise<T> {
     clearTimeout(this.#idleTimer);
-    if (!this.#builder?.alive) this.#builder = await this.startWorker(this.#snapshot);
+    if (!this.#builder?.alive) this.#builder = await this.startWorker(this.#snapshot, "builder");
     const builder = this.#builder;
     try {
       return await fn(builder);

@@ -8,10 +8,12 @@
  *
  * The wall-clock limit is ours, not statement_timeout (a query can change
  * that with set_config): on expiry the admin connection cancels the backend,
- * and if it has not stopped within the grace period it is terminated and the
- * connection replaced.
+ * waits up to the grace period for the query to stop, then terminates the
+ * backend, checks that it is gone from pg_stat_activity and replaces the
+ * connection.
  */
 import postgres from "postgres";
+import { log } from "../lib/log";
 import { cappedOutcome, elapsedSince, OUTPUT_BYTE_LIMIT, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session";
 import type { Cell, RunLimits, RunOutcome, Runner } from "./types";
 
@@ -19,7 +21,7 @@ export interface PostgresRunnerDeps {
   runnerUrl: string;
   /** Admin connection to the sandbox database, used to cancel and terminate. */
   admin: postgres.Sql;
-  /** How long a cancelled query may take to stop before its backend is terminated. */
+  /** How long a cancelled query may take to stop before its backend is terminated anyway. */
   graceMs: number;
   /** Bound on connecting and starting the transaction; not counted as query time. */
   setupTimeoutMs: number;
@@ -99,10 +101,11 @@ export class PostgresRunner implements Runner {
       await this.#finish(conn);
       return first;
     }
+    // Cancel first (the query stops and its transaction rolls back), then end the backend whatever the
+    // cancel did, and make sure it is gone: a timed-out run leaves nothing behind on the server.
     await this.deps.admin`select pg_cancel_backend(${pid})`.catch(() => {});
-    const afterCancel = await within(job, this.deps.graceMs);
-    if (afterCancel === TIMEOUT) await this.#replace(conn, pid);
-    else await this.#finish(conn);
+    await within(job, this.deps.graceMs);
+    await this.#replace(conn, pid);
     return { ok: false, verdict: "time_limit_exceeded", error: `the query ran longer than ${limits.timeoutMs} ms`, duration_ms: elapsedSince(start) };
   }
 
@@ -138,8 +141,25 @@ export class PostgresRunner implements Runner {
   async #replace(conn: postgres.Sql, pid?: number): Promise<void> {
     this.#restarts++;
     if (this.#conn === conn) this.#conn = null;
-    if (pid !== undefined) await this.deps.admin`select pg_terminate_backend(${pid})`.catch(() => {});
+    if (pid !== undefined) await this.#terminate(pid);
     await conn.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /** pg_terminate_backend, then waits (up to the setup timeout) until pg_stat_activity no longer lists the pid. */
+  async #terminate(pid: number): Promise<void> {
+    const { admin, setupTimeoutMs } = this.deps;
+    const until = performance.now() + setupTimeoutMs;
+    try {
+      await admin`select pg_terminate_backend(${pid})`;
+      while (performance.now() < until) {
+        const [row] = await admin`select 1 as alive from pg_stat_activity where pid = ${pid}`;
+        if (!row) return;
+        await Bun.sleep(20);
+      }
+      log.warn({ pid, runner: this.id }, "a terminated sandbox backend is still listed in pg_stat_activity");
+    } catch (err) {
+      log.warn({ err, pid, runner: this.id }, "could not terminate a sandbox backend");
+    }
   }
 }
 

@@ -44,11 +44,10 @@ export async function openTestDatabase(driver: Driver): Promise<{ database: Data
     await migrate(database.db);
     return { database, drop: async () => { await database.close(); await drop(); } };
   }
-  const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
-  const { pgliteAssets } = await import("../../src/db/pglite");
+  const { openPglite } = await import("../../src/db/pglite");
   const schema = await import("../../src/db/schema");
-  const pg = await PGlite.create({ ...(await pgliteAssets()) });
+  const pg = await openPglite(); // in memory, from the initdb'd template
   const db = drizzle(pg, { schema }) as unknown as Database["db"];
   await migrate(db);
   const database: Database = { kind: "pglite", db, ping: async () => void (await pg.query("select 1")), close: () => pg.close() };

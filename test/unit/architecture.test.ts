@@ -28,7 +28,7 @@ const offenders = (dir: string, forbidden: RegExp, except: RegExp = /$^/) =>
 
 describe("one-way layers", () => {
   test("actors never import feature modules, the root, the app or config", () => {
-    expect(offenders("actors", /^src\/(modules|root|app|config|main|server|plugins)\b/)).toEqual([]);
+    expect(offenders("actors", /^src\/(modules|root|app|config|main|cli|server|plugins)\b/)).toEqual([]);
   });
 
   test("the actor kernel imports nothing outside itself", () => {
@@ -36,7 +36,7 @@ describe("one-way layers", () => {
   });
 
   test("modules never import actors, the root or the app", () => {
-    expect(offenders("src/modules", /^(actors|src\/(root|app|main|server))\b/)).toEqual([]);
+    expect(offenders("src/modules", /^(actors|src\/(root|app|main|cli|server))\b/)).toEqual([]);
   });
 
   test("ports and adapters (engine, sandbox, db) import no module, actor, plugin or the root", () => {
@@ -55,7 +55,7 @@ describe("one-way layers", () => {
   });
 
   test("only the composition root reads config or constructs services", () => {
-    const readers = offenders("src", /^src\/config$/, /^src\/(root|commands|main|server|config)\.ts$/);
+    const readers = offenders("src", /^src\/config$/, /^src\/(root|commands|main|cli|server|config)\.ts$/);
     expect(readers).toEqual([]);
     const constructing = [...new Glob("{src,actors}/**/*.ts").scanSync({ cwd: ROOT })]
       .filter((f) => /new (ChatService|AuthService|UsersService|RoomsService|ProblemsService|FilesService|SubmissionJobs|FileJobs|TokenService|TokenGenerations|MessageWriter)\(/.test(readFileSync(join(ROOT, f), "utf8")));

@@ -1,6 +1,6 @@
 /**
  * The processing of one upload, as a pure function of its bytes (it runs in
- * a Bun Worker, see process.worker.ts, because pure-JS codecs hold the thread
+ * a child process, see process-child.ts, because pure-JS codecs hold the thread
  * for seconds on a large photo). Images lose their metadata and get a
  * thumbnail of at most THUMB_MAX px on the long side; PDF and text are kept
  * as they are. Every error thrown here is about the content (undecodable,

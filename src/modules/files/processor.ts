@@ -1,28 +1,20 @@
 /**
- * Runs processFile in a fresh Bun Worker per job (see process.worker.ts).
+ * Runs processFile in a fresh child process per job (see process-child.ts).
  * Outcomes: the result; FileRejected when the content itself is the problem
  * (undecodable, too large, past the time limit), which is final; any other
- * error (the Worker died) may succeed on another attempt.
+ * error (the process died) may succeed on another attempt.
  */
+import { FILE_CHILD_COMMAND, selfCommand } from "../../lib/self-command";
 import type { ProcessOutput } from "./process";
 import type { FileKind } from "./sniff";
 
-/** `signal` aborts the job (the actor is stopping): the Worker is ended and the call rejects. */
+/** `signal` aborts the job (the actor is stopping): the process is killed and the call rejects. */
 export type Processor = (kind: FileKind, bytes: Uint8Array, signal?: AbortSignal) => Promise<ProcessOutput>;
 
 /** A problem with the file's content: retrying cannot help. */
 export class FileRejected extends Error {
   override name = "FileRejected";
 }
-
-/**
- * From source the script sits next to this file. In the compiled binary it is
- * an extra entrypoint (scripts/build.ts) found by its path from the project
- * root, as for the SQL runner's Worker (src/sandbox/pglite-client.ts).
- */
-export const PROCESS_WORKER_URL: URL | string = import.meta.url.includes("/$bunfs/")
-  ? "./src/modules/files/process.worker.ts"
-  : new URL("./process.worker.ts", import.meta.url);
 
 /**
  * Default of FILE_PROCESS_TIMEOUT_MS. A 40-megapixel image takes a few seconds; the limit is what
@@ -45,23 +37,25 @@ export function workerAvatarProcessor(timeoutMs = PROCESS_TIMEOUT_MS): AvatarPro
 function inWorker<T>(message: { kind: FileKind; bytes: Uint8Array; avatar?: boolean }, timeoutMs: number, signal?: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     if (signal?.aborted) return reject(new Error("file processing aborted"));
-    const worker = new Worker(PROCESS_WORKER_URL);
     let settled = false;
     const done = (settle: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      worker.terminate();
+      child.kill("SIGKILL");
       settle();
     };
+    const child = Bun.spawn(selfCommand(FILE_CHILD_COMMAND), {
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "inherit",
+      // Structured clone: the bytes travel as bytes, not as JSON.
+      serialization: "advanced",
+      ipc: (msg: { ok: true; out: T } | { ok: false; error: string }) => done(() => (msg.ok ? resolve(msg.out) : reject(new FileRejected(msg.error)))),
+      onExit: (_p, code, sig) => done(() => reject(new Error(`file processing process exited without an answer (${sig ?? `code ${code}`})`))),
+    });
     const timer = setTimeout(() => done(() => reject(new FileRejected(`processing took longer than ${timeoutMs / 1000} s`))), timeoutMs);
-    worker.onmessage = (e: MessageEvent<{ ok: true; out: T } | { ok: false; error: string }>) => {
-      const msg = e.data;
-      done(() => (msg.ok ? resolve(msg.out) : reject(new FileRejected(msg.error))));
-    };
-    worker.onerror = (e) => done(() => reject(new Error(`file processing worker failed: ${e.message}`)));
-    worker.addEventListener("close", () => done(() => reject(new Error("file processing worker exited without an answer"))));
     signal?.addEventListener("abort", () => done(() => reject(new Error("file processing aborted"))), { once: true });
-    worker.postMessage(message);
+    child.send(message);
   });
 }

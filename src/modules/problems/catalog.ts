@@ -73,6 +73,12 @@ export async function syncPack(db: Db, sandbox: Sandbox, loaded: LoadedPack, opt
   return "imported";
 }
 
+/** Whether the catalog already holds this exact default pack (else the sandbox must import it before anything can be judged). */
+export async function defaultPackCatalogued(db: Db): Promise<boolean> {
+  const [existing] = await db.select({ hash: packs.datasetSha256 }).from(packs).where(eq(packs.id, defaultPack().pack.id));
+  return existing?.hash === packHash(defaultPack());
+}
+
 /**
  * Brings the sandbox in line with the catalog at start-up: the default pack
  * is imported when missing or changed; an in-memory (PGlite) sandbox starts

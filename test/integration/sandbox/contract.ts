@@ -21,7 +21,24 @@ export interface Harness {
   pool: RunnerPool;
   /** The identity jobs run as, for the fresh-session check. */
   runnerRole: string;
+  /**
+   * What runs for the sandbox right now: PGlite child processes or PostgreSQL backends of the
+   * runner role (`count`), and the resident memory that could leak (`rssKb`: this process plus
+   * its sandbox children).
+   */
+  footprint(): Promise<{ count: number; rssKb: number }>;
   close(): Promise<void>;
+}
+
+/** Polls `footprint` until `ok` holds (or gives up after `ms`) and returns the last reading. */
+async function settle(h: Harness, ok: (f: { count: number; rssKb: number }) => boolean, ms: number) {
+  const until = performance.now() + ms;
+  let f = await h.footprint();
+  while (!ok(f) && performance.now() < until) {
+    await Bun.sleep(250);
+    f = await h.footprint();
+  }
+  return f;
 }
 
 const PRISTINE_SQL = `select (select count(*) from cd.bookings) as bookings,
@@ -175,6 +192,19 @@ export function sandboxContract(name: string, open: () => Promise<Harness>, more
       for (const sql of REVOKED_PROBES) expect({ sql, o: await run(sql) }).toMatchObject({ sql, o: { ok: false, verdict: "sql_error", sqlstate: "42501" } });
       await expectPristine();
     }, 15_000);
+
+    test("20 timeouts leave nothing running: runner processes/backends and memory return to the baseline", async () => {
+      const slow = "select count(*) from bookings a, bookings b, bookings c, bookings d";
+      const quick: RunLimits = { timeoutMs: 300, maxRows: 10 };
+      expect(await run("select 1")).toMatchObject({ ok: true });
+      const baseline = await h.footprint();
+      for (let i = 0; i < 20; i++) expect(await run(slow, "cd", quick)).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
+      // A leaked run spun on at full CPU and kept ~330 MB each (issue 19); 64 MB is noise of this process's heap.
+      const after = await settle(h, (f) => f.count <= baseline.count && f.rssKb <= baseline.rssKb + 64 * 1024, 20_000);
+      expect(after.count).toBeLessThanOrEqual(baseline.count);
+      expect(after.rssKb).toBeLessThanOrEqual(baseline.rssKb + 64 * 1024);
+      await expectPristine();
+    }, 120_000);
 
     describe("attack suite: nothing leaks, nothing sticks", () => {
       for (const attack of attacks) {

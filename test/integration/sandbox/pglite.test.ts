@@ -1,21 +1,44 @@
 /**
  * The sandbox contract on PGlite: one builder snapshot for the file, one
- * runner Worker started from it (replaced after each timeout).
+ * runner child process started from it (replaced after each timeout).
  */
 import { describe, expect, test } from "bun:test";
-import { WorkerClient, WorkerGoneError } from "../../../src/sandbox/pglite-client";
+import { readdirSync, readFileSync } from "node:fs";
+import { ChildClient, ChildGoneError, processRssKb } from "../../../src/sandbox/pglite-client";
 import { PgliteSandboxBackend } from "../../../src/sandbox/pglite-sandbox";
 import { RunnerPool } from "../../../src/sandbox/pool";
+import { LazyRunnerPool } from "../../../src/sandbox/lazy";
 import { importPack } from "../../../src/judge/judge";
 import { PackError } from "../../../src/judge/pack";
 import { clubdataPack } from "./clubdata-pack";
 import { LIMITS, sandboxContract } from "./contract";
 
+/** Live `__sandbox-child` processes whose parent is this test process (from /proc). */
+function sandboxChildren(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const state = stat.slice(stat.lastIndexOf(")") + 2)[0];
+      if (ppid === process.pid && state !== "Z" && readFileSync(`/proc/${d}/cmdline`, "utf8").includes("__sandbox-child")) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
 sandboxContract("pglite sandbox", async () => {
   const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 2000 }), { size: 1, queueTimeoutMs: 500 });
-  return { pool, runnerRole: "huddle_runner", close: () => pool.close() };
+  const footprint = async () => {
+    const children = sandboxChildren();
+    return { count: children.length, rssKb: processRssKb(process.pid) + children.reduce((n, pid) => n + processRssKb(pid), 0) };
+  };
+  return { pool, runnerRole: "huddle_runner", footprint, close: () => pool.close() };
 }, (harness) => describe("pglite only", () => {
-  test("too deep a recursion aborts PGlite's engine (no 54001 there): the Worker is replaced before the next job", async () => {
+  test("too deep a recursion aborts PGlite's engine (no 54001 there): the child is replaced before the next job", async () => {
     const { pool } = harness();
     const before = pool.stats().restarts[0]!;
     expect(await pool.run("cd", "select repeat('[', 100000)::jsonb", LIMITS)).toMatchObject({ ok: false, verdict: "resource_limit_exceeded" });
@@ -36,7 +59,7 @@ sandboxContract("pglite sandbox", async () => {
     expect(await pool.run("cd", "select count(*) from bookings", LIMITS)).toMatchObject({ ok: true, rows: [["4044"]] });
   }, 60_000);
 
-  test("a timeout replaces the Worker and counts a restart; the next job runs on a fresh one", async () => {
+  test("a timeout replaces the child and counts a restart; the next job runs on a fresh one", async () => {
     const { pool } = harness();
     const before = pool.stats().restarts[0]!;
     expect(await pool.run("cd", "select count(*) from bookings a, bookings b, bookings c, bookings d", LIMITS)).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
@@ -44,12 +67,12 @@ sandboxContract("pglite sandbox", async () => {
     expect(await pool.run("cd", "select count(*) from bookings", LIMITS)).toMatchObject({ ok: true, rows: [["4044"]] });
   }, 30_000); // a fresh Worker from the snapshot takes ~0.6 s on a quiet machine, several seconds on a loaded one
 
-  test("a Worker that dies rejects its pending call at once, whether it throws or exits", async () => {
+  test("a child that dies rejects its pending call at once, whether it throws or exits", async () => {
     for (const sql of ["throw", "exit"]) {
-      const client = new WorkerClient(new URL("./crash.worker.ts", import.meta.url));
+      const client = new ChildClient({ cmd: [process.execPath, new URL("./crash-child.ts", import.meta.url).pathname] });
       const started = performance.now();
-      const err = await client.call({ op: "run", schema: "cd", sql, limits: LIMITS }, 10_000).catch((e) => e);
-      expect(err).toBeInstanceOf(WorkerGoneError);
+      const err = await client.call({ op: "run", schema: "cd", sql, limits: LIMITS }, 10_000).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ChildGoneError);
       expect(performance.now() - started).toBeLessThan(5_000);
       expect(client.alive).toBe(false);
       client.terminate();
@@ -63,3 +86,46 @@ sandboxContract("pglite sandbox", async () => {
     expect(o).toMatchObject({ ok: true, rows: [["huddle_runner", "off", "f", "f"]] });
   });
 }));
+
+describe("lazy runner pool (the server's PGlite sandbox)", () => {
+  test("no runner process before the first job, one while jobs come, none again after SANDBOX_IDLE_MS", async () => {
+    const before = sandboxChildren().length;
+    let opened = 0;
+    const lazy = new LazyRunnerPool("pglite", {
+      open: async () => (opened++, new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 0 }), { size: 1, queueTimeoutMs: 30_000 })),
+      idleMs: 500,
+    });
+    try {
+      expect(lazy.open).toBe(false);
+      expect(sandboxChildren().length).toBe(before);
+      expect(await lazy.run("pg_catalog", "select 1", LIMITS)).toMatchObject({ ok: true, rows: [["1"]] });
+      expect(lazy.open).toBe(true);
+      expect(sandboxChildren().length).toBeGreaterThan(before);
+      for (let i = 0; i < 200 && (lazy.open || sandboxChildren().length > before); i++) await Bun.sleep(100);
+      expect(lazy.open).toBe(false);
+      expect(sandboxChildren().length).toBe(before);
+      // The next job opens a fresh pool.
+      expect(await lazy.run("pg_catalog", "select 2", LIMITS)).toMatchObject({ ok: true, rows: [["2"]] });
+      expect(opened).toBe(2);
+    } finally {
+      await lazy.close();
+    }
+  }, 60_000);
+});
+
+describe("runner memory limit (SANDBOX_MEMORY_MB)", () => {
+  test("a job that grows its runner past the limit is resource_limit_exceeded; the runner is replaced and the next job runs", async () => {
+    const pool = new RunnerPool(await PgliteSandboxBackend.create({ builderIdleMs: 0, memoryLimitMb: 230 }), { size: 1, queueTimeoutMs: 30_000 });
+    try {
+      expect(await pool.run("pg_catalog", "select 1", LIMITS)).toMatchObject({ ok: true });
+      // About 400 MB of text built inside PGlite's memory.
+      const big = await pool.run("pg_catalog", "select length(string_agg(repeat('x', 4000), '')) from generate_series(1, 100000)", { timeoutMs: 30_000, maxRows: 10 });
+      expect(big).toMatchObject({ ok: false, verdict: "resource_limit_exceeded", error: "the query used more than 230 MB of sandbox memory" });
+      expect(pool.stats().restarts[0]).toBe(1);
+      expect(await pool.run("pg_catalog", "select 2", LIMITS)).toMatchObject({ ok: true, rows: [["2"]] });
+      expect(sandboxChildren().length).toBe(1); // the killed child is gone, its replacement ran the job
+    } finally {
+      await pool.close();
+    }
+  }, 90_000);
+});

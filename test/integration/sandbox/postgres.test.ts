@@ -9,6 +9,8 @@ import { PostgresSandboxBackend } from "../../../src/sandbox/postgres-sandbox";
 import { dropPostgresSandbox, resolveSandboxConfig } from "../../../src/sandbox/postgres-setup";
 import { RunnerPool } from "../../../src/sandbox/pool";
 import { PostgresRunner } from "../../../src/sandbox/postgres-runner";
+import { processRssKb } from "../../../src/sandbox/pglite-client";
+import { openSandboxBackend, WeakSandboxError } from "../../../src/sandbox";
 import { createTestDatabase, DATABASE_URL, postgresAvailable } from "../../helpers/services";
 import { CLUBDATA_PATH } from "./clubdata-pack";
 import { LIMITS, sandboxContract } from "./contract";
@@ -40,6 +42,10 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
     return {
       pool,
       runnerRole: config.role,
+      footprint: async () => {
+        const [{ n }] = await admin`select count(*)::int as n from pg_stat_activity where usename = ${config.role}`;
+        return { count: n, rssKb: processRssKb(process.pid) };
+      },
       close: async () => {
         await admin.end({ timeout: 1 });
         await pool.close();
@@ -134,6 +140,15 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
         const w = managed.weaknesses().join("\n");
         await managed.close();
         for (const what of ["pg_sleep", "pg_advisory_lock", "query_to_xml", "pg_stat_", "pg_stat_activity", "pg_database", "pg_roles", "plpgsql", "temp_file_limit"]) expect(w).toContain(what);
+        // Production (refuseWeak) refuses that sandbox, naming the setting that would accept it; without it, it opens.
+        const settings = { kind: "postgres" as const, adminUrl: adminUrl.toString(), ...weak };
+        const refused = await openSandboxBackend(settings, { refuseWeak: true }).catch((e: unknown) => e);
+        expect(refused).toBeInstanceOf(WeakSandboxError);
+        expect((refused as Error).message).toContain("SANDBOX_ALLOW_WEAK=1");
+        expect((refused as Error).message).toContain("pg_advisory_lock");
+        const accepted = await openSandboxBackend(settings, { refuseWeak: false });
+        expect(accepted.weaknesses?.().length).toBeGreaterThan(0);
+        await accepted.close();
       } finally {
         await dropPostgresSandbox({ ...weak, adminUrl: DATABASE_URL });
         await admin.unsafe(`drop role if exists ${adminRole}`);

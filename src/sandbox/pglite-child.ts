@@ -1,8 +1,11 @@
 /**
- * A Bun Worker holding one PGlite, started from a snapshot of the pack
- * datasets (or by initdb for the very first snapshot). Runs jobs, loads packs
- * (builder role) and dumps its data directory. Requests are handled strictly
- * one after another.
+ * A child process (`huddle __sandbox-child`, see src/main.ts) holding one
+ * PGlite, started from a snapshot file of the pack datasets (or from the
+ * initdb'd template for the very first snapshot). Runs jobs, loads packs
+ * (builder role) and dumps its data directory to a file. Requests come over
+ * IPC and are handled strictly one after another. A process, not a Worker: a
+ * terminated Bun Worker busy in WASM kept spinning and holding its memory,
+ * while SIGKILL returns everything to the system at once.
  *
  * Why this is a sandbox even though PGlite has a single superuser: SET ROLE is
  * no boundary (a query could RESET it, or set_config('role', ...)), so jobs do
@@ -10,15 +13,15 @@
  * only pack datasets (no application data, its file system is in-memory, there
  * are no other processes to signal), every job is a READ ONLY transaction that
  * is always rolled back, the parser guard refuses anything but one SELECT, and
- * a job that overruns kills this whole Worker, which is then replaced by a
+ * a job that overruns kills this whole process, which is then replaced by a
  * fresh one from the snapshot.
  */
-import { PGlite, protocol } from "@electric-sql/pglite";
+import { rename } from "node:fs/promises";
+import { protocol, type PGlite } from "@electric-sql/pglite";
+import { openPglite, pgliteTemplate } from "../db/pglite";
 import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
 import { assertIdent, cappedOutcome, failure, jobPrologue, OUTPUT_BYTE_LIMIT, revokeFromPublicSql, outputSettings, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
-
-declare const self: Worker;
 
 /** The non-superuser role jobs run as inside PGlite (convenience, not the boundary: see above). */
 const RUNNER_ROLE = "huddle_runner";
@@ -26,34 +29,37 @@ const RUNNER_ROLE = "huddle_runner";
 let pg: PGlite | undefined;
 let queue: Promise<void> = Promise.resolve();
 
-self.addEventListener("message", (ev: MessageEvent<WorkerRequest & { id: number }>) => {
-  const msg = ev.data;
+const send = (reply: unknown) => process.send!(reply);
+
+process.on("message", (msg: WorkerRequest & { id: number }) => {
   queue = queue.then(async () => {
     try {
-      postMessage({ id: msg.id, ok: true, value: await handle(msg) });
+      send({ id: msg.id, ok: true, value: await handle(msg) });
     } catch (err) {
       const e = err as Error & { where?: WireError["where"]; sqlstate?: string };
-      postMessage({ id: msg.id, ok: false, error: { name: e.name ?? "Error", message: e.message ?? String(err), where: e.where, sqlstate: e.sqlstate } });
+      send({ id: msg.id, ok: false, error: { name: e.name ?? "Error", message: e.message ?? String(err), where: e.where, sqlstate: e.sqlstate } });
     }
   });
 });
+// The server is gone (its end of the IPC channel closed): nothing is left to answer to.
+process.on("disconnect", () => process.exit(0));
 
 async function handle(msg: WorkerRequest): Promise<unknown> {
-  if (msg.op === "init") return init(msg.snapshot, msg.assets);
-  if (!pg) throw new Error("the sandbox worker was not initialised");
+  if (msg.op === "init") return init(msg.snapshotPath, msg.sharedBuffersMb, msg.dataDir);
+  if (!pg) throw new Error("the sandbox child was not initialised");
   if (msg.op === "run") return runJob(pg, msg.schema, msg.sql, msg.limits);
   if (msg.op === "load") return loadPack(pg, msg.load);
-  return pg.dumpDataDir("none");
+  // Written beside, then renamed: a runner starting meanwhile never reads half a snapshot.
+  await Bun.write(`${msg.path}.part`, await pg.dumpDataDir("none"));
+  await rename(`${msg.path}.part`, msg.path);
+  return null;
 }
 
-async function init(snapshot: Blob | null, assets: Extract<WorkerRequest, { op: "init" }>["assets"]): Promise<null> {
-  pg = await PGlite.create({
-    loadDataDir: snapshot ?? undefined,
-    pgliteWasmModule: assets.pgliteWasmModule,
-    initdbWasmModule: assets.initdbWasmModule,
-    fsBundle: assets.fsBundle,
-  });
-  if (!snapshot) {
+async function init(snapshotPath: string | null, sharedBuffersMb: number, dataDir: string): Promise<null> {
+  // On disk, in a directory of its own that the server removes once this process is gone: held in
+  // PGlite's in-memory file system the cluster's files were some 40 MB of this process's memory.
+  pg = await openPglite(dataDir, { loadDataDir: snapshotPath ? Bun.file(snapshotPath) : pgliteTemplate() }, { sharedBuffersMb });
+  if (!snapshotPath) {
     // First snapshot: the runner role; no CREATE/TEMP and none of the revoked functions for anyone but the superuser.
     await pg.exec(`
       create role ${RUNNER_ROLE} nologin;
@@ -61,6 +67,9 @@ async function init(snapshot: Blob | null, assets: Extract<WorkerRequest, { op: 
       do $$ begin execute format('revoke all on database %I from public', current_database()); end $$;
       ${revokeFromPublicSql()}`);
   }
+  // Unpacking the snapshot leaves its tar and gzip buffers behind (over 100 MB): give them back now,
+  // before the runner's memory limit starts counting.
+  Bun.gc(true);
   return null;
 }
 

@@ -1,0 +1,154 @@
+/**
+ * Scenario 7, footprint on a small VM (`--only=footprint`): the server's
+ * memory in both modes, started as `bun run start` does (src/main.ts serve):
+ *
+ * - embedded defaults (no DATABASE_URL / REDIS_URL: PGlite + memory engine,
+ *   PGlite sandbox) on a fresh DATA_DIR; start -> /ready 200 is timed here;
+ * - PostgreSQL + Redis (the bench's own database and redis-server).
+ *
+ * For each: RSS once ready and idle (median of three samples a second apart),
+ * the peak while judging JOBS submissions (sampled every 50 ms), RSS after
+ * 1,000 chat messages, and for embedded the RSS once the sandbox's runner
+ * processes stopped again (SANDBOX_IDLE_MS, shortened here). "process" is the
+ * server alone; "with runners" adds its child processes (PGlite sandbox
+ * runners), which is what the machine has to hold.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Redis from "ioredis";
+import { api, huddleEnv, registerUsers, type BenchUser } from "../lib/huddle";
+import { startHuddle, waitFor, type Server } from "../lib/procs";
+import { row, type Ctx, type ScenarioResult } from "../lib/report";
+import { fmt, median } from "../lib/stats";
+import { rssKB } from "../lib/sys";
+
+const MESSAGES = 1000;
+const IDLE_MS = 4000;
+const PROBLEM = { problem_id: "bookstore-fantasy-books", sql_query: "select b.title, a.name from books b join authors a on a.author_id = b.author_id join genres g on g.genre_id = b.genre_id where g.name = 'Fantasy' order by b.title" };
+
+/** Child processes of `pid` (from /proc), e.g. the PGlite sandbox runners. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(d));
+    } catch {}
+  }
+  return out;
+}
+
+const mb = (kb: number) => kb / 1024;
+const treeKB = (pid: number) => rssKB(pid) + childrenOf(pid).reduce((n, c) => n + rssKB(c), 0);
+
+async function settled(pid: number): Promise<{ proc: number; tree: number }> {
+  const p: number[] = [], t: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await Bun.sleep(1000);
+    p.push(rssKB(pid));
+    t.push(treeKB(pid));
+  }
+  return { proc: median(p), tree: median(t) };
+}
+
+/** Submits `jobs` (at most 4 in flight per user: the per-user cap is 5) and samples RSS until every verdict is in. */
+async function judgePeak(server: Server, users: BenchUser[], jobs: number) {
+  let peakProc = 0, peakTree = 0, runners = 0;
+  const sampler = setInterval(() => {
+    const pid = server.child.pid;
+    peakProc = Math.max(peakProc, rssKB(pid));
+    peakTree = Math.max(peakTree, treeKB(pid));
+    runners = Math.max(runners, childrenOf(pid).length);
+  }, 50);
+  const verdicts: Record<string, number> = {};
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async (u: BenchUser) => {
+    while (next < jobs) {
+      next++;
+      const sub = await api(server.base, "POST", "/problems/submit", PROBLEM, u.token);
+      if (sub.status !== 202) throw new Error(`submit: ${sub.status} ${sub.text}`);
+      for (;;) {
+        const res = await api(server.base, "GET", `/problems/result/${sub.json.job_id}`, undefined, u.token);
+        const v = res.json?.verdict;
+        if (res.status === 200 && v && v !== "pending" && v !== "running") {
+          verdicts[v] = (verdicts[v] ?? 0) + 1;
+          break;
+        }
+        await Bun.sleep(50);
+      }
+    }
+  };
+  try {
+    await Promise.all(users.flatMap((u) => [worker(u), worker(u), worker(u), worker(u)]));
+  } finally {
+    clearInterval(sampler);
+  }
+  return { jobs, seconds: (performance.now() - t0) / 1000, peakProcKB: peakProc, peakTreeKB: peakTree, maxChildren: runners, verdicts };
+}
+
+async function sendMessages(server: Server, [a, b]: BenchUser[]) {
+  for (let i = 0; i < MESSAGES; i += 20) {
+    await Promise.all(Array.from({ length: 20 }, async (_, j) => {
+      const res = await api(server.base, "POST", "/chat/send", { to: b!.id, content: `footprint message ${i + j} ${"x".repeat(80)}` }, a!.token);
+      if (res.status !== 201) throw new Error(`send: ${res.status} ${res.text}`);
+    }));
+  }
+}
+
+async function measureMode(ctx: Ctx, mode: "embedded" | "postgres", jobs: number) {
+  const dir = mkdtempSync(join(tmpdir(), "huddle-footprint-"));
+  const env: Record<string, string> = mode === "embedded"
+    ? { DATA_DIR: dir, SANDBOX_IDLE_MS: String(IDLE_MS) }
+    : { DATA_DIR: dir, DATABASE_URL: ctx.db.url, REDIS_URL: ctx.redis.url };
+  const t0 = performance.now();
+  // What `bun run start` runs (package.json), started directly so that the pid measured is the server's.
+  const server = await startHuddle(`huddle-footprint-${mode}`, huddleEnv(env), ["bun", "--smol", "src/main.ts", "serve"]);
+  const readyMs = performance.now() - t0;
+  try {
+    const idle = await settled(server.child.pid);
+    const users = await registerUsers(server.base, 6, `fp${mode.slice(0, 2)}`);
+    // A fresh catalog is filled by the sandbox's first import of the default pack (in the background).
+    await waitFor("problem catalog", async () => (await api(server.base, "GET", `/problems/${PROBLEM.problem_id}`, undefined, users[0]!.token)).status === 200, 120_000, server.child, 200);
+    const judging = await judgePeak(server, users, jobs);
+    const afterJudging = mode === "embedded" ? (await Bun.sleep(IDLE_MS + 1000), await settled(server.child.pid)) : undefined;
+    await sendMessages(server, users);
+    const afterMessages = await settled(server.child.pid);
+    ctx.log(`footprint ${mode}: ready ${Math.round(readyMs)} ms, idle ${fmt(mb(idle.proc))} MB, judging peak ${fmt(mb(judging.peakProcKB))} / ${fmt(mb(judging.peakTreeKB))} MB (${JSON.stringify(judging.verdicts)}), after ${MESSAGES} messages ${fmt(mb(afterMessages.proc))} MB`);
+    return { readyMs, idle, judging, afterJudging, afterMessages };
+  } finally {
+    await server.child.stop(15_000);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function footprintScenario(ctx: Ctx): Promise<ScenarioResult> {
+  const jobs = ctx.full ? 200 : 60;
+  const embedded = await measureMode(ctx, "embedded", jobs);
+  const redis = new Redis(ctx.redis.url);
+  await redis.flushall();
+  redis.disconnect();
+  const pg = await measureMode(ctx, "postgres", jobs);
+  const sc = "footprint (bun run start, RSS)";
+  const e = embedded, p = pg;
+  const met = (ok: boolean) => (ok ? "met" : "missed");
+  return {
+    name: "footprint",
+    rows: [
+      row(sc, "embedded: start → /ready 200 on a fresh DATA_DIR, ms", fmt(e.readyMs), "", "", "< 1500", met(e.readyMs < 1500)),
+      row(sc, "embedded: idle once ready, MB (process / with the first start's pack import)", `${fmt(mb(e.idle.proc))} / ${fmt(mb(e.idle.tree))}`, "", "", "≤ 256", met(e.idle.proc <= 256 * 1024)),
+      row(sc, `embedded: peak judging ${jobs} jobs, MB (process / with runner processes)`, `${fmt(mb(e.judging.peakProcKB))} / ${fmt(mb(e.judging.peakTreeKB))}`, `${e.judging.maxChildren} child process(es) at most`, "", "≤ 384", met(e.judging.peakTreeKB <= 384 * 1024)),
+      row(sc, `embedded: ${SANDBOX_IDLE_NOTE}, MB`, fmt(mb(e.afterJudging!.tree)), "", "", "≤ 256", met(e.afterJudging!.tree <= 256 * 1024)),
+      row(sc, `embedded: after ${MESSAGES} messages, MB`, fmt(mb(e.afterMessages.tree))),
+      row(sc, "PostgreSQL + Redis: idle once ready, MB", fmt(mb(p.idle.proc)), "", "", "< 100", met(p.idle.proc < 100 * 1024)),
+      row(sc, `PostgreSQL + Redis: peak judging ${jobs} jobs, MB`, fmt(mb(p.judging.peakProcKB))),
+      row(sc, `PostgreSQL + Redis: after ${MESSAGES} messages, MB`, fmt(mb(p.afterMessages.proc))),
+    ],
+    notes: [`judging: ${JSON.stringify(e.judging.verdicts)} embedded in ${fmt(e.judging.seconds)} s, ${JSON.stringify(p.judging.verdicts)} PostgreSQL in ${fmt(p.judging.seconds)} s.`],
+    raw: { embedded, postgres: pg },
+  };
+}
+
+const SANDBOX_IDLE_NOTE = `idle again after judging (runners stopped, SANDBOX_IDLE_MS=${IDLE_MS})`;
