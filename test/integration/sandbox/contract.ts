@@ -215,12 +215,13 @@ export function sandboxContract(name: string, open: () => Promise<Harness>, more
           const seen = raw.ok ? "ok" : raw.verdict;
           expect(attack.raw as string[]).toContain(seen);
           if (raw.ok) expect(JSON.stringify(raw.rows)).not.toMatch(/root:|secret-app-row/);
-          if (!raw.ok && raw.verdict === "time_limit_exceeded") expect(elapsed).toBeLessThan(LIMITS.timeoutMs + 2500);
+          if (!raw.ok && raw.verdict === "time_limit_exceeded") expect(elapsed).toBeLessThan(LIMITS.timeoutMs + 5000);
           const judged = await judge(h.pool, { schema: "cd", ordered: false, expected: { columns: [], rows: [] } }, attack.sql, LIMITS);
           expect(judged.verdict).not.toBe("accepted");
           if (attack.judged) expect(attack.judged as string[]).toContain(judged.verdict);
           await expectPristine();
-        }, 15_000);
+          // A killed PGlite runner is replaced by a fresh process, which takes seconds on a loaded machine.
+        }, 60_000);
       }
     });
 
