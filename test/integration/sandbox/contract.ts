@@ -41,6 +41,8 @@ async function settle(h: Harness, ok: (f: { count: number; rssKb: number }) => b
   return f;
 }
 
+// pg_locks lists the whole cluster's locks: only the runner's own session counts (other processes on the
+// same PostgreSQL, a migration's advisory lock say, are not the sandbox's business). The pool has one runner.
 const PRISTINE_SQL = `select (select count(*) from cd.bookings) as bookings,
   (select count(*) from cd.members) as members,
   (select count(*) from cd.facilities where membercost > 0) as paying_facilities,
@@ -48,7 +50,7 @@ const PRISTINE_SQL = `select (select count(*) from cd.bookings) as bookings,
   current_setting('search_path') as search_path,
   (select count(*) from pg_class where relpersistence = 't') as temp_tables,
   (select count(*) from pg_listening_channels()) as listening,
-  (select count(*) from pg_locks where locktype = 'advisory') as advisory_locks,
+  (select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()) as advisory_locks,
   current_setting('transaction_read_only') as read_only`;
 
 /**
