@@ -80,11 +80,34 @@ async function phase(server: Server, users: BenchUser[], kind: keyof typeof KIND
   return { kind, jobs: e2e.count, seconds, jobsPerSec: e2e.count / seconds, e2e: e2e.summary(), run: run.summary(), waitAndOverhead: wait.summary(), verdicts };
 }
 
+/** Sum and count of each judge stage so far, from the server's /metrics (huddle_judge_stage_seconds). */
+async function stageTotals(server: Server): Promise<Record<string, { sum: number; count: number }>> {
+  const text = await fetch(`${server.base}/metrics`).then((r) => r.text());
+  const out: Record<string, { sum: number; count: number }> = {};
+  for (const m of text.matchAll(/^huddle_judge_stage_seconds_(sum|count)\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) {
+    const e = (out[m[2]!] ??= { sum: 0, count: 0 });
+    e[m[1] as "sum" | "count"] = Number(m[3]);
+  }
+  return out;
+}
+
+/** Mean ms per stage between two samples. */
+function stageMeans(before: Awaited<ReturnType<typeof stageTotals>>, after: Awaited<ReturnType<typeof stageTotals>>): Record<string, number> {
+  const means: Record<string, number> = {};
+  for (const [stage, a] of Object.entries(after)) {
+    const b = before[stage] ?? { sum: 0, count: 0 };
+    if (a.count > b.count) means[stage] = Number((((a.sum - b.sum) / (a.count - b.count)) * 1000).toFixed(2));
+  }
+  return means;
+}
+
 export async function judgeScenario(ctx: Ctx): Promise<ScenarioResult> {
   const redis = new Redis(ctx.redis.url);
   await redis.flushall();
   redis.disconnect();
-  const server = await startHuddle("huddle-judge", { ...huddleEnv(), DATABASE_URL: ctx.db.url, REDIS_URL: ctx.redis.url });
+  // BENCH_JUDGE_ENV='{"WORKER_CONCURRENCY":"8"}' tries other pool sizes side by side with the defaults.
+  const extra = JSON.parse(process.env.BENCH_JUDGE_ENV ?? "{}") as Record<string, string>;
+  const server = await startHuddle("huddle-judge", { ...huddleEnv(extra), DATABASE_URL: ctx.db.url, REDIS_URL: ctx.redis.url });
   try {
     const users = await seedUsers(ctx.db.url, 20, "judge");
     // /ready does not wait for the sandbox (the pack loads in the background): wait for the catalog, then warm up.
@@ -94,15 +117,18 @@ export async function judgeScenario(ctx: Ctx): Promise<ScenarioResult> {
     const phases = [];
     for (const kind of ["trivial", "join"] as const) {
       const meter = cpuMeter({ server: server.child.pid, redis: ctx.redis.child.pid, bench: process.pid });
+      const before = await stageTotals(server);
       const p = { ...(await phase(server, users, kind, jobs, 2)), cpu: meter() };
-      phases.push(p);
-      ctx.log(`judge: ${kind} -> ${p.jobsPerSec.toFixed(1)} jobs/s, e2e p50 ${p.e2e.p50.toFixed(1)} p99 ${p.e2e.p99.toFixed(1)} ms, run p50 ${p.run.p50} p99 ${p.run.p99} ms, wait+overhead p50 ${p.waitAndOverhead.p50} p99 ${p.waitAndOverhead.p99} ms, ${JSON.stringify(p.verdicts)}, cpu ${JSON.stringify(p.cpu)}`);
+      const stagesMs = stageMeans(before, await stageTotals(server));
+      phases.push({ ...p, stagesMs });
+      ctx.log(`judge: ${kind} -> ${p.jobsPerSec.toFixed(1)} jobs/s, e2e p50 ${p.e2e.p50.toFixed(1)} p99 ${p.e2e.p99.toFixed(1)} ms, run p50 ${p.run.p50} p99 ${p.run.p99} ms, wait+overhead p50 ${p.waitAndOverhead.p50} p99 ${p.waitAndOverhead.p99} ms, ${JSON.stringify(p.verdicts)}, stages (mean ms) ${JSON.stringify(stagesMs)}, cpu ${JSON.stringify(p.cpu)}`);
     }
-    const sc = "SQL judge, full path (2 workers, 2 runners)";
+    const sc = `SQL judge, full path (${extra.WORKER_CONCURRENCY ?? "2"} workers, ${extra.RUNNER_POOL_SIZE ?? "2"} runners)`;
     const rows = phases.flatMap((p) => [
       row(sc, `${p.kind} SELECT: jobs/s (${p.jobs} jobs, 40 in flight)`, fmt(p.jobsPerSec), "", "", "", p.verdicts.accepted === p.jobs ? "" : "missed"),
       row(sc, `${p.kind}: end-to-end / run / wait+overhead p50 ms`, `${fmt(p.e2e.p50)} / ${fmt(p.run.p50)} / ${fmt(p.waitAndOverhead.p50)}`),
       row(sc, `${p.kind}: end-to-end / run / wait+overhead p99 ms`, `${fmt(p.e2e.p99)} / ${fmt(p.run.p99)} / ${fmt(p.waitAndOverhead.p99)}`),
+      row(sc, `${p.kind}: server time per job by stage, mean ms (start / judge / finish / announce)`, ["start", "judge", "finish", "announce"].map((k) => p.stagesMs[k] ?? "–").join(" / ")),
     ]);
     const notes = phases.filter((p) => p.verdicts.accepted !== p.jobs).map((p) => `${p.kind}: verdicts ${JSON.stringify(p.verdicts)} (all should be accepted).`);
     return { name: "judge", rows, notes, raw: { phases } };

@@ -28,6 +28,14 @@ export const judgeMetrics = {
   verdicts: new Counter({ name: "huddle_judge_jobs_total", help: "Finished SQL jobs by verdict", labelNames: ["verdict"] as const, registers: [registry] }),
   wait: new Histogram({ name: "huddle_judge_queue_wait_seconds", help: "Time from submit to claim", buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30], registers: [registry] }),
   run: new Histogram({ name: "huddle_judge_run_seconds", help: "Time to judge a claimed job", buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10], registers: [registry] }),
+  /** Where a job's time goes (#14: judge at class scale), per stage of SubmissionJobs.run. */
+  stage: new Histogram({
+    name: "huddle_judge_stage_seconds",
+    help: "Time per stage of judging a claimed job: start (the processing update), judge (guard, sandbox runs incl. hidden tests, comparison), finish (the terminal update), announce (result cache and live frame)",
+    labelNames: ["stage"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  }),
   depth: new Gauge({ name: "huddle_judge_queue_depth", help: "Jobs waiting in problems:queue (sampled at scrape)", registers: [registry] }),
 };
 
@@ -75,16 +83,19 @@ export class SubmissionJobs {
   /** Judges a claimed job; returns once the submission is terminal (by this call or an earlier one). */
   async run(job: Job, sandbox: Pick<Sandbox, "run">): Promise<void> {
     judgeMetrics.wait.observe(Math.max(0, Date.now() - job.enqueued_at) / 1000);
+    const lap = stopwatch();
     const [sub] = await this.db.update(submissions).set({ status: "processing", attempts: job.attempt })
       .where(and(eq(submissions.id, job.id), inArray(submissions.status, ["queued", "processing"]))).returning();
     if (!sub) return; // already terminal (an earlier run finished it) or unknown
     const problem = await this.problem(sub.problemId);
+    lap("start");
     const t0 = performance.now();
     const result = problem
       ? await judge(sandbox, problem, sub.sqlQuery, { timeoutMs: this.sqlTimeoutMs, maxRows: 10_000, maxBytes: this.outputBytes, keepRows: 100 })
       : failure("the problem no longer exists");
     judgeMetrics.run.observe((performance.now() - t0) / 1000);
-    await this.finish(sub, result);
+    lap("judge");
+    await this.finish(sub, result, lap);
   }
 
   /** The reaper's end for a job that used up its attempts; throws (and the reaper retries) while PostgreSQL is down. */
@@ -93,18 +104,23 @@ export class SubmissionJobs {
     if (sub) await this.finish(sub, failure(`the job failed ${JUDGE_MAX_ATTEMPTS} times (worker crashed or timed out)`));
   }
 
-  private async finish(sub: SubmissionRow, result: JudgeResult) {
+  private async finish(sub: SubmissionRow, result: JudgeResult, lap: (stage: string) => void = () => {}) {
     const status = result.verdict === "internal_error" ? "failed" : "completed";
     const [done] = await this.db.update(submissions).set({
       status, verdict: result.verdict, rowsReturned: result.rows_returned, durationMs: Math.round(result.duration_ms),
       error: result.error, finishedAt: new Date(),
       result: { columns: result.columns, rows: result.rows, sqlstate: result.sqlstate, position: result.position, hint: result.hint },
     }).where(and(eq(submissions.id, sub.id), inArray(submissions.status, ["queued", "processing"]))).returning();
+    lap("finish");
     if (!done) return;
     judgeMetrics.verdicts.inc({ verdict: result.verdict });
     const view = viewOf(done);
-    await this.engine.results.set(sub.id, JSON.stringify({ ...view, user_id: sub.userId }), RESULT_TTL_SEC).catch(() => {});
-    await this.engine.broker.publish(userChannel(sub.userId), JSON.stringify({ type: "problem.result", ...view })).catch(() => {});
+    // Independent writes: sent together, so they cost one round trip (ioredis pipelines what is in flight).
+    await Promise.all([
+      this.engine.results.set(sub.id, JSON.stringify({ ...view, user_id: sub.userId }), RESULT_TTL_SEC).catch(() => {}),
+      this.engine.broker.publish(userChannel(sub.userId), JSON.stringify({ type: "problem.result", ...view })).catch(() => {}),
+    ]);
+    lap("announce");
   }
 
   private async problem(id: string) {
@@ -118,6 +134,16 @@ export class SubmissionJobs {
     this.problemCache.set(id, p);
     return p;
   }
+}
+
+/** Records the time since the previous lap under `stage`. */
+function stopwatch(): (stage: string) => void {
+  let last = performance.now();
+  return (stage) => {
+    const now = performance.now();
+    judgeMetrics.stage.observe({ stage }, (now - last) / 1000);
+    last = now;
+  };
 }
 
 function failure(error: string): JudgeResult {
