@@ -126,7 +126,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       submit();
-    }
+    } else if (e.key === "ArrowUp" && !input.value && list.editLast()) e.preventDefault();
   });
   input.addEventListener("input", () => {
     draft.save(input.value);

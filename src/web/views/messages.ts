@@ -11,10 +11,11 @@ import type { Pending } from "../chat/store";
 import { Attachments } from "./attachment";
 import { LIMITED } from "./wait";
 import { richText } from "../lib/rich-text";
+import { canChange, messageActions, startEdit } from "./message-actions";
 
 type Item = {
   key: string; sender: string; at: string; content: string; seq: number | null; type?: Message["message_type"]; pending?: Pending;
-  edited?: boolean; deleted?: boolean;
+  edited?: boolean; deleted?: boolean; msg?: Message;
 };
 
 const GROUP_MS = 5 * 60_000;
@@ -85,7 +86,7 @@ export class MessageList {
     const version = m.deleted ? ":deleted" : m.edited_at ? `:${m.edited_at}` : "";
     return {
       key: `s:${m.seq}${version}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq, type: m.message_type,
-      edited: !!m.is_edited, deleted: !!m.deleted,
+      edited: !!m.is_edited, deleted: !!m.deleted, msg: m,
     };
   }
 
@@ -156,8 +157,19 @@ export class MessageList {
         h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at)), it.edited && !it.deleted ? " · edited" : null),
       ),
     );
+    if (it.msg && canChange(this.client, it.msg)) n.append(messageActions(this.client, it.msg, n));
     this.nodes.set(it.key, n);
     return n;
+  }
+
+  /** Up-arrow in an empty composer: edits my newest text message on screen; false when there is none. */
+  editLast(): boolean {
+    const mine = this.items().filter((i) => i.msg && i.type === "text" && canChange(this.client, i.msg)).at(-1);
+    const node = mine && this.nodes.get(mine.key);
+    if (!mine?.msg || !node) return false;
+    node.scrollIntoView({ block: "nearest" });
+    startEdit(this.client, mine.msg, node);
+    return true;
   }
 
   private pendingNode(it: Item, p: Pending): HTMLElement {
