@@ -47,12 +47,28 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     const dialog = openRoomInfo(client, id);
     dialog.addEventListener("close", () => dialog.dataset.left || loadRoom(id));
   } }, "Members");
+  // Shown instead of the composer once I am out of the room (left elsewhere, removed, room deleted).
+  const leftNotice = h("p", { class: "left-notice", role: "status", hidden: true });
   const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
     h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), roomButton),
-    list.el, list.jump, typingLine, uploads.el, tooLong, form);
+    list.el, list.jump, typingLine, uploads.el, tooLong, form, leftNotice);
 
+  const LEFT_TEXT = { left: "You left this room.", removed: "You were removed from this room.", deleted: "This room was deleted." };
   function renderHeader() {
+    const gone = id ? s.left.get(id) : undefined;
+    if (gone) {
+      subtitle.textContent = "";
+      roomButton.hidden = true;
+      form.hidden = true;
+      uploads.el.hidden = true;
+      leftNotice.hidden = false;
+      leftNotice.replaceChildren(LEFT_TEXT[gone], " ", h("a", { href: "#/rooms" }, "Browse rooms"));
+      return;
+    }
+    form.hidden = false;
+    uploads.el.hidden = false;
+    leftNotice.hidden = true;
     const c = id ? s.convs.get(id) : undefined;
     if (c) list.setUnreadAfter(c.unread > 0 ? c.last_read_seq : null);
     if (c?.kind === "room") {
@@ -92,7 +108,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   function submit() {
     const content = input.value.trim();
     if (content.length > MAX_CONTENT) return explainTooLong(true);
-    if (!content) return;
+    if (!content || (id && s.left.has(id))) return;
     client.send(id ? { conversation_id: id } : { to: peerId! }, content);
     input.value = "";
     draft.clear();
@@ -163,6 +179,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     if (id && s.isWatching(id)) client.markRead(id);
   }
 
+  let seenSystem = 0;
   const onChange = (c: Change) => {
     if (c.type === "convs") {
       if (!id && peerId) {
@@ -175,9 +192,18 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       if (c.type === "thread") {
         markRead();
         // Someone new spoke in the room: the member count in the header is stale.
-        const last = id ? s.convs.get(id)?.last_message : null;
+        const c = id ? s.convs.get(id) : undefined;
+        const last = c?.last_message;
         if (isRoom() && roomLoaded && last && !members.has(last.sender_id)) {
           members.add(last.sender_id);
+          loadRoom(id!);
+        }
+        // Someone joined, left or was removed, or the room changed: the header is stale.
+        const sys = last?.message_type === "system" ? last.system : undefined;
+        if (c && sys && sys.kind !== "room_created" && seenSystem !== last!.seq) {
+          seenSystem = last!.seq;
+          if (sys.name) c.name = sys.name;
+          renderHeader();
           loadRoom(id!);
         }
       }
