@@ -18,6 +18,7 @@ import { problemsView } from "./views/problems";
 import { problemView } from "./views/problem";
 import { submissionsView } from "./views/submissions";
 import { profileView } from "./views/profile";
+import { searchView } from "./views/search";
 import { installShortcuts } from "./lib/keys";
 import { clearAllDrafts } from "./lib/drafts";
 
@@ -30,7 +31,12 @@ function route(c: ChatClient, hash: string): View {
   const [, section, arg] = hash.replace(/^#\/?/, "").match(/^([^/]*)\/?(.*)$/) ?? [];
   const id = arg ? decodeURIComponent(arg) : "";
   switch (section) {
-    case "c": return conversationView(c, { id });
+    case "c": {
+      // #/c/{id}/{seq}: opened at that message (a search result).
+      const [conv, at] = id.split("/");
+      return conversationView(c, { id: conv! }, Number(at) || undefined);
+    }
+    case "search": return searchView(c, id);
     case "dm": return conversationView(c, { peer: id });
     case "people": return peopleView(c);
     case "rooms": return roomsView(c);

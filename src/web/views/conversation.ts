@@ -12,13 +12,14 @@ import type { Change } from "../chat/store";
 import { avatar } from "./avatar";
 import { MessageList } from "./messages";
 import { UploadTray } from "../lib/upload";
-import { backButton, type View } from "./common";
+import { backButton, toast, type View } from "./common";
 import { drafts } from "../lib/drafts";
 import { openRoomInfo } from "./room-info";
 
 const MAX_CONTENT = 4000;
 
-export function conversationView(client: ChatClient, target: { id: string } | { peer: string }): View {
+/** `at`: a seq to open the conversation at (a search result), loading older pages until it is there. */
+export function conversationView(client: ChatClient, target: { id: string } | { peer: string }, at?: number): View {
   const s = client.store;
   const id = "id" in target ? target.id : null;
   const peerId = "peer" in target ? target.peer : null;
@@ -166,10 +167,20 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     }
     list.render(first ? "bottom" : "prepend");
     // Opening a busy conversation starts at what is new, not below it.
-    if (first) list.showFirstUnread();
+    if (first && at) await reveal(at);
+    else if (first) list.showFirstUnread();
     // Keep loading until the pane can scroll, so the scroll-up trigger can fire.
     if (t.hasMore && list.el.scrollHeight <= list.el.clientHeight) void loadOlder();
     markRead();
+  }
+  /** Loads older pages until message `seq` is there (or the beginning is), then shows it. */
+  async function reveal(seq: number) {
+    const t = s.thread(id!);
+    for (let pages = 0; t.hasMore && (t.oldest ?? Infinity) > seq && pages < 40; pages++) {
+      await s.loadOlder(id!).catch(() => {});
+      list.render("prepend");
+    }
+    if (!list.highlight(seq)) toast("That message is no longer here.");
   }
   list.el.addEventListener("scroll", () => {
     if (list.el.scrollTop < 120) void loadOlder();

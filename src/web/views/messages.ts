@@ -162,6 +162,19 @@ export class MessageList {
     return n;
   }
 
+  /** Scrolls message `seq` into the middle and marks it for a moment (a search result); false when it is not drawn. */
+  highlight(seq: number): boolean {
+    const node = this.el.querySelector<HTMLElement>(`.msg[data-seq="${seq}"]`);
+    if (!node) return false;
+    node.scrollIntoView({ block: "center" });
+    node.classList.add("found");
+    node.setAttribute("tabindex", "-1");
+    node.focus({ preventScroll: true });
+    setTimeout(() => node.classList.remove("found"), 4000);
+    this.updateJump();
+    return true;
+  }
+
   /** Up-arrow in an empty composer: edits my newest text message on screen; false when there is none. */
   editLast(): boolean {
     const mine = this.items().filter((i) => i.msg && i.type === "text" && canChange(this.client, i.msg)).at(-1);

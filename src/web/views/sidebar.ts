@@ -25,6 +25,10 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
   const list = h("ul", { class: "conv-list", "aria-label": "Conversations" });
   const filter = h("input", { id: "conv-filter", type: "search", class: "conv-filter", placeholder: "Search conversations  ( / )", autocomplete: "off", maxlength: 80, "aria-label": "Search conversations" });
   filter.addEventListener("input", () => renderList());
+  // Enter searches the messages themselves (views/search.ts).
+  filter.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && filter.value.trim()) location.hash = `#/search/${encodeURIComponent(filter.value.trim())}`;
+  });
   /** What the list shows, in order (Alt+Up/Down walks it). */
   let shown: Conversation[] = [];
   const tabs = TABS.map((t) => h("a", { href: t.href, class: "tab" }, icon(t.icon), h("span", null, t.label)));
@@ -67,6 +71,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     else if (!convs.length && term) list.replaceChildren(h("li", { class: "empty" }, `No conversation matches “${filter.value.trim()}”.`));
     else if (!convs.length) list.replaceChildren(h("li", { class: "empty" }, "No conversations yet. Find someone in ", h("a", { href: "#/people" }, "People"), " or join a ", h("a", { href: "#/rooms" }, "room"), "."));
     else list.replaceChildren(...convs.map(row));
+    if (term) list.prepend(h("li", null, h("a", { class: "conv search-link", href: `#/search/${encodeURIComponent(filter.value.trim())}` }, `Search messages for “${filter.value.trim()}”`)));
     const n = s.totalUnread();
     document.title = n ? `(${n}) Huddle` : "Huddle";
   }
