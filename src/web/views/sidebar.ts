@@ -71,7 +71,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     else if (!convs.length && term) list.replaceChildren(h("li", { class: "empty" }, `No conversation matches “${filter.value.trim()}”.`));
     else if (!convs.length) list.replaceChildren(h("li", { class: "empty" }, "No conversations yet. Find someone in ", h("a", { href: "#/people" }, "People"), " or join a ", h("a", { href: "#/rooms" }, "room"), "."));
     else list.replaceChildren(...convs.map(row));
-    if (term) list.prepend(h("li", null, h("a", { class: "conv search-link", href: `#/search/${encodeURIComponent(filter.value.trim())}` }, `Search messages for “${filter.value.trim()}”`)));
+    if (term) list.prepend(h("li", null, h("a", { class: "search-link", href: `#/search/${encodeURIComponent(filter.value.trim())}` }, `Search messages for “${filter.value.trim()}”`)));
     const n = s.totalUnread();
     document.title = n ? `(${n}) Huddle` : "Huddle";
   }
