@@ -15,6 +15,7 @@ import { UploadTray } from "../lib/upload";
 import { backButton, toast, type View } from "./common";
 import { drafts } from "../lib/drafts";
 import { openRoomInfo } from "./room-info";
+import { muteButton } from "./mute";
 
 const MAX_CONTENT = 4000;
 
@@ -52,7 +53,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   const leftNotice = h("p", { class: "left-notice", role: "status", hidden: true });
   const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
-    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), roomButton),
+    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), id ? muteButton(s.me.id, id) : null, roomButton),
     list.el, list.jump, typingLine, uploads.el, tooLong, form, leftNotice);
 
   const LEFT_TEXT = { left: "You left this room.", removed: "You were removed from this room.", deleted: "This room was deleted." };

@@ -4,12 +4,14 @@
  */
 import { h, icon, ICONS } from "../lib/dom";
 import { listTime } from "../lib/format";
-import type { Conversation, Message } from "../lib/types";
+import type { Conversation, Message, User } from "../lib/types";
 import type { ChatClient } from "../chat/client";
 import type { SocketStatus } from "../lib/socket";
 import { avatar } from "./avatar";
 import { logo } from "./common";
 import { parseFileContent } from "./attachment";
+import { notificationBell } from "./notifications";
+import { get } from "../lib/api";
 
 const TABS = [
   { href: "#/", label: "Chats", icon: ICONS.chat, match: /^#\/(c|dm)?\/?/ },
@@ -36,6 +38,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     h("div", { class: "side-head" },
       h("div", { class: "brand" }, logo(), h("span", null, "Huddle")),
       status,
+      notificationBell(client, () => get<User>("/users/me").then((u) => u.unread_notifications ?? 0)),
       h("button", { type: "button", class: "icon-btn", "aria-label": "Sign out", title: "Sign out", onclick: onLogout }, icon(ICONS.logout)),
     ),
     h("a", { class: "me", href: "#/profile", title: "Your profile" }, avatar(me.id, me.display_name || me.username, { size: "sm" }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
