@@ -83,6 +83,7 @@ describe.skipIf(!haveChromium)("web client: mentions and notifications", () => {
 
     // Bob mutes the room: a later mention there notifies nobody, a direct message still does.
     await b.goto(`${rt.base}/#/c/${room}`);
+    await b.locator(".conv-options summary").click();
     await b.getByRole("button", { name: "Mute" }).click();
     await b.locator(".mute-btn[aria-pressed=true]", { hasText: "Unmute" }).waitFor({ timeout: 5000 });
     await asUser(rt, olga)("POST", "/chat/send", { conversation_id: room, content: `@${bob.username} muted ping` });

@@ -15,7 +15,8 @@ import { UploadTray } from "../lib/upload";
 import { backButton, toast, type View } from "./common";
 import { drafts } from "../lib/drafts";
 import { openRoomInfo } from "./room-info";
-import { muteButton } from "./mute";
+import { conversationOptions } from "./conversation-options";
+import { mentionPicker, type Candidate } from "./mention-picker";
 
 const MAX_CONTENT = 4000;
 
@@ -32,6 +33,9 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   const who = h("div", { class: "who" });
   const typingLine = h("div", { class: "typing", "aria-live": "polite" });
   const input = h("textarea", { id: "composer-input", rows: 1, maxlength: MAX_CONTENT * 2, placeholder: "Write a message…", autocomplete: "off", "aria-describedby": "composer-too-long" });
+  // Registered before the composer's own keys: Enter picks a name while the list is open.
+  const roster = new Map<string, Candidate>();
+  const picker = mentionPicker(input, () => [...roster.values()].filter((c) => c.id !== s.me.id));
   const counter = h("span", { class: "counter", "aria-live": "polite" });
   // Why Enter does nothing past the limit: the counter alone only turns red.
   const tooLong = h("div", { id: "composer-too-long", class: "composer-hint", hidden: true });
@@ -53,8 +57,8 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   const leftNotice = h("p", { class: "left-notice", role: "status", hidden: true });
   const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
-    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), id ? muteButton(s.me.id, id) : null, roomButton),
-    list.el, list.jump, typingLine, uploads.el, tooLong, form, leftNotice);
+    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), id ? conversationOptions(client, id) : null, roomButton),
+    list.el, list.jump, typingLine, uploads.el, tooLong, picker.el, form, leftNotice);
 
   const LEFT_TEXT = { left: "You left this room.", removed: "You were removed from this room.", deleted: "This room was deleted." };
   function renderHeader() {
@@ -82,6 +86,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       if (!roomLoaded) loadRoom(c.id);
     } else if (c?.peer) {
       const name = c.peer.display_name || c.peer.username;
+      roster.set(c.peer.id, { id: c.peer.id, username: c.peer.username, name });
       title.textContent = name;
       subtitle.textContent = presence(c.peer.online, c.peer.last_active);
       who.replaceChildren(avatar(c.peer.id, name, { online: c.peer.online }));
@@ -93,8 +98,10 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   function loadRoom(roomId: string) {
     roomLoaded = true;
     void get<Room>(`/rooms/${roomId}`).then((r) => {
+      roster.clear();
       for (const m of r.members ?? []) {
         members.add(m.user_id);
+        roster.set(m.user_id, { id: m.user_id, username: m.username, name: m.display_name || m.username });
         s.names.set(m.user_id, m.display_name || m.username);
       }
       subtitle.textContent = `${r.member_count} member${r.member_count === 1 ? "" : "s"}${r.description ? ` · ${r.description}` : ""}`;
