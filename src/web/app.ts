@@ -19,6 +19,7 @@ import { problemView } from "./views/problem";
 import { submissionsView } from "./views/submissions";
 import { profileView } from "./views/profile";
 import { searchView } from "./views/search";
+import { showMyAvatar } from "./views/profile-avatar";
 import { installShortcuts } from "./lib/keys";
 import { clearAllDrafts } from "./lib/drafts";
 
@@ -78,7 +79,10 @@ function start(session: Session) {
   render();
   c.start();
   // Keep the profile fresh (display name changes) and prove the session still works.
-  void get<User>("/users/me").then(updateUser).catch(() => {});
+  void get<User>("/users/me").then((u) => {
+    updateUser(u);
+    if (u.avatar_url !== c.store.me.avatar_url) (c.store.me.avatar_url = u.avatar_url, showMyAvatar(c.store.me));
+  }).catch(() => {});
 }
 
 async function logout() {

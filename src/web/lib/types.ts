@@ -43,7 +43,7 @@ export type Room = {
   member_count: number;
   is_member: boolean;
   created_at: string;
-  members?: { user_id: string; username: string; display_name: string | null; role: string; joined_at: string }[];
+  members?: { user_id: string; username: string; display_name: string | null; role: string; joined_at: string; avatar_url?: string | null }[];
 };
 
 export type History = { conversation_id: string; messages: Message[]; has_more: boolean };

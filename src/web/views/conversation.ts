@@ -89,7 +89,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       roster.set(c.peer.id, { id: c.peer.id, username: c.peer.username, name });
       title.textContent = name;
       subtitle.textContent = presence(c.peer.online, c.peer.last_active);
-      who.replaceChildren(avatar(c.peer.id, name, { online: c.peer.online }));
+      who.replaceChildren(avatar(c.peer.id, name, { online: c.peer.online, url: c.peer.avatar_url }));
       input.placeholder = `Message ${name}`;
     }
   }
@@ -241,7 +241,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       const name = u.display_name || u.username;
       title.textContent = name;
       subtitle.textContent = `${presence(u.online, u.last_active)} · new conversation`;
-      who.replaceChildren(avatar(u.id, name, { online: u.online }));
+      who.replaceChildren(avatar(u.id, name, { online: u.online, url: u.avatar_url }));
       input.placeholder = `Message ${name}`;
     }).catch(() => (title.textContent = "Unknown user"));
   }

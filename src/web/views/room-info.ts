@@ -66,7 +66,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
     for (const m of members) {
       const name = m.display_name || m.username;
       const state = h("span", { class: "member-presence" }, "");
-      const face = h("span", { class: "member-face" }, avatar(m.user_id, name, { size: "sm" }));
+      const face = h("span", { class: "member-face" }, avatar(m.user_id, name, { size: "sm", url: m.avatar_url }));
       list.append(h("li", { class: "member", "data-user": m.username },
         face,
         h("span", { class: "member-main" },
@@ -76,7 +76,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
         ...ROOM_HOOKS.memberActions(m, ctx)));
       const show = (online: boolean, lastActive: string | null) => {
         state.textContent = presence(online, lastActive);
-        face.replaceChildren(avatar(m.user_id, name, { size: "sm", online }));
+        face.replaceChildren(avatar(m.user_id, name, { size: "sm", online, url: m.avatar_url }));
       };
       presenceOf.set(m.user_id, show);
       // Room details carry no presence; each member's profile has it, and frames keep it current.
@@ -116,7 +116,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
           toast((err as Error).message);
         }
       }));
-      return h("li", { class: "member" }, avatar(u.id, name, { size: "sm", online: !!u.online }), h("span", { class: "member-main" }, h("span", { class: "member-name" }, name, " ", h("span", { class: "muted" }, `@${u.username}`))), add);
+      return h("li", { class: "member" }, avatar(u.id, name, { size: "sm", online: !!u.online, url: u.avatar_url }), h("span", { class: "member-main" }, h("span", { class: "member-name" }, name, " ", h("span", { class: "muted" }, `@${u.username}`))), add);
     };
     input.addEventListener("input", () => search());
     return h("section", { class: "invite" }, h("label", { for: "invite-search", class: "block-title" }, "Invite people"), input, results);

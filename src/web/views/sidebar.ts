@@ -41,7 +41,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
       notificationBell(client, () => get<User>("/users/me").then((u) => u.unread_notifications ?? 0)),
       h("button", { type: "button", class: "icon-btn", "aria-label": "Sign out", title: "Sign out", onclick: onLogout }, icon(ICONS.logout)),
     ),
-    h("a", { class: "me", href: "#/profile", title: "Your profile" }, avatar(me.id, me.display_name || me.username, { size: "sm" }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
+    h("a", { class: "me", href: "#/profile", title: "Your profile" }, avatar(me.id, me.display_name || me.username, { size: "sm", url: me.avatar_url }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
     h("nav", { class: "tabs-nav", "aria-label": "Sections" }, tabs),
     h("div", { class: "list-head" }, h("span", null, "Conversations"), h("a", { href: "#/people", class: "icon-btn", "aria-label": "New direct message", title: "New direct message" }, icon(ICONS.plus))),
     h("div", { class: "conv-filter-wrap" }, filter),
@@ -56,7 +56,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     const preview = last ? `${last.sender_id === me.id ? "You: " : c.kind === "room" ? `${s.nameOf(last.sender_id)}: ` : ""}${lastText(last)}` : c.kind === "room" ? "No messages yet" : "Say hello";
     const current = location.hash === `#/c/${c.id}`;
     return h("li", null, h("a", { href: `#/c/${c.id}`, class: `conv${c.unread ? " unread" : ""}`, "aria-current": current ? "page" : null, "data-id": c.id },
-      avatar(c.kind === "room" ? c.id : (c.peer?.id ?? c.id), name, { room: c.kind === "room", online: c.kind === "direct" ? !!c.peer?.online : undefined }),
+      avatar(c.kind === "room" ? c.id : (c.peer?.id ?? c.id), name, { room: c.kind === "room", online: c.kind === "direct" ? !!c.peer?.online : undefined, url: c.peer?.avatar_url }),
       h("span", { class: "conv-main" },
         h("span", { class: "conv-top" }, h("span", { class: "conv-name" }, name), h("time", { class: "conv-time", datetime: c.last_activity }, listTime(c.last_activity))),
         h("span", { class: "conv-bottom" }, h("span", { class: "conv-preview" }, preview),
