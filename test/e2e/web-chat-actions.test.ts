@@ -2,7 +2,8 @@
  * Editing and deleting one's own messages in the web client (real browser,
  * real server): the message menu edits in place, Up-arrow in an empty
  * composer edits the newest own message, and a delete asks first; the other
- * person's page shows the edit and the tombstone live.
+ * person's page shows the edit and the tombstone live; a room's owner may
+ * delete someone else's message.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
@@ -83,6 +84,18 @@ describe.skipIf(!haveChromium)("web client: edit and delete", () => {
     // Nothing to change on a tombstone, nor on someone else's message.
     expect(await p.locator(".msg.own", { hasText: "This message was deleted" }).getByRole("button", { name: "More actions" }).count()).toBe(0);
     expect(await b.locator(".msg.other").getByRole("button", { name: "More actions" }).count()).toBe(0);
+
+    // The room's owner may delete someone else's message (not edit it).
+    await asUser(rt, bob)("POST", "/chat/send", { conversation_id: room, content: "buy cheap spam" });
+    const spam = p.locator(".msg.other", { hasText: "buy cheap spam" });
+    await spam.waitFor({ timeout: 5000 });
+    await spam.hover();
+    await spam.getByRole("button", { name: "More actions" }).click();
+    expect(await spam.getByRole("button", { name: "Edit" }).count()).toBe(0);
+    await spam.getByRole("button", { name: "Delete" }).click();
+    await p.getByRole("alertdialog", { name: "Delete message" }).getByRole("button", { name: "Delete" }).click();
+    await b.locator(".msg.own .text.deleted").waitFor({ timeout: 5000 });
+    expect(await b.locator(".msg", { hasText: "buy cheap spam" }).count()).toBe(0);
     expect(pages.problems).toEqual([]);
   }, 60_000);
 });

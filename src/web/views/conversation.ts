@@ -99,6 +99,11 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     roomLoaded = true;
     void get<Room>(`/rooms/${roomId}`).then((r) => {
       roster.clear();
+      const mine = r.members?.find((m) => m.user_id === s.me.id)?.role;
+      if (list.moderator !== (mine === "owner" || mine === "admin")) {
+        list.moderator = !list.moderator;
+        list.render();
+      }
       for (const m of r.members ?? []) {
         members.add(m.user_id);
         roster.set(m.user_id, { id: m.user_id, username: m.username, name: m.display_name || m.username });

@@ -1,5 +1,6 @@
 /**
- * Editing and deleting one's own messages, in place: a "More actions" button
+ * Editing and deleting one's own messages (and, for a room's owner or admins,
+ * deleting anyone's), in place: a "More actions" button
  * on the bubble opens Edit / Delete; Edit swaps the text for an editor (Enter
  * saves, Esc cancels), Delete asks once more before it goes. The socket's
  * edit/delete entries then redraw the message (chat/store.ts); the HTTP reply
@@ -11,16 +12,18 @@ import type { Message } from "../lib/types";
 import type { ChatClient } from "../chat/client";
 import { busy, toast } from "./common";
 
-/** Whether I may edit or delete `m` from this client: my own text or file message that still stands. */
-export const canChange = (client: ChatClient, m: Message) =>
-  m.sender_id === client.store.me.id && !m.deleted && (m.message_type === "text" || m.message_type === "file");
+/** Whether I may change `m`: my own text or file message that still stands, or (a room's owner or admin) anyone's. */
+export const canChange = (client: ChatClient, m: Message, moderator = false) =>
+  (moderator || m.sender_id === client.store.me.id) && !m.deleted && (m.message_type === "text" || m.message_type === "file");
 
 /** The actions bar of one message; `node` is the message's element. */
 export function messageActions(client: ChatClient, m: Message, node: HTMLElement): HTMLElement {
   const more = h("button", { type: "button", class: "msg-more icon-btn", "aria-label": "More actions", "aria-expanded": "false", title: "More actions" }, "⋯");
   const edit = h("button", { type: "button", class: "link", onclick: () => (close(), startEdit(client, m, node)) }, "Edit");
   const del = h("button", { type: "button", class: "link danger-link", onclick: () => (close(), confirmDelete(client, m, node)) }, "Delete");
-  const menu = h("div", { class: "msg-menu", hidden: true }, m.message_type === "text" ? edit : null, del);
+  // Only the sender edits; a room's owner or admin may delete others' messages too.
+  const mine = m.sender_id === client.store.me.id;
+  const menu = h("div", { class: "msg-menu", hidden: true }, mine && m.message_type === "text" ? edit : null, del);
   const close = () => {
     menu.hidden = true;
     more.setAttribute("aria-expanded", "false");

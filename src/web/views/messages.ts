@@ -34,6 +34,8 @@ export class MessageList {
   /** Blob URLs of this conversation's files, freed by destroy(). */
   private readonly attachments = new Attachments();
   private error = "";
+  /** I am an owner or admin of this room: I may delete anyone's message (set once the room is loaded). */
+  moderator = false;
   /** Some sender names were still being looked up when drawn. */
   private unnamed = false;
 
@@ -83,7 +85,8 @@ export class MessageList {
 
   private fromMessage(m: Message): Item {
     // The key changes with an edit or a delete, so the element is drawn again.
-    const version = m.deleted ? ":deleted" : m.edited_at ? `:${m.edited_at}` : "";
+    // Also when I become a moderator: others' messages then get a Delete action.
+    const version = (m.deleted ? ":deleted" : m.edited_at ? `:${m.edited_at}` : "") + (this.moderator && m.sender_id !== this.client.store.me.id ? ":mod" : "");
     return {
       key: `s:${m.seq}${version}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq, type: m.message_type,
       edited: !!m.is_edited, deleted: !!m.deleted, msg: m,
@@ -157,7 +160,7 @@ export class MessageList {
         h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at)), it.edited && !it.deleted ? " · edited" : null),
       ),
     );
-    if (it.msg && canChange(this.client, it.msg)) n.append(messageActions(this.client, it.msg, n));
+    if (it.msg && canChange(this.client, it.msg, this.moderator)) n.append(messageActions(this.client, it.msg, n));
     this.nodes.set(it.key, n);
     return n;
   }
