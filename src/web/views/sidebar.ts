@@ -54,7 +54,8 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     const name = nameOf(c);
     const last = c.last_message;
     const preview = last ? `${last.sender_id === me.id ? "You: " : c.kind === "room" ? `${s.nameOf(last.sender_id)}: ` : ""}${lastText(last)}` : c.kind === "room" ? "No messages yet" : "Say hello";
-    const current = location.hash === `#/c/${c.id}`;
+    // Also when opened at a message (#/c/{id}/{seq}).
+    const current = location.hash === `#/c/${c.id}` || location.hash.startsWith(`#/c/${c.id}/`);
     return h("li", null, h("a", { href: `#/c/${c.id}`, class: `conv${c.unread ? " unread" : ""}`, "aria-current": current ? "page" : null, "data-id": c.id },
       avatar(c.kind === "room" ? c.id : (c.peer?.id ?? c.id), name, { room: c.kind === "room", online: c.kind === "direct" ? !!c.peer?.online : undefined, url: c.peer?.avatar_url }),
       h("span", { class: "conv-main" },
