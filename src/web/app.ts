@@ -18,6 +18,8 @@ import { problemsView } from "./views/problems";
 import { problemView } from "./views/problem";
 import { submissionsView } from "./views/submissions";
 import { profileView } from "./views/profile";
+import { searchView } from "./views/search";
+import { showMyAvatar } from "./views/profile-avatar";
 import { installShortcuts } from "./lib/keys";
 import { clearAllDrafts } from "./lib/drafts";
 
@@ -30,7 +32,12 @@ function route(c: ChatClient, hash: string): View {
   const [, section, arg] = hash.replace(/^#\/?/, "").match(/^([^/]*)\/?(.*)$/) ?? [];
   const id = arg ? decodeURIComponent(arg) : "";
   switch (section) {
-    case "c": return conversationView(c, { id });
+    case "c": {
+      // #/c/{id}/{seq}: opened at that message (a search result).
+      const [conv, at] = id.split("/");
+      return conversationView(c, { id: conv! }, Number(at) || undefined);
+    }
+    case "search": return searchView(c, id);
     case "dm": return conversationView(c, { peer: id });
     case "people": return peopleView(c);
     case "rooms": return roomsView(c);
@@ -72,7 +79,10 @@ function start(session: Session) {
   render();
   c.start();
   // Keep the profile fresh (display name changes) and prove the session still works.
-  void get<User>("/users/me").then(updateUser).catch(() => {});
+  void get<User>("/users/me").then((u) => {
+    updateUser(u);
+    if (u.avatar_url !== c.store.me.avatar_url) (c.store.me.avatar_url = u.avatar_url, showMyAvatar(c.store.me));
+  }).catch(() => {});
 }
 
 async function logout() {

@@ -131,13 +131,24 @@ describe.skipIf(!haveChromium)("web client: keyboard and accessibility", () => {
       await check("chat", p);
       await p.goto(`${rt.base}/#/c/${roomId}`);
       await p.locator(".msg").first().waitFor({ timeout: 5000 });
+      // An own message's actions, opened, then its editor.
+      await p.locator(".msg.own").first().hover();
+      await p.locator(".msg.own").first().getByRole("button", { name: "More actions" }).click();
+      await check("message menu", p);
+      await p.locator(".msg.own").first().getByRole("button", { name: "Edit" }).click();
+      await check("message editor", p);
+      await p.getByRole("textbox", { name: "Edit message" }).press("Escape");
       await p.getByRole("button", { name: /^Members and settings/ }).click();
       await p.getByRole("dialog").locator(".member-presence:not(:empty)").first().waitFor({ timeout: 5000 });
+      await p.getByRole("dialog").locator("summary", { hasText: "Room settings" }).click();
       await check("room dialog", p);
       await p.keyboard.press("Escape");
       await p.goto(`${rt.base}/#/rooms`);
       await p.locator(".card").first().waitFor({ timeout: 5000 });
       await check("rooms", p);
+      await p.goto(`${rt.base}/#/search/hello`);
+      await p.locator(".search-hit, .search-status:not(:empty)").first().waitFor({ timeout: 5000 });
+      await check("search", p);
       await p.goto(`${rt.base}/#/problems`);
       await p.locator(".problem-row").first().waitFor({ timeout: 30_000 }).catch(async (e) => {
         console.error(await p.locator("main").textContent(), JSON.stringify((await asUser(rt, uma)("GET", "/problems")).json).slice(0, 300));
@@ -150,6 +161,7 @@ describe.skipIf(!haveChromium)("web client: keyboard and accessibility", () => {
       await p.goto(`${rt.base}/#/profile`);
       await p.getByLabel("Bio").waitFor();
       await check("profile", p);
+      if (Object.keys(found).length) console.error(JSON.stringify(found, null, 1));
       expect(found).toEqual({});
     }, 60_000);
   }

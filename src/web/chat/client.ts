@@ -176,6 +176,15 @@ export class ChatClient {
         // A conversation I was just added to (if the server forwards it): list it and fetch what it holds.
         s.reloadSoon((behind) => behind.forEach((id) => this.resume(id)));
         break;
+      case "conversation.left":
+        s.forget(f.conversation_id, f.reason === "removed" || f.reason === "deleted" ? f.reason : "left");
+        break;
+      case "conversation.cleared":
+        s.clearedUpTo(f.conversation_id, Number(f.cleared_seq));
+        break;
+      case "conversation.hidden":
+        s.reloadSoon();
+        break;
       case "error":
         if (f.ref && s.pending.has(f.ref)) this.fail(f.ref, f.message, retryAt(f));
         break;

@@ -24,6 +24,8 @@ export class ChatStore {
   /** conversation -> highest seq someone else has read. */
   readonly peerRead = new Map<string, number>();
   readonly names = new Map<string, string>();
+  /** Conversations I am no longer in (left here or elsewhere, removed, room deleted), with why. */
+  readonly left = new Map<string, "left" | "removed" | "deleted">();
   /** The conversation on screen, if any. */
   active: string | null = null;
   convsLoaded = false;
@@ -65,6 +67,7 @@ export class ChatStore {
     this.convs.clear();
     for (const c of conversations) {
       this.convs.set(c.id, c);
+      this.left.delete(c.id);
       if (c.peer) this.names.set(c.peer.id, c.peer.display_name || c.peer.username);
       const t = this.thread(c.id);
       if (t.loaded && c.last_seq > t.lastSeq) behind.push(c.id);
@@ -73,6 +76,32 @@ export class ChatStore {
     this.convsLoaded = true;
     this.emit({ type: "convs" });
     return behind;
+  }
+
+  /** I am out of conversation `id`: it leaves the list, and its view stops offering to write. */
+  forget(id: string, reason: "left" | "removed" | "deleted") {
+    this.left.set(id, reason);
+    this.convs.delete(id);
+    this.typing.delete(id);
+    this.emit({ type: "convs" });
+  }
+
+  /** My history of `id` was cleared up to `seq` (here or on another device): those messages go. */
+  clearedUpTo(id: string, seq: number) {
+    const t = this.thread(id);
+    for (const k of [...t.msgs.keys()]) if (k <= seq) t.msgs.delete(k);
+    t.hasMore = false;
+    t.oldest = seq + 1;
+    t.lastSeq = Math.max(t.lastSeq, seq);
+    this.advance(t);
+    const c = this.convs.get(id);
+    if (c) {
+      if (c.last_message && c.last_message.seq <= seq) c.last_message = null;
+      c.unread = 0;
+      c.last_read_seq = Math.max(c.last_read_seq, seq);
+    }
+    this.emit({ type: "convs" });
+    this.emit({ type: "thread", id });
   }
 
   /** Reloads the list soon (a conversation we did not know about appeared). */

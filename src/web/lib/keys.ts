@@ -17,7 +17,7 @@ export function installShortcuts(conversationIds: () => string[]): () => void {
       const ids = conversationIds();
       if (!ids.length) return;
       e.preventDefault();
-      const at = ids.findIndex((id) => location.hash === `#/c/${id}`);
+      const at = ids.findIndex((id) => location.hash === `#/c/${id}` || location.hash.startsWith(`#/c/${id}/`));
       const next = at < 0 ? (e.key === "ArrowDown" ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, at + (e.key === "ArrowDown" ? 1 : -1)));
       if (next !== at) location.hash = `#/c/${ids[next]}`;
       return;

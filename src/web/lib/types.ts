@@ -8,6 +8,9 @@ export type User = {
   created_at?: string;
   last_active: string | null;
   online?: boolean;
+  avatar_url?: string | null;
+  /** GET /users/me only. */
+  unread_notifications?: number;
 };
 
 export type SessionReply = { user: User; access_token: string; refresh_token: string; token_type: string; expires_in: number };
@@ -16,7 +19,7 @@ export type SessionReply = { user: User; access_token: string; refresh_token: st
 import type { ChatMessage } from "../../engine/types";
 export type Message = ChatMessage;
 
-export type Peer = { id: string; username: string; display_name: string | null; online: boolean; last_active: string | null };
+export type Peer = { id: string; username: string; display_name: string | null; online: boolean; last_active: string | null; avatar_url?: string | null };
 
 export type Conversation = {
   id: string;
@@ -40,7 +43,7 @@ export type Room = {
   member_count: number;
   is_member: boolean;
   created_at: string;
-  members?: { user_id: string; username: string; display_name: string | null; role: string; joined_at: string }[];
+  members?: { user_id: string; username: string; display_name: string | null; role: string; joined_at: string; avatar_url?: string | null }[];
 };
 
 export type History = { conversation_id: string; messages: Message[]; has_more: boolean };

@@ -57,7 +57,7 @@ export function humanSize(bytes: number): string {
 }
 
 /** GET with the bearer token (one refresh and retry on 401), as a Blob. */
-async function fetchBlob(path: string): Promise<Blob> {
+export async function fetchBlob(path: string): Promise<Blob> {
   const s = await freshSession();
   const send = (token: string) => fetch(path, { headers: { authorization: `Bearer ${token}` } });
   let res = await send(s.access_token);

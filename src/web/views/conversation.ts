@@ -12,13 +12,16 @@ import type { Change } from "../chat/store";
 import { avatar } from "./avatar";
 import { MessageList } from "./messages";
 import { UploadTray } from "../lib/upload";
-import { backButton, type View } from "./common";
+import { backButton, toast, type View } from "./common";
 import { drafts } from "../lib/drafts";
 import { openRoomInfo } from "./room-info";
+import { conversationOptions } from "./conversation-options";
+import { mentionPicker, type Candidate } from "./mention-picker";
 
 const MAX_CONTENT = 4000;
 
-export function conversationView(client: ChatClient, target: { id: string } | { peer: string }): View {
+/** `at`: a seq to open the conversation at (a search result), loading older pages until it is there. */
+export function conversationView(client: ChatClient, target: { id: string } | { peer: string }, at?: number): View {
   const s = client.store;
   const id = "id" in target ? target.id : null;
   const peerId = "peer" in target ? target.peer : null;
@@ -30,6 +33,9 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   const who = h("div", { class: "who" });
   const typingLine = h("div", { class: "typing", "aria-live": "polite" });
   const input = h("textarea", { id: "composer-input", rows: 1, maxlength: MAX_CONTENT * 2, placeholder: "Write a message…", autocomplete: "off", "aria-describedby": "composer-too-long" });
+  // Registered before the composer's own keys: Enter picks a name while the list is open.
+  const roster = new Map<string, Candidate>();
+  const picker = mentionPicker(input, () => [...roster.values()].filter((c) => c.id !== s.me.id));
   const counter = h("span", { class: "counter", "aria-live": "polite" });
   // Why Enter does nothing past the limit: the counter alone only turns red.
   const tooLong = h("div", { id: "composer-too-long", class: "composer-hint", hidden: true });
@@ -47,12 +53,28 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     const dialog = openRoomInfo(client, id);
     dialog.addEventListener("close", () => dialog.dataset.left || loadRoom(id));
   } }, "Members");
+  // Shown instead of the composer once I am out of the room (left elsewhere, removed, room deleted).
+  const leftNotice = h("p", { class: "left-notice", role: "status", hidden: true });
   const draft = drafts(s.me.id, id ?? `dm:${peerId}`);
   const el = h("section", { class: "pane conversation", "aria-label": "Conversation" },
-    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), roomButton),
-    list.el, list.jump, typingLine, uploads.el, tooLong, form);
+    h("header", { class: "pane-head" }, backButton(), who, h("div", { class: "titles" }, title, subtitle), id ? conversationOptions(client, id) : null, roomButton),
+    list.el, list.jump, typingLine, uploads.el, tooLong, picker.el, form, leftNotice);
 
+  const LEFT_TEXT = { left: "You left this room.", removed: "You were removed from this room.", deleted: "This room was deleted." };
   function renderHeader() {
+    const gone = id ? s.left.get(id) : undefined;
+    if (gone) {
+      subtitle.textContent = "";
+      roomButton.hidden = true;
+      form.hidden = true;
+      uploads.el.hidden = true;
+      leftNotice.hidden = false;
+      leftNotice.replaceChildren(LEFT_TEXT[gone], " ", h("a", { href: "#/rooms" }, "Browse rooms"));
+      return;
+    }
+    form.hidden = false;
+    uploads.el.hidden = false;
+    leftNotice.hidden = true;
     const c = id ? s.convs.get(id) : undefined;
     if (c) list.setUnreadAfter(c.unread > 0 ? c.last_read_seq : null);
     if (c?.kind === "room") {
@@ -64,9 +86,10 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       if (!roomLoaded) loadRoom(c.id);
     } else if (c?.peer) {
       const name = c.peer.display_name || c.peer.username;
+      roster.set(c.peer.id, { id: c.peer.id, username: c.peer.username, name });
       title.textContent = name;
       subtitle.textContent = presence(c.peer.online, c.peer.last_active);
-      who.replaceChildren(avatar(c.peer.id, name, { online: c.peer.online }));
+      who.replaceChildren(avatar(c.peer.id, name, { online: c.peer.online, url: c.peer.avatar_url }));
       input.placeholder = `Message ${name}`;
     }
   }
@@ -75,8 +98,15 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   function loadRoom(roomId: string) {
     roomLoaded = true;
     void get<Room>(`/rooms/${roomId}`).then((r) => {
+      roster.clear();
+      const mine = r.members?.find((m) => m.user_id === s.me.id)?.role;
+      if (list.moderator !== (mine === "owner" || mine === "admin")) {
+        list.moderator = !list.moderator;
+        list.render();
+      }
       for (const m of r.members ?? []) {
         members.add(m.user_id);
+        roster.set(m.user_id, { id: m.user_id, username: m.username, name: m.display_name || m.username });
         s.names.set(m.user_id, m.display_name || m.username);
       }
       subtitle.textContent = `${r.member_count} member${r.member_count === 1 ? "" : "s"}${r.description ? ` · ${r.description}` : ""}`;
@@ -92,7 +122,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
   function submit() {
     const content = input.value.trim();
     if (content.length > MAX_CONTENT) return explainTooLong(true);
-    if (!content) return;
+    if (!content || (id && s.left.has(id))) return;
     client.send(id ? { conversation_id: id } : { to: peerId! }, content);
     input.value = "";
     draft.clear();
@@ -126,7 +156,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       submit();
-    }
+    } else if (e.key === "ArrowUp" && !input.value && list.editLast()) e.preventDefault();
   });
   input.addEventListener("input", () => {
     draft.save(input.value);
@@ -150,10 +180,20 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     }
     list.render(first ? "bottom" : "prepend");
     // Opening a busy conversation starts at what is new, not below it.
-    if (first) list.showFirstUnread();
+    if (first && at) await reveal(at);
+    else if (first) list.showFirstUnread();
     // Keep loading until the pane can scroll, so the scroll-up trigger can fire.
     if (t.hasMore && list.el.scrollHeight <= list.el.clientHeight) void loadOlder();
     markRead();
+  }
+  /** Loads older pages until message `seq` is there (or the beginning is), then shows it. */
+  async function reveal(seq: number) {
+    const t = s.thread(id!);
+    for (let pages = 0; t.hasMore && (t.oldest ?? Infinity) > seq && pages < 40; pages++) {
+      await s.loadOlder(id!).catch(() => {});
+      list.render("prepend");
+    }
+    if (!list.highlight(seq)) toast("That message is no longer here.");
   }
   list.el.addEventListener("scroll", () => {
     if (list.el.scrollTop < 120) void loadOlder();
@@ -163,6 +203,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
     if (id && s.isWatching(id)) client.markRead(id);
   }
 
+  let seenSystem = 0;
   const onChange = (c: Change) => {
     if (c.type === "convs") {
       if (!id && peerId) {
@@ -175,9 +216,18 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       if (c.type === "thread") {
         markRead();
         // Someone new spoke in the room: the member count in the header is stale.
-        const last = id ? s.convs.get(id)?.last_message : null;
+        const c = id ? s.convs.get(id) : undefined;
+        const last = c?.last_message;
         if (isRoom() && roomLoaded && last && !members.has(last.sender_id)) {
           members.add(last.sender_id);
+          loadRoom(id!);
+        }
+        // Someone joined, left or was removed, or the room changed: the header is stale.
+        const sys = last?.message_type === "system" ? last.system : undefined;
+        if (c && sys && sys.kind !== "room_created" && seenSystem !== last!.seq) {
+          seenSystem = last!.seq;
+          if (sys.name) c.name = sys.name;
+          renderHeader();
           loadRoom(id!);
         }
       }
@@ -196,7 +246,7 @@ export function conversationView(client: ChatClient, target: { id: string } | { 
       const name = u.display_name || u.username;
       title.textContent = name;
       subtitle.textContent = `${presence(u.online, u.last_active)} · new conversation`;
-      who.replaceChildren(avatar(u.id, name, { online: u.online }));
+      who.replaceChildren(avatar(u.id, name, { online: u.online, url: u.avatar_url }));
       input.placeholder = `Message ${name}`;
     }).catch(() => (title.textContent = "Unknown user"));
   }

@@ -11,10 +11,11 @@ import type { Pending } from "../chat/store";
 import { Attachments } from "./attachment";
 import { LIMITED } from "./wait";
 import { richText } from "../lib/rich-text";
+import { canChange, messageActions, startEdit } from "./message-actions";
 
 type Item = {
   key: string; sender: string; at: string; content: string; seq: number | null; type?: Message["message_type"]; pending?: Pending;
-  edited?: boolean; deleted?: boolean;
+  edited?: boolean; deleted?: boolean; msg?: Message;
 };
 
 const GROUP_MS = 5 * 60_000;
@@ -33,6 +34,8 @@ export class MessageList {
   /** Blob URLs of this conversation's files, freed by destroy(). */
   private readonly attachments = new Attachments();
   private error = "";
+  /** I am an owner or admin of this room: I may delete anyone's message (set once the room is loaded). */
+  moderator = false;
   /** Some sender names were still being looked up when drawn. */
   private unnamed = false;
 
@@ -82,10 +85,11 @@ export class MessageList {
 
   private fromMessage(m: Message): Item {
     // The key changes with an edit or a delete, so the element is drawn again.
-    const version = m.deleted ? ":deleted" : m.edited_at ? `:${m.edited_at}` : "";
+    // Also when I become a moderator: others' messages then get a Delete action.
+    const version = (m.deleted ? ":deleted" : m.edited_at ? `:${m.edited_at}` : "") + (this.moderator && m.sender_id !== this.client.store.me.id ? ":mod" : "");
     return {
       key: `s:${m.seq}${version}`, sender: m.sender_id, at: m.timestamp, content: m.content, seq: m.seq, type: m.message_type,
-      edited: !!m.is_edited, deleted: !!m.deleted,
+      edited: !!m.is_edited, deleted: !!m.deleted, msg: m,
     };
   }
 
@@ -156,8 +160,32 @@ export class MessageList {
         h("div", { class: "meta" }, h("time", { datetime: it.at, title: fullDate(it.at) }, clock(it.at)), it.edited && !it.deleted ? " · edited" : null),
       ),
     );
+    if (it.msg && canChange(this.client, it.msg, this.moderator)) n.append(messageActions(this.client, it.msg, n));
     this.nodes.set(it.key, n);
     return n;
+  }
+
+  /** Scrolls message `seq` into the middle and marks it for a moment (a search result); false when it is not drawn. */
+  highlight(seq: number): boolean {
+    const node = this.el.querySelector<HTMLElement>(`.msg[data-seq="${seq}"]`);
+    if (!node) return false;
+    node.scrollIntoView({ block: "center" });
+    node.classList.add("found");
+    node.setAttribute("tabindex", "-1");
+    node.focus({ preventScroll: true });
+    setTimeout(() => node.classList.remove("found"), 4000);
+    this.updateJump();
+    return true;
+  }
+
+  /** Up-arrow in an empty composer: edits my newest text message on screen; false when there is none. */
+  editLast(): boolean {
+    const mine = this.items().filter((i) => i.msg && i.type === "text" && canChange(this.client, i.msg)).at(-1);
+    const node = mine && this.nodes.get(mine.key);
+    if (!mine?.msg || !node) return false;
+    node.scrollIntoView({ block: "nearest" });
+    startEdit(this.client, mine.msg, node);
+    return true;
   }
 
   private pendingNode(it: Item, p: Pending): HTMLElement {

@@ -31,7 +31,7 @@ export function peopleView(client: ChatClient): View {
     const name = u.display_name || u.username;
     const existing = s.directWith(u.id);
     return h("li", { class: "card person" },
-      avatar(u.id, name, { online: !!u.online }),
+      avatar(u.id, name, { online: !!u.online, url: u.avatar_url }),
       h("div", { class: "card-main" },
         h("div", { class: "card-title" }, name, " ", h("span", { class: "muted" }, `@${u.username}`)),
         h("div", { class: "card-sub" }, presence(u.online, u.last_active)),

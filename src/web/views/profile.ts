@@ -8,7 +8,7 @@ import { h } from "../lib/dom";
 import { saveSession, updateUser } from "../lib/session";
 import type { User } from "../lib/types";
 import type { ChatClient } from "../chat/client";
-import { avatar } from "./avatar";
+import { avatarBlock } from "./profile-avatar";
 import { busy, paneHead, toast, type View } from "./common";
 
 type Patched = User & { session?: { access_token: string; refresh_token: string; token_type: string; expires_in: number } };
@@ -57,7 +57,7 @@ export function profileView(client: ChatClient): View {
     }
   })) },
     h("h3", null, "Profile"),
-    h("div", { class: "profile-who" }, avatar(me.id, me.display_name || me.username), h("span", null, `@${me.username}`)),
+    
     field("profile-name", "Display name", name),
     field("profile-bio", "Bio", bio, "Up to 500 characters, shown to people who look you up."),
     saved, save);
@@ -89,6 +89,6 @@ export function profileView(client: ChatClient): View {
 
   const el = h("section", { class: "pane page", "aria-label": "Your profile" },
     paneHead("Your profile", `@${me.username}`),
-    h("div", { class: "page-body profile" }, profileForm, passwordForm));
+    h("div", { class: "page-body profile" }, avatarBlock(me), profileForm, passwordForm));
   return { el };
 }

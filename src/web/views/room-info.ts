@@ -1,10 +1,7 @@
 /**
  * A room's details in a dialog: members with role and presence, inviting
  * people by search (owners and admins), and leaving. Esc closes it.
- *
- * Rename, remove, promote and delete come with their API: each is a hook
- * below (ROOM_HOOKS) that draws nothing until it is filled in, so the dialog
- * does not change shape when they land.
+ * Settings, roles, removal and deleting the room are in views/room-admin.ts.
  */
 import { get, post, qs } from "../lib/api";
 import { debounce, h } from "../lib/dom";
@@ -13,20 +10,12 @@ import type { Room, User } from "../lib/types";
 import type { ChatClient } from "../chat/client";
 import { avatar } from "./avatar";
 import { busy, errorBox, spinner, toast } from "./common";
+import { memberActions, roomActions, type MyRole, type RoomCtx as Ctx, type RoomMember } from "./room-admin";
 
-export type RoomMember = NonNullable<Room["members"]>[number];
-export type MyRole = "owner" | "admin" | "member";
-type Ctx = { room: Room; me: MyRole; reload: () => Promise<void> };
+export type { MyRole, RoomMember };
 
-/**
- * Extension points for room administration. Each returns the controls it
- * adds (or nothing): per member (remove, promote/demote), and for the room
- * (rename, delete). Fill them in when the server has the routes.
- */
-export const ROOM_HOOKS = {
-  memberActions: (_m: RoomMember, _ctx: Ctx): HTMLElement[] => [],
-  roomActions: (_ctx: Ctx): HTMLElement[] => [],
-};
+/** The controls room administration adds: per member (roles, remove), and for the room (settings, delete). */
+export const ROOM_HOOKS = { memberActions, roomActions };
 
 const ROLE_ORDER: Record<string, number> = { owner: 0, admin: 1, member: 2 };
 
@@ -57,7 +46,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
       const room = await get<Room>(`/rooms/${roomId}`);
       const members = [...(room.members ?? [])].sort((a, b) => (ROLE_ORDER[a.role]! - ROLE_ORDER[b.role]!) || (a.display_name || a.username).localeCompare(b.display_name || b.username));
       const me = (members.find((m) => m.user_id === s.me.id)?.role ?? "member") as MyRole;
-      const ctx: Ctx = { room, me, reload };
+      const ctx: Ctx = { room, me, myId: s.me.id, reload, gone };
       title.textContent = `#${room.name}`;
       body.replaceChildren(
         h("p", { class: "room-about" }, room.is_private ? h("span", { class: "tag" }, "private") : h("span", { class: "tag" }, "public"), " ", room.description ?? ""),
@@ -77,7 +66,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
     for (const m of members) {
       const name = m.display_name || m.username;
       const state = h("span", { class: "member-presence" }, "");
-      const face = h("span", { class: "member-face" }, avatar(m.user_id, name, { size: "sm" }));
+      const face = h("span", { class: "member-face" }, avatar(m.user_id, name, { size: "sm", url: m.avatar_url }));
       list.append(h("li", { class: "member", "data-user": m.username },
         face,
         h("span", { class: "member-main" },
@@ -87,7 +76,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
         ...ROOM_HOOKS.memberActions(m, ctx)));
       const show = (online: boolean, lastActive: string | null) => {
         state.textContent = presence(online, lastActive);
-        face.replaceChildren(avatar(m.user_id, name, { size: "sm", online }));
+        face.replaceChildren(avatar(m.user_id, name, { size: "sm", online, url: m.avatar_url }));
       };
       presenceOf.set(m.user_id, show);
       // Room details carry no presence; each member's profile has it, and frames keep it current.
@@ -127,7 +116,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
           toast((err as Error).message);
         }
       }));
-      return h("li", { class: "member" }, avatar(u.id, name, { size: "sm", online: !!u.online }), h("span", { class: "member-main" }, h("span", { class: "member-name" }, name, " ", h("span", { class: "muted" }, `@${u.username}`))), add);
+      return h("li", { class: "member" }, avatar(u.id, name, { size: "sm", online: !!u.online, url: u.avatar_url }), h("span", { class: "member-main" }, h("span", { class: "member-name" }, name, " ", h("span", { class: "muted" }, `@${u.username}`))), add);
     };
     input.addEventListener("input", () => search());
     return h("section", { class: "invite" }, h("label", { for: "invite-search", class: "block-title" }, "Invite people"), input, results);
@@ -145,12 +134,7 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
       yes.addEventListener("click", () => void busy(yes, async () => {
         try {
           await post(`/rooms/${room.id}/leave`);
-          // The conversation behind must not ask for a room it can no longer see.
-          dialog.dataset.left = "1";
-          dialog.close();
-          await s.loadConversations().catch(() => {});
-          toast(`You left #${room.name}`);
-          location.hash = "#/rooms";
+          await gone(`You left #${room.name}`);
         } catch (err) {
           toast((err as Error).message);
         }
@@ -158,6 +142,17 @@ export function openRoomInfo(client: ChatClient, roomId: string) {
       yes.focus();
     });
     return box;
+  }
+
+  /** The room is no longer mine (left or deleted): close, drop it from the list, go to the rooms page. */
+  async function gone(message: string) {
+    // The conversation behind must not ask for a room it can no longer see.
+    dialog.dataset.left = "1";
+    s.forget(roomId, "left");
+    dialog.close();
+    await s.loadConversations().catch(() => {});
+    toast(message);
+    location.hash = "#/rooms";
   }
 
   void reload();

@@ -4,12 +4,14 @@
  */
 import { h, icon, ICONS } from "../lib/dom";
 import { listTime } from "../lib/format";
-import type { Conversation, Message } from "../lib/types";
+import type { Conversation, Message, User } from "../lib/types";
 import type { ChatClient } from "../chat/client";
 import type { SocketStatus } from "../lib/socket";
 import { avatar } from "./avatar";
 import { logo } from "./common";
 import { parseFileContent } from "./attachment";
+import { notificationBell } from "./notifications";
+import { get } from "../lib/api";
 
 const TABS = [
   { href: "#/", label: "Chats", icon: ICONS.chat, match: /^#\/(c|dm)?\/?/ },
@@ -25,6 +27,10 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
   const list = h("ul", { class: "conv-list", "aria-label": "Conversations" });
   const filter = h("input", { id: "conv-filter", type: "search", class: "conv-filter", placeholder: "Search conversations  ( / )", autocomplete: "off", maxlength: 80, "aria-label": "Search conversations" });
   filter.addEventListener("input", () => renderList());
+  // Enter searches the messages themselves (views/search.ts).
+  filter.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && filter.value.trim()) location.hash = `#/search/${encodeURIComponent(filter.value.trim())}`;
+  });
   /** What the list shows, in order (Alt+Up/Down walks it). */
   let shown: Conversation[] = [];
   const tabs = TABS.map((t) => h("a", { href: t.href, class: "tab" }, icon(t.icon), h("span", null, t.label)));
@@ -32,9 +38,10 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     h("div", { class: "side-head" },
       h("div", { class: "brand" }, logo(), h("span", null, "Huddle")),
       status,
+      notificationBell(client, () => get<User>("/users/me").then((u) => u.unread_notifications ?? 0)),
       h("button", { type: "button", class: "icon-btn", "aria-label": "Sign out", title: "Sign out", onclick: onLogout }, icon(ICONS.logout)),
     ),
-    h("a", { class: "me", href: "#/profile", title: "Your profile" }, avatar(me.id, me.display_name || me.username, { size: "sm" }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
+    h("a", { class: "me", href: "#/profile", title: "Your profile" }, avatar(me.id, me.display_name || me.username, { size: "sm", url: me.avatar_url }), h("span", { class: "me-name" }, me.display_name || me.username), h("span", { class: "me-handle" }, `@${me.username}`)),
     h("nav", { class: "tabs-nav", "aria-label": "Sections" }, tabs),
     h("div", { class: "list-head" }, h("span", null, "Conversations"), h("a", { href: "#/people", class: "icon-btn", "aria-label": "New direct message", title: "New direct message" }, icon(ICONS.plus))),
     h("div", { class: "conv-filter-wrap" }, filter),
@@ -47,9 +54,10 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     const name = nameOf(c);
     const last = c.last_message;
     const preview = last ? `${last.sender_id === me.id ? "You: " : c.kind === "room" ? `${s.nameOf(last.sender_id)}: ` : ""}${lastText(last)}` : c.kind === "room" ? "No messages yet" : "Say hello";
-    const current = location.hash === `#/c/${c.id}`;
+    // Also when opened at a message (#/c/{id}/{seq}).
+    const current = location.hash === `#/c/${c.id}` || location.hash.startsWith(`#/c/${c.id}/`);
     return h("li", null, h("a", { href: `#/c/${c.id}`, class: `conv${c.unread ? " unread" : ""}`, "aria-current": current ? "page" : null, "data-id": c.id },
-      avatar(c.kind === "room" ? c.id : (c.peer?.id ?? c.id), name, { room: c.kind === "room", online: c.kind === "direct" ? !!c.peer?.online : undefined }),
+      avatar(c.kind === "room" ? c.id : (c.peer?.id ?? c.id), name, { room: c.kind === "room", online: c.kind === "direct" ? !!c.peer?.online : undefined, url: c.peer?.avatar_url }),
       h("span", { class: "conv-main" },
         h("span", { class: "conv-top" }, h("span", { class: "conv-name" }, name), h("time", { class: "conv-time", datetime: c.last_activity }, listTime(c.last_activity))),
         h("span", { class: "conv-bottom" }, h("span", { class: "conv-preview" }, preview),
@@ -67,6 +75,7 @@ export function sidebar(client: ChatClient, onLogout: () => void) {
     else if (!convs.length && term) list.replaceChildren(h("li", { class: "empty" }, `No conversation matches “${filter.value.trim()}”.`));
     else if (!convs.length) list.replaceChildren(h("li", { class: "empty" }, "No conversations yet. Find someone in ", h("a", { href: "#/people" }, "People"), " or join a ", h("a", { href: "#/rooms" }, "room"), "."));
     else list.replaceChildren(...convs.map(row));
+    if (term) list.prepend(h("li", null, h("a", { class: "search-link", href: `#/search/${encodeURIComponent(filter.value.trim())}` }, `Search messages for “${filter.value.trim()}”`)));
     const n = s.totalUnread();
     document.title = n ? `(${n}) Huddle` : "Huddle";
   }

@@ -1,0 +1,98 @@
+/**
+ * Mentions and notifications in the web client (real browser, real server,
+ * real notification worker): a mention made while I was offline is on the
+ * bell when I come; one made while I am online arrives live, and while the
+ * tab is hidden also as a browser notification; muting a conversation stops
+ * them; "Mark all as read" empties the count.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { buildTestRuntime, generousBuckets, type TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import { registerUser } from "../helpers/app";
+import { asUser, WebPages } from "../helpers/web";
+
+const haveChromium = chromiumAvailable("the web notification e2e tests are");
+
+/** Records browser notifications, and lets the test say the tab is hidden. */
+const RECORD = `
+  window.__shown = [];
+  const Real = window.Notification;
+  if (Real) {
+    class Recorded extends Real { constructor(title, opts) { window.__shown.push({ title, body: opts && opts.body }); super(title, opts); } }
+    window.Notification = Recorded;
+  }
+  Object.defineProperty(Document.prototype, "visibilityState", { get: () => (window.__hidden ? "hidden" : "visible") });
+`;
+
+describe.skipIf(!haveChromium)("web client: mentions and notifications", () => {
+  let rt: TestRuntime;
+  let browser: Browser;
+  let pages: WebPages;
+
+  beforeAll(async () => {
+    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
+    browser = await launchChromium();
+    pages = new WebPages(browser, rt);
+  }, 30_000);
+  afterAll(async () => {
+    await pages?.close();
+    await browser?.close();
+    await rt?.close();
+  });
+
+  const bell = (p: Page) => p.locator("button.bell");
+
+  test("offline mention on the bell, live mention with a browser notification, mute, mark all read", async () => {
+    const [olga, bob, carol] = [await registerUser(rt.app, "olga"), await registerUser(rt.app, "bob"), await registerUser(rt.app, "carol")];
+    const room = (await asUser(rt, olga)("POST", "/rooms", { name: "pings" })).json.id as string;
+    await asUser(rt, bob)("POST", `/rooms/${room}/join`);
+    await asUser(rt, carol)("POST", `/rooms/${room}/join`);
+
+    // Carol is offline: the mention is stored, and the bell shows it when she comes.
+    const sent = (await asUser(rt, olga)("POST", "/chat/send", { conversation_id: room, content: `@${carol.username} look at this` })).json.message;
+    for (let i = 0; i < 100 && (await asUser(rt, carol)("GET", "/users/me")).json.unread_notifications !== 1; i++) await Bun.sleep(100);
+    const c = await pages.open(carol, "#/");
+    await c.getByRole("button", { name: "Notifications, 1 unread" }).waitFor({ timeout: 5000 });
+    await bell(c).click();
+    const panel = c.getByRole("dialog", { name: "Notifications" });
+    const note = panel.locator(".note.unread", { hasText: "mentioned you" });
+    await note.waitFor({ timeout: 5000 });
+    expect(await note.textContent()).toContain("look at this");
+    await panel.getByRole("button", { name: "Mark all as read" }).click();
+    await c.getByRole("button", { name: "Notifications", exact: true }).waitFor({ timeout: 5000 });
+    expect((await asUser(rt, carol)("GET", "/users/me")).json.unread_notifications).toBe(0);
+    await panel.locator(".note", { hasText: "look at this" }).click();
+    await c.waitForURL(new RegExp(`#/c/${room}/${sent.seq}$`), { timeout: 5000 });
+    await c.locator(`.msg.found[data-seq="${sent.seq}"]`).waitFor({ timeout: 5000 });
+
+    // Bob is online with the tab hidden: the mention arrives live, on the bell and as a browser notification.
+    const b = await pages.open(bob, "#/");
+    await b.context().grantPermissions(["notifications"], { origin: rt.base });
+    await b.addInitScript(RECORD);
+    await b.reload();
+    await b.locator(".me-handle").waitFor({ timeout: 5000 });
+    await b.evaluate(() => ((window as unknown as { __hidden: boolean }).__hidden = true));
+    await asUser(rt, olga)("POST", "/chat/send", { conversation_id: room, content: `ping @${bob.username}, are you there?` });
+    await b.getByRole("button", { name: "Notifications, 1 unread" }).waitFor({ timeout: 10_000 });
+    const shown = await b.evaluate(() => (window as unknown as { __shown: { title: string; body: string }[] }).__shown);
+    expect(shown.length).toBe(1);
+    expect(shown[0]!.title).toContain("mentioned you");
+    expect(shown[0]!.body).toContain("are you there?");
+    await b.evaluate(() => ((window as unknown as { __hidden: boolean }).__hidden = false));
+
+    // Bob mutes the room: a later mention there notifies nobody, a direct message still does.
+    await b.goto(`${rt.base}/#/c/${room}`);
+    await b.locator(".conv-options summary").click();
+    await b.getByRole("button", { name: "Mute" }).click();
+    await b.locator(".mute-btn[aria-pressed=true]", { hasText: "Unmute" }).waitFor({ timeout: 5000 });
+    await asUser(rt, olga)("POST", "/chat/send", { conversation_id: room, content: `@${bob.username} muted ping` });
+    await asUser(rt, olga)("POST", "/chat/send", { to: bob.user.id, content: "a direct line after the mute" });
+    await bell(b).click();
+    const his = b.getByRole("dialog", { name: "Notifications" });
+    await his.locator(".note", { hasText: "a direct line after the mute" }).waitFor({ timeout: 10_000 });
+    expect(await his.locator(".note", { hasText: "wrote to you" }).count()).toBe(1);
+    expect(await his.locator(".note", { hasText: "muted ping" }).count()).toBe(0);
+    expect(pages.problems).toEqual([]);
+  }, 90_000);
+});
