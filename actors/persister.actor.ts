@@ -7,11 +7,19 @@
  * so a crash anywhere re-delivers it and the writer's ON CONFLICT makes the
  * re-delivery harmless. Entries left pending by a dead instance are reclaimed
  * after PERSIST_RECLAIM_MS.
+ *
+ * Overlap (when backlogged): while batch N commits, batch N+1 is read; batches
+ * commit strictly one after another in read order (so a conversation's entries
+ * of N+1 never commit before those of N), and acknowledgements run behind the
+ * commits (ack-queue.ts) instead of in front of the next one. A full batch
+ * doubles the next one's size (up to MAX_GROWTH times the base), a short one
+ * halves it back.
  */
 import { Actor, type Exit } from "./kernel";
 import type { ChatMessage, Outbox, OutboxEntry } from "../src/engine/types";
 import { log } from "../src/lib/log";
 import { abortableSleep, loopDelay } from "./backoff";
+import { AckQueue } from "./ack-queue";
 
 /** Where a batch goes. Owned by the chat module; the persister only moves entries. */
 export interface BatchWriter {
@@ -34,24 +42,32 @@ const COALESCE_MS = 25;
 
 const FLUSH_MS = 5_000;
 
+/** A backlogged persister grows its batches up to this many times the base size (fewer, larger transactions). */
+const MAX_GROWTH = 4;
+
 export class PersisterActor extends Actor<Msg> {
   private loop?: Promise<void>;
-  private readonly batchSize: number;
+  private readonly baseSize: number;
+  private size: number;
   private readonly blockMs: number;
   private readonly reclaimMs: number;
   private lastReclaim = 0;
   private idleWaiters: (() => void)[] = [];
   /**
-   * A batch that failed is retried as soon as the store answers again: left alone it would sit in
-   * this consumer's pending list until claimStale takes it back, PERSIST_RECLAIM_MS later.
+   * Batches read and not yet committed, oldest first: at most two (the one committing and the one read
+   * meanwhile). A batch that failed stays at the head and is retried as soon as the store answers again:
+   * left alone it would sit in this consumer's pending list until claimStale takes it back.
    */
-  private failed: OutboxEntry[] | null = null;
+  private readonly queue: OutboxEntry[][] = [];
+  private readonly acks: AckQueue;
 
   constructor(private readonly outbox: Outbox, private readonly writer: BatchWriter, private readonly opts: PersisterOptions) {
     super({ name: "persister", mailbox: { capacity: 16, overflow: "drop-oldest" } });
-    this.batchSize = opts.batchSize ?? 500;
+    this.baseSize = opts.batchSize ?? 500;
+    this.size = this.baseSize;
     this.blockMs = opts.blockMs ?? 1000;
     this.reclaimMs = opts.reclaimMs ?? 30_000;
+    this.acks = new AckQueue((ids) => this.outbox.ack(ids));
   }
 
   protected override async onStart() {
@@ -62,6 +78,7 @@ export class PersisterActor extends Actor<Msg> {
   protected override async onStop(exit: Exit) {
     await this.loop;
     if (exit.kind === "normal") await this.flush();
+    else await this.acks.settle();
   }
 
   /**
@@ -73,22 +90,23 @@ export class PersisterActor extends Actor<Msg> {
     const until = Date.now() + FLUSH_MS;
     try {
       while (Date.now() < until) {
-        const entries: OutboxEntry[] = this.failed ?? (await this.outbox.read(this.opts.consumer, this.batchSize, 0));
-        if (entries.length === 0) return;
-        this.failed = entries;
-        await this.write(entries);
-        await this.outbox.ack(entries.map((e) => e.id));
-        this.failed = null;
+        if (this.queue.length === 0) {
+          const entries = await this.outbox.read(this.opts.consumer, this.size, 0);
+          if (entries.length === 0) break;
+          this.queue.push(entries);
+        }
+        await this.commitHead();
       }
     } catch (err) {
       log.warn({ err }, "persister: outbox not flushed at stop; another instance will take it over");
     }
+    await this.acks.settle();
   }
 
   /** The work is the background loop; there is nothing to tell this actor. */
   protected handle(_msg: Msg) {}
 
-  /** Resolves the next time the loop finds the outbox empty (for shutdown and tests; pair it with a timeout). */
+  /** Resolves the next time the loop finds the outbox empty, everything committed and acknowledged (for shutdown and tests; pair it with a timeout). */
   drained(): Promise<void> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -97,20 +115,32 @@ export class PersisterActor extends Actor<Msg> {
     let failures = 0;
     while (!this.signal.aborted) {
       try {
-        const entries: OutboxEntry[] = this.failed ?? (await this.next());
-        if (entries.length === 0) {
-          for (const w of this.idleWaiters.splice(0)) w();
-          continue;
+        if (this.queue.length === 0) {
+          const entries = await this.next(this.blockMs);
+          if (entries.length === 0) {
+            await this.acks.settle();
+            for (const w of this.idleWaiters.splice(0)) w();
+            continue;
+          }
+          this.queue.push(entries);
         }
-        this.failed = entries;
-        await this.write(entries);
-        await this.outbox.ack(entries.map((e) => e.id));
-        this.failed = null;
+        const head = this.queue[0]!;
+        const backlogged = head.length >= this.size;
+        this.size = backlogged ? Math.min(this.size * 2, this.baseSize * MAX_GROWTH) : Math.max(this.baseSize, this.size >> 1);
+        // Backlogged: read the next batch while this one commits. A read that fails leaves its entries (if
+        // Redis delivered any) pending for claimStale, as before; the commit's outcome is what counts here.
+        const ahead = backlogged && this.queue.length < 2
+          ? this.next(0).catch((err) => (log.warn({ err }, "persister: read-ahead failed"), [] as OutboxEntry[]))
+          : null;
+        const committed = this.commitHead().then(() => null, (err: unknown) => err);
+        const [err, more] = await Promise.all([committed, ahead]);
+        if (more?.length) this.queue.push(more);
+        if (err !== null) throw err;
         failures = 0;
         // A short batch means the outbox is keeping up: let the next one fill a little. Without this pause
         // each message or two was its own transaction; at 1000 messages/s the pause cut server + PostgreSQL
         // CPU by a third (bench/RESULTS.md). Messages are safe in Redis meanwhile.
-        if (entries.length < this.batchSize) await Bun.sleep(COALESCE_MS);
+        if (!backlogged && this.queue.length === 0) await Bun.sleep(COALESCE_MS);
       } catch (err) {
         const delay = loopDelay(++failures);
         log.warn({ err, retryInMs: delay }, "persister: batch not written; retrying");
@@ -119,16 +149,20 @@ export class PersisterActor extends Actor<Msg> {
     }
   }
 
-  private async next(): Promise<OutboxEntry[]> {
-    if (Date.now() - this.lastReclaim > this.reclaimMs / 2) {
-      this.lastReclaim = Date.now();
-      const stale = await this.outbox.claimStale(this.opts.consumer, this.reclaimMs, this.batchSize);
-      if (stale.length) return stale;
-    }
-    return this.outbox.read(this.opts.consumer, this.batchSize, this.blockMs);
+  /** Commits the oldest batch read; only then it leaves the queue and is acknowledged (behind the next commit). */
+  private async commitHead() {
+    const head = this.queue[0]!;
+    await this.writer.write(head.map((e) => e.message));
+    this.queue.shift();
+    this.acks.push(head.map((e) => e.id));
   }
 
-  private write(entries: OutboxEntry[]) {
-    return this.writer.write(entries.map((e) => e.message));
+  private async next(blockMs: number): Promise<OutboxEntry[]> {
+    if (Date.now() - this.lastReclaim > this.reclaimMs / 2) {
+      this.lastReclaim = Date.now();
+      const stale = await this.outbox.claimStale(this.opts.consumer, this.reclaimMs, this.size);
+      if (stale.length) return stale;
+    }
+    return this.outbox.read(this.opts.consumer, this.size, blockMs);
   }
 }
