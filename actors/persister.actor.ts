@@ -8,18 +8,18 @@
  * re-delivery harmless. Entries left pending by a dead instance are reclaimed
  * after PERSIST_RECLAIM_MS.
  *
- * Overlap (when backlogged): while batch N commits, batch N+1 is read; batches
- * commit strictly one after another in read order (so a conversation's entries
- * of N+1 never commit before those of N), and acknowledgements run behind the
- * commits (ack-queue.ts) instead of in front of the next one. A full batch
- * doubles the next one's size (up to MAX_GROWTH times the base), a short one
- * halves it back.
+ * Overlap: the next batch is read while earlier ones commit (at most two read
+ * and not committed per lane); commits run in lanes by conversation, each lane
+ * in read order (commit-lanes.ts); acknowledgements follow the commits without
+ * holding up the next one (ack-queue.ts). A full batch doubles the next read's
+ * size (up to MAX_GROWTH times the base), a short one halves it back.
  */
 import { Actor, type Exit } from "./kernel";
 import type { ChatMessage, Outbox, OutboxEntry } from "../src/engine/types";
 import { log } from "../src/lib/log";
 import { abortableSleep, loopDelay } from "./backoff";
 import { AckQueue } from "./ack-queue";
+import { CommitLanes } from "./commit-lanes";
 
 /** Where a batch goes. Owned by the chat module; the persister only moves entries. */
 export interface BatchWriter {
@@ -29,6 +29,7 @@ export interface BatchWriter {
    * (a seq clash, a retried client_id). Resolving means the batch may be
    * acknowledged; throwing means nothing is acknowledged and the batch is
    * retried after a backoff (PostgreSQL down, a transient error).
+   * Called for at most one batch per conversation at a time, in read order.
    */
   write(batch: ChatMessage[]): Promise<void>;
 }
@@ -42,8 +43,11 @@ const COALESCE_MS = 25;
 
 const FLUSH_MS = 5_000;
 
-/** A backlogged persister grows its batches up to this many times the base size (fewer, larger transactions). */
+/** A backlogged persister grows its reads up to this many times the base size (fewer, larger transactions). */
 const MAX_GROWTH = 4;
+
+/** Batches read and not yet committed in one lane before the reader waits. */
+const MAX_AHEAD = 2;
 
 export class PersisterActor extends Actor<Msg> {
   private loop?: Promise<void>;
@@ -53,21 +57,17 @@ export class PersisterActor extends Actor<Msg> {
   private readonly reclaimMs: number;
   private lastReclaim = 0;
   private idleWaiters: (() => void)[] = [];
-  /**
-   * Batches read and not yet committed, oldest first: at most two (the one committing and the one read
-   * meanwhile). A batch that failed stays at the head and is retried as soon as the store answers again:
-   * left alone it would sit in this consumer's pending list until claimStale takes it back.
-   */
-  private readonly queue: OutboxEntry[][] = [];
   private readonly acks: AckQueue;
+  private readonly lanes: CommitLanes;
 
-  constructor(private readonly outbox: Outbox, private readonly writer: BatchWriter, private readonly opts: PersisterOptions) {
+  constructor(private readonly outbox: Outbox, writer: BatchWriter, private readonly opts: PersisterOptions) {
     super({ name: "persister", mailbox: { capacity: 16, overflow: "drop-oldest" } });
     this.baseSize = opts.batchSize ?? 500;
     this.size = this.baseSize;
     this.blockMs = opts.blockMs ?? 1000;
     this.reclaimMs = opts.reclaimMs ?? 30_000;
     this.acks = new AckQueue((ids) => this.outbox.ack(ids));
+    this.lanes = new CommitLanes((batch) => writer.write(batch), this.acks);
   }
 
   protected override async onStart() {
@@ -77,8 +77,10 @@ export class PersisterActor extends Actor<Msg> {
 
   protected override async onStop(exit: Exit) {
     await this.loop;
+    // Nothing read may commit after this actor is gone (a successor could otherwise commit later entries first).
     if (exit.kind === "normal") await this.flush();
-    else await this.acks.settle();
+    else await this.lanes.stop(0);
+    await this.acks.settle();
   }
 
   /**
@@ -89,18 +91,17 @@ export class PersisterActor extends Actor<Msg> {
   private async flush() {
     const until = Date.now() + FLUSH_MS;
     try {
+      await this.lanes.stop(FLUSH_MS);
       while (Date.now() < until) {
-        if (this.queue.length === 0) {
-          const entries = await this.outbox.read(this.opts.consumer, this.size, 0);
-          if (entries.length === 0) break;
-          this.queue.push(entries);
-        }
-        await this.commitHead();
+        const entries = await this.outbox.read(this.opts.consumer, this.size, 0);
+        if (entries.length === 0) break;
+        this.lanes.push(entries);
+        await this.lanes.settled();
       }
     } catch (err) {
       log.warn({ err }, "persister: outbox not flushed at stop; another instance will take it over");
+      await this.lanes.settled();
     }
-    await this.acks.settle();
   }
 
   /** The work is the background loop; there is nothing to tell this actor. */
@@ -115,46 +116,36 @@ export class PersisterActor extends Actor<Msg> {
     let failures = 0;
     while (!this.signal.aborted) {
       try {
-        if (this.queue.length === 0) {
-          const entries = await this.next(this.blockMs);
-          if (entries.length === 0) {
+        // At most MAX_AHEAD batches per lane read and not committed: wait for a commit (or a failed attempt).
+        while (this.lanes.depth() >= MAX_AHEAD && !this.signal.aborted) await this.lanes.changed();
+        if (this.signal.aborted) break;
+        const busy = !this.lanes.idle();
+        // While commits run, look without blocking; with nothing new, wait for one of them instead.
+        const entries = await this.next(busy ? 0 : this.blockMs);
+        failures = 0;
+        if (entries.length === 0) {
+          if (busy) await this.lanes.changed();
+          else {
             await this.acks.settle();
             for (const w of this.idleWaiters.splice(0)) w();
-            continue;
           }
-          this.queue.push(entries);
+          continue;
         }
-        const head = this.queue[0]!;
-        const backlogged = head.length >= this.size;
-        this.size = backlogged ? Math.min(this.size * 2, this.baseSize * MAX_GROWTH) : Math.max(this.baseSize, this.size >> 1);
-        // Backlogged: read the next batch while this one commits. A read that fails leaves its entries (if
-        // Redis delivered any) pending for claimStale, as before; the commit's outcome is what counts here.
-        const ahead = backlogged && this.queue.length < 2
-          ? this.next(0).catch((err) => (log.warn({ err }, "persister: read-ahead failed"), [] as OutboxEntry[]))
-          : null;
-        const committed = this.commitHead().then(() => null, (err: unknown) => err);
-        const [err, more] = await Promise.all([committed, ahead]);
-        if (more?.length) this.queue.push(more);
-        if (err !== null) throw err;
-        failures = 0;
+        this.lanes.push(entries);
+        const full = entries.length >= this.size;
+        this.size = full ? Math.min(this.size * 2, this.baseSize * MAX_GROWTH) : Math.max(this.baseSize, this.size >> 1);
+        if (full) continue;
         // A short batch means the outbox is keeping up: let the next one fill a little. Without this pause
         // each message or two was its own transaction; at 1000 messages/s the pause cut server + PostgreSQL
         // CPU by a third (bench/RESULTS.md). Messages are safe in Redis meanwhile.
-        if (!backlogged && this.queue.length === 0) await Bun.sleep(COALESCE_MS);
+        await this.lanes.settled();
+        await Bun.sleep(COALESCE_MS);
       } catch (err) {
         const delay = loopDelay(++failures);
-        log.warn({ err, retryInMs: delay }, "persister: batch not written; retrying");
+        log.warn({ err, retryInMs: delay }, "persister: outbox not read; retrying");
         await abortableSleep(delay, this.signal);
       }
     }
-  }
-
-  /** Commits the oldest batch read; only then it leaves the queue and is acknowledged (behind the next commit). */
-  private async commitHead() {
-    const head = this.queue[0]!;
-    await this.writer.write(head.map((e) => e.message));
-    this.queue.shift();
-    this.acks.push(head.map((e) => e.id));
   }
 
   private async next(blockMs: number): Promise<OutboxEntry[]> {
