@@ -120,6 +120,7 @@ export class PersisterActor extends Actor<Msg> {
         while (this.lanes.depth() >= MAX_AHEAD && !this.signal.aborted) await this.lanes.changed();
         if (this.signal.aborted) break;
         const busy = !this.lanes.idle();
+        const readAt = performance.now();
         // While commits run, look without blocking; with nothing new, wait for one of them instead.
         const entries = await this.next(busy ? 0 : this.blockMs);
         failures = 0;
@@ -134,12 +135,11 @@ export class PersisterActor extends Actor<Msg> {
         this.lanes.push(entries);
         const full = entries.length >= this.size;
         this.size = full ? Math.min(this.size * 2, this.baseSize * MAX_GROWTH) : Math.max(this.baseSize, this.size >> 1);
-        if (full) continue;
-        // A short batch means the outbox is keeping up: let the next one fill a little. Without this pause
-        // each message or two was its own transaction; at 1000 messages/s the pause cut server + PostgreSQL
-        // CPU by a third (bench/RESULTS.md). Messages are safe in Redis meanwhile.
-        await this.lanes.settled();
-        await Bun.sleep(COALESCE_MS);
+        // A short batch means the outbox is keeping up: let the next one fill a little (COALESCE_MS from this
+        // read, while this one commits). Without this pause each message or two was its own transaction; at
+        // 1000 messages/s the pause cut server + PostgreSQL CPU by a third (bench/RESULTS.md). Messages are
+        // safe in Redis meanwhile.
+        if (!full) await Bun.sleep(Math.max(0, COALESCE_MS - (performance.now() - readAt)));
       } catch (err) {
         const delay = loopDelay(++failures);
         log.warn({ err, retryInMs: delay }, "persister: outbox not read; retrying");
