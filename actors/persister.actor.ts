@@ -125,8 +125,9 @@ export class PersisterActor extends Actor<Msg> {
         const entries = await this.next(busy ? 0 : this.blockMs);
         failures = 0;
         if (entries.length === 0) {
-          if (busy) await this.lanes.changed();
-          else {
+          // Checked now, not before the read: the commits may have ended meanwhile, and then no change is coming.
+          if (!this.lanes.idle()) await this.lanes.changed();
+          else if (!busy) {
             await this.acks.settle();
             for (const w of this.idleWaiters.splice(0)) w();
           }
