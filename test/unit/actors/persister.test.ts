@@ -113,4 +113,37 @@ describe("persister with overlap", () => {
     expect(ackedBeforeCommit).toEqual([]);
     for (const seqs of writer.committed.values()) expect(seqs).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
   });
+
+  test("a commit that ends while the next read is under way does not stall the loop", async () => {
+    const outbox = new MemoryOutbox();
+    let running = 0;
+    const written: number[] = [];
+    const writer: BatchWriter = {
+      async write(batch) {
+        running++;
+        await Bun.sleep(80); // longer than the pause after a short batch: the next read happens while this commits
+        written.push(...batch.map((m) => m.seq));
+        running--;
+      },
+    };
+    // A read made while a commit runs comes back empty only after that commit ended.
+    const read = outbox.read.bind(outbox);
+    outbox.read = async (consumer, count, blockMs) => {
+      const entries = await read(consumer, count, blockMs);
+      if (blockMs === 0 && entries.length === 0) while (running > 0) await Bun.sleep(5);
+      return entries;
+    };
+    const persister = new PersisterActor(outbox, writer, { consumer: "p1", blockMs: 50 });
+    await persister.start();
+    try {
+      outbox.add(message(1, 1));
+      for (const end = Date.now() + 5_000; written.length < 1 && Date.now() < end;) await Bun.sleep(5);
+      await Bun.sleep(50);
+      outbox.add(message(1, 2));
+      for (const end = Date.now() + 5_000; written.length < 2 && Date.now() < end;) await Bun.sleep(5);
+      expect(written).toEqual([1, 2]);
+    } finally {
+      await persister.stop();
+    }
+  });
 });
