@@ -7,11 +7,19 @@
  * so a crash anywhere re-delivers it and the writer's ON CONFLICT makes the
  * re-delivery harmless. Entries left pending by a dead instance are reclaimed
  * after PERSIST_RECLAIM_MS.
+ *
+ * Overlap: the next batch is read while earlier ones commit (at most two read
+ * and not committed per lane); commits run in lanes by conversation, each lane
+ * in read order (commit-lanes.ts); acknowledgements follow the commits without
+ * holding up the next one (ack-queue.ts). A full batch doubles the next read's
+ * size (up to MAX_GROWTH times the base), a short one halves it back.
  */
 import { Actor, type Exit } from "./kernel";
 import type { ChatMessage, Outbox, OutboxEntry } from "../src/engine/types";
 import { log } from "../src/lib/log";
 import { abortableSleep, loopDelay } from "./backoff";
+import { AckQueue } from "./ack-queue";
+import { CommitLanes } from "./commit-lanes";
 
 /** Where a batch goes. Owned by the chat module; the persister only moves entries. */
 export interface BatchWriter {
@@ -21,6 +29,7 @@ export interface BatchWriter {
    * (a seq clash, a retried client_id). Resolving means the batch may be
    * acknowledged; throwing means nothing is acknowledged and the batch is
    * retried after a backoff (PostgreSQL down, a transient error).
+   * Called for at most one batch per conversation at a time, in read order.
    */
   write(batch: ChatMessage[]): Promise<void>;
 }
@@ -34,24 +43,31 @@ const COALESCE_MS = 25;
 
 const FLUSH_MS = 5_000;
 
+/** A backlogged persister grows its reads up to this many times the base size (fewer, larger transactions). */
+const MAX_GROWTH = 4;
+
+/** Batches read and not yet committed in one lane before the reader waits. */
+const MAX_AHEAD = 2;
+
 export class PersisterActor extends Actor<Msg> {
   private loop?: Promise<void>;
-  private readonly batchSize: number;
+  private readonly baseSize: number;
+  private size: number;
   private readonly blockMs: number;
   private readonly reclaimMs: number;
   private lastReclaim = 0;
   private idleWaiters: (() => void)[] = [];
-  /**
-   * A batch that failed is retried as soon as the store answers again: left alone it would sit in
-   * this consumer's pending list until claimStale takes it back, PERSIST_RECLAIM_MS later.
-   */
-  private failed: OutboxEntry[] | null = null;
+  private readonly acks: AckQueue;
+  private readonly lanes: CommitLanes;
 
-  constructor(private readonly outbox: Outbox, private readonly writer: BatchWriter, private readonly opts: PersisterOptions) {
+  constructor(private readonly outbox: Outbox, writer: BatchWriter, private readonly opts: PersisterOptions) {
     super({ name: "persister", mailbox: { capacity: 16, overflow: "drop-oldest" } });
-    this.batchSize = opts.batchSize ?? 500;
+    this.baseSize = opts.batchSize ?? 500;
+    this.size = this.baseSize;
     this.blockMs = opts.blockMs ?? 1000;
     this.reclaimMs = opts.reclaimMs ?? 30_000;
+    this.acks = new AckQueue((ids) => this.outbox.ack(ids));
+    this.lanes = new CommitLanes((batch) => writer.write(batch), this.acks);
   }
 
   protected override async onStart() {
@@ -61,7 +77,10 @@ export class PersisterActor extends Actor<Msg> {
 
   protected override async onStop(exit: Exit) {
     await this.loop;
+    // Nothing read may commit after this actor is gone (a successor could otherwise commit later entries first).
     if (exit.kind === "normal") await this.flush();
+    else await this.lanes.stop(0);
+    await this.acks.settle();
   }
 
   /**
@@ -72,23 +91,23 @@ export class PersisterActor extends Actor<Msg> {
   private async flush() {
     const until = Date.now() + FLUSH_MS;
     try {
+      await this.lanes.stop(FLUSH_MS);
       while (Date.now() < until) {
-        const entries: OutboxEntry[] = this.failed ?? (await this.outbox.read(this.opts.consumer, this.batchSize, 0));
-        if (entries.length === 0) return;
-        this.failed = entries;
-        await this.write(entries);
-        await this.outbox.ack(entries.map((e) => e.id));
-        this.failed = null;
+        const entries = await this.outbox.read(this.opts.consumer, this.size, 0);
+        if (entries.length === 0) break;
+        this.lanes.push(entries);
+        await this.lanes.settled();
       }
     } catch (err) {
       log.warn({ err }, "persister: outbox not flushed at stop; another instance will take it over");
+      await this.lanes.settled();
     }
   }
 
   /** The work is the background loop; there is nothing to tell this actor. */
   protected handle(_msg: Msg) {}
 
-  /** Resolves the next time the loop finds the outbox empty (for shutdown and tests; pair it with a timeout). */
+  /** Resolves the next time the loop finds the outbox empty, everything committed and acknowledged (for shutdown and tests; pair it with a timeout). */
   drained(): Promise<void> {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -97,38 +116,45 @@ export class PersisterActor extends Actor<Msg> {
     let failures = 0;
     while (!this.signal.aborted) {
       try {
-        const entries: OutboxEntry[] = this.failed ?? (await this.next());
+        // At most MAX_AHEAD batches per lane read and not committed: wait for a commit (or a failed attempt).
+        while (this.lanes.depth() >= MAX_AHEAD && !this.signal.aborted) await this.lanes.changed();
+        if (this.signal.aborted) break;
+        const busy = !this.lanes.idle();
+        const readAt = performance.now();
+        // While commits run, look without blocking; with nothing new, wait for one of them instead.
+        const entries = await this.next(busy ? 0 : this.blockMs);
+        failures = 0;
         if (entries.length === 0) {
-          for (const w of this.idleWaiters.splice(0)) w();
+          // Checked now, not before the read: the commits may have ended meanwhile, and then no change is coming.
+          if (!this.lanes.idle()) await this.lanes.changed();
+          else if (!busy) {
+            await this.acks.settle();
+            for (const w of this.idleWaiters.splice(0)) w();
+          }
           continue;
         }
-        this.failed = entries;
-        await this.write(entries);
-        await this.outbox.ack(entries.map((e) => e.id));
-        this.failed = null;
-        failures = 0;
-        // A short batch means the outbox is keeping up: let the next one fill a little. Without this pause
-        // each message or two was its own transaction; at 1000 messages/s the pause cut server + PostgreSQL
-        // CPU by a third (bench/RESULTS.md). Messages are safe in Redis meanwhile.
-        if (entries.length < this.batchSize) await Bun.sleep(COALESCE_MS);
+        this.lanes.push(entries);
+        const full = entries.length >= this.size;
+        this.size = full ? Math.min(this.size * 2, this.baseSize * MAX_GROWTH) : Math.max(this.baseSize, this.size >> 1);
+        // A short batch means the outbox is keeping up: let the next one fill a little (COALESCE_MS from this
+        // read, while this one commits). Without this pause each message or two was its own transaction; at
+        // 1000 messages/s the pause cut server + PostgreSQL CPU by a third (bench/RESULTS.md). Messages are
+        // safe in Redis meanwhile.
+        if (!full) await Bun.sleep(Math.max(0, COALESCE_MS - (performance.now() - readAt)));
       } catch (err) {
         const delay = loopDelay(++failures);
-        log.warn({ err, retryInMs: delay }, "persister: batch not written; retrying");
+        log.warn({ err, retryInMs: delay }, "persister: outbox not read; retrying");
         await abortableSleep(delay, this.signal);
       }
     }
   }
 
-  private async next(): Promise<OutboxEntry[]> {
+  private async next(blockMs: number): Promise<OutboxEntry[]> {
     if (Date.now() - this.lastReclaim > this.reclaimMs / 2) {
       this.lastReclaim = Date.now();
-      const stale = await this.outbox.claimStale(this.opts.consumer, this.reclaimMs, this.batchSize);
+      const stale = await this.outbox.claimStale(this.opts.consumer, this.reclaimMs, this.size);
       if (stale.length) return stale;
     }
-    return this.outbox.read(this.opts.consumer, this.batchSize, this.blockMs);
-  }
-
-  private write(entries: OutboxEntry[]) {
-    return this.writer.write(entries.map((e) => e.message));
+    return this.outbox.read(this.opts.consumer, this.size, blockMs);
   }
 }
