@@ -13,6 +13,7 @@ import { buildTestRuntime, TestSocket, type TestRuntime } from "../helpers/runti
 import { deepJson, encodeAll, nasty, number, text, value } from "./arbitraries";
 import { describe as show, fuzz, FUZZ_RUNS, fuzzTimeout, REPLAYING } from "./replay";
 import { badTokens, buildFixture, countRows, type Fixture } from "./fixture";
+import { messages } from "../../src/db/schema";
 
 const FILE = "test/security/fuzz-ws.test.ts";
 
@@ -51,7 +52,9 @@ describe("WebSocket frame fuzzing (real socket, PGlite + memory engine)", () => 
   beforeAll(async () => {
     rt = await buildTestRuntime("pglite", { listen: true });
     f = await buildFixture(rt.app, rt.database);
-    for (let i = 0; i < 200 && (await countRows(rt.database, "messages")) < 2; i++) await Bun.sleep(50);
+    // The fixture's messages and the rooms' system lines ("created the room", "added a member") reach
+    // PostgreSQL through the outbox: count them once it is empty (acknowledged only after the commit).
+    for (let i = 0; i < 200 && ((await countRows(rt.database, "messages")) < 2 || (await rt.engine.outbox.pending()) > 0); i++) await Bun.sleep(50);
     baseMessages = await countRows(rt.database, "messages");
     s = await TestSocket.connect(`${rt.wsBase}/chat/subscribe?token=${f.owner.access_token}`);
     await s.next((x) => x.type === "ready");
@@ -170,6 +173,13 @@ describe("WebSocket frame fuzzing (real socket, PGlite + memory engine)", () => 
     expect((await call(rt.app, "GET", "/health")).status).toBe(200);
     const expected = baseMessages + acknowledged.size;
     for (let i = 0; i < 200 && (await countRows(rt.database, "messages")) < expected; i++) await Bun.sleep(50);
-    expect(await countRows(rt.database, "messages")).toBe(expected);
+    const stored = await countRows(rt.database, "messages");
+    if (stored !== expected) {
+      // Say which rows were stored without an acknowledgement the socket saw (or the other way round).
+      const rows = (await rt.database.db.select().from(messages)).map((m) => ({ id: m.id, type: m.messageType, client_id: m.clientId, content: m.content.slice(0, 60) }));
+      const seen = s.frames.filter((x) => x.type === "message").map((x) => ({ id: x.message.id, resumed: x.resumed ?? false, client_id: x.client_id }));
+      console.error(`stored ${stored}, expected ${expected}:`, JSON.stringify({ unacknowledged: rows.filter((r) => !acknowledged.has(r.id)), seen }));
+    }
+    expect(stored).toBe(expected);
   }, 30_000);
 });

@@ -67,7 +67,8 @@ export const attacks: Attack[] = [
   { name: "table_to_xml", sql: "select table_to_xml('cd.members', true, false, '')", raw: ["sql_error"], judged: ["forbidden"] },
   { name: "database_to_xml", sql: "select database_to_xml(true, false, '')", raw: ["sql_error"], judged: ["forbidden"] },
   // Issue item 1: results bounded in bytes (5 MiB in 5 rows, under the row cap).
-  { name: "a few rows of megabytes each", sql: "select repeat('x', 1048576) from generate_series(1, 5)", raw: ["output_limit_exceeded"], judged: ["output_limit_exceeded"] },
+  // The byte budget or, on PGlite, the runner's memory limit (SANDBOX_MEMORY_MB) stops it, whichever is reached first.
+  { name: "a few rows of megabytes each", sql: "select repeat('x', 1048576) from generate_series(1, 5)", raw: ["output_limit_exceeded", "resource_limit_exceeded"], judged: ["output_limit_exceeded", "resource_limit_exceeded"] },
   // Issue item 3: no window onto the server.
   { name: "query text of every backend", sql: "select pg_stat_get_backend_activity(s) from pg_stat_get_backend_idset() s", raw: ["sql_error"], judged: ["forbidden"] },
   { name: "list the databases", sql: "select datname from pg_database", raw: ["sql_error"], judged: ["sql_error"] },
