@@ -81,9 +81,11 @@ describe.skipIf(!ok)("fault domain: three instances", () => {
     const s1a = await open(A, u1.access_token);
     const s1c = await open(C, u1.access_token);
     const s3c = await open(C, u3.access_token);
+    // Marked before u2 connects: its "online" may reach the others before its own `ready` reaches the test.
+    const mark = new Map(Object.entries({ s1a, s1c, s3c }).map(([k, s]) => [k, s.frames.length]));
     const s2b = await open(B, u2.access_token); // last: its "online" goes to the others
+    mark.set("s2b", s2b.frames.length);
     const all = { s1a, s1c, s2b, s3c };
-    const mark = new Map(Object.entries(all).map(([k, s]) => [k, s.frames.length]));
     const since = (name: keyof typeof all) => all[name].frames.slice(mark.get(name));
 
     // Presence of u2 (on B) reaches u1 on A and C, and u3 on C; every instance answers "online" over HTTP.
