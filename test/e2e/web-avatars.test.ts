@@ -5,12 +5,12 @@
  * conversation list, the conversation header, the room's member list);
  * removing it brings the initials back.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser, Locator } from "playwright-core";
-import { buildTestRuntime, generousBuckets, type TestRuntime } from "../helpers/runtime";
-import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import { describe, expect, test } from "bun:test";
+import type { Locator } from "playwright-core";
+import { type TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable } from "../helpers/browser";
 import { registerUser } from "../helpers/app";
-import { asUser, WebPages } from "../helpers/web";
+import { asUser, WebPages, webStack } from "../helpers/web";
 import { pngWithText } from "../integration/files/fixtures";
 
 const haveChromium = chromiumAvailable("the web avatar e2e tests are");
@@ -23,19 +23,8 @@ const loadedSquare = (avatar: Locator) => avatar.locator("img.avatar-img").evalu
 
 describe.skipIf(!haveChromium)("web client: avatars", () => {
   let rt: TestRuntime;
-  let browser: Browser;
   let pages: WebPages;
-
-  beforeAll(async () => {
-    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
-    browser = await launchChromium();
-    pages = new WebPages(browser, rt);
-  }, 30_000);
-  afterAll(async () => {
-    await pages?.close();
-    await browser?.close();
-    await rt?.close();
-  });
+  webStack((s) => ({ rt, pages } = s));
 
   test("upload on the profile, seen in the sidebar, by others, and removed", async () => {
     const [olga, bob] = [await registerUser(rt.app, "olga"), await registerUser(rt.app, "bob")];

@@ -5,31 +5,19 @@
  * offers to write; the others' headers follow live; deleting the room ends
  * it for everyone.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { buildTestRuntime, generousBuckets, type TestRuntime } from "../helpers/runtime";
-import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import { describe, expect, test } from "bun:test";
+import { type TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable } from "../helpers/browser";
 import { registerUser } from "../helpers/app";
-import { asUser, WebPages } from "../helpers/web";
+import { asUser, WebPages, webStack } from "../helpers/web";
 
 const haveChromium = chromiumAvailable("the web room admin e2e tests are");
 const suffix = Date.now().toString(36).slice(-6);
 
 describe.skipIf(!haveChromium)("web client: room administration", () => {
   let rt: TestRuntime;
-  let browser: Browser;
   let pages: WebPages;
-
-  beforeAll(async () => {
-    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
-    browser = await launchChromium();
-    pages = new WebPages(browser, rt);
-  }, 30_000);
-  afterAll(async () => {
-    await pages?.close();
-    await browser?.close();
-    await rt?.close();
-  });
+  webStack((s) => ({ rt, pages } = s));
 
   test("rename, make admin, remove (the removed one's view follows), delete", async () => {
     const [olive, pat, quinn] = [await registerUser(rt.app, "olive"), await registerUser(rt.app, "pat"), await registerUser(rt.app, "quinn")];

@@ -3,9 +3,11 @@
  * a user (the session in localStorage, as the app writes it), with console
  * errors, page errors and dialogs collected so a test can insist on none.
  */
+import { afterAll, beforeAll } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { call, registerUser } from "./app";
-import type { TestRuntime } from "./runtime";
+import { launchChromium } from "./browser";
+import { buildTestRuntime, generousBuckets, type TestRuntime } from "./runtime";
 
 export type WebUser = Awaited<ReturnType<typeof registerUser>>;
 
@@ -45,3 +47,25 @@ export class WebPages {
 /** The API as a user, for what "another device" does. */
 export const asUser = (rt: TestRuntime, user: WebUser) => (method: string, path: string, body?: unknown) =>
   call(rt.app, method, path, { token: user.access_token, body });
+
+/**
+ * The usual browser-test stack for a describe block: a PGlite runtime listening on a free port with
+ * generous rate limits, one Chromium and its signed-in pages; built in beforeAll, closed in afterAll.
+ * `use` receives them once built (assign them to the block's variables).
+ */
+export function webStack(use: (s: { rt: TestRuntime; pages: WebPages }) => void): void {
+  let rt: TestRuntime | undefined;
+  let browser: Browser | undefined;
+  let pages: WebPages | undefined;
+  beforeAll(async () => {
+    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
+    browser = await launchChromium();
+    pages = new WebPages(browser, rt);
+    use({ rt, pages });
+  }, 30_000);
+  afterAll(async () => {
+    await pages?.close();
+    await browser?.close();
+    await rt?.close();
+  });
+}
