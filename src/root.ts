@@ -94,8 +94,15 @@ export function sandboxSettings(c: Config): SandboxSettings {
   return { kind, adminUrl, database: c.SANDBOX_DATABASE_URL ? new URL(adminUrl).pathname.slice(1) : `${appDb}_sandbox`.slice(0, 63) };
 }
 
-/** RUNNER_POOL_SIZE, or by backend: one PGlite runner (a process of a few hundred MB), two PostgreSQL connections. */
-export const runnerPoolSize = (c: Config): number => c.RUNNER_POOL_SIZE ?? (sandboxSettings(c).kind === "pglite" ? 1 : 2);
+/** RUNNER_POOL_SIZE, or by backend: one PGlite runner (a process of a few hundred MB), four PostgreSQL connections. */
+export const runnerPoolSize = (c: Config): number => c.RUNNER_POOL_SIZE ?? (sandboxSettings(c).kind === "pglite" ? 1 : 4);
+
+/**
+ * WORKER_CONCURRENCY, or by backend. A worker spends most of a job waiting (on PostgreSQL's writes,
+ * a runner, Redis), so twice as many workers as runners keep the runners busy: 8 on PostgreSQL
+ * (bench/RESULTS.md: 2 workers on 2 runners judged 274 trivial jobs/s, 8 on 4 446/s); 2 on one PGlite runner.
+ */
+export const workerConcurrency = (c: Config): number => c.WORKER_CONCURRENCY ?? (sandboxSettings(c).kind === "pglite" ? 2 : 8);
 
 /** Every service, each constructed exactly once. */
 export function buildServices(config: Config, { database, engine }: Stores, given: Given = {}) {
@@ -197,7 +204,7 @@ async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sa
   const lazy = settings.kind === "pglite" && config.SANDBOX_IDLE_MS > 0;
   // In production a PostgreSQL sandbox is opened (and its weaknesses checked) before start-up completes,
   // so a refused one stops the process instead of crashing the judge's branch over and over.
-  const checkFirst = config.NODE_ENV === "production" && settings.kind === "postgres" && working && config.WORKER_CONCURRENCY > 0;
+  const checkFirst = config.NODE_ENV === "production" && settings.kind === "postgres" && working && workerConcurrency(config) > 0;
   let first = checkFirst ? await openPool() : undefined;
   const openLazy = async () => {
     const pool = lazyRunnerPool(settings.kind, openPool, config.SANDBOX_IDLE_MS);
@@ -216,8 +223,8 @@ async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sa
     conversations: { source: (id, handler) => engine.broker.subscribe(chatChannel(id), handler), delivery: fanOut, idleMs: config.CONVERSATION_IDLE_MS },
     persister: { outbox: engine.outbox, writer: s.messageWriter, reclaimMs: config.PERSIST_RECLAIM_MS },
     canary: { broker: engine.broker, channel: `huddle:canary:${config.INSTANCE_ID}` },
-    ...(working && config.WORKER_CONCURRENCY > 0 ? {
-      judge: { queue: engine.queue(QUEUE), jobs: s.submissions, openRunners, concurrency: config.WORKER_CONCURRENCY, leaseMs: judgeLeaseMs, maxAttempts: JUDGE_MAX_ATTEMPTS },
+    ...(working && workerConcurrency(config) > 0 ? {
+      judge: { queue: engine.queue(QUEUE), jobs: s.submissions, openRunners, concurrency: workerConcurrency(config), leaseMs: judgeLeaseMs, maxAttempts: JUDGE_MAX_ATTEMPTS },
     } : {}),
     ...(working && config.FILE_WORKER_CONCURRENCY > 0 ? {
       files: { queue: engine.queue(FILES_QUEUE), handler: s.fileJobs, concurrency: config.FILE_WORKER_CONCURRENCY, leaseMs: FILE_LEASE_MS, maxAttempts: FILE_MAX_ATTEMPTS, handBackOnFailure: true },

@@ -142,7 +142,9 @@ export type Server = { name: string; base: string; ws: string; port: number; chi
  */
 export async function startHuddle(name: string, env: Record<string, string>, cmd?: string[]): Promise<Server> {
   const port = freePort();
-  const child = spawnChild(name, cmd ?? ["bun", "run", process.env.BENCH_HUDDLE_MAIN ?? "src/main.ts", "serve"], {
+  // BENCH_HUDDLE_BUN_FLAGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" profiles the servers (written when they exit).
+  const flags = (process.env.BENCH_HUDDLE_BUN_FLAGS ?? "").split(" ").filter(Boolean);
+  const child = spawnChild(name, cmd ?? ["bun", ...flags, "run", process.env.BENCH_HUDDLE_MAIN ?? "src/main.ts", "serve"], {
     env: {
       NODE_ENV: "production", LOG_LEVEL: "warn", JWT_SECRET, HOST: "127.0.0.1", PORT: String(port),
       RATE_LIMIT_SCALE: "1000000", ...env,

@@ -16,6 +16,11 @@ import { transactionPoolingOptions, withoutPipelining } from "./transaction-pool
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/** The rows of `db.execute(sql...)`: postgres.js returns an array, PGlite returns {rows}. */
+export function rowsOf(result: unknown): Record<string, unknown>[] {
+  return Array.isArray(result) ? result : ((result as { rows: Record<string, unknown>[] }).rows ?? []);
+}
+
 export type DatabaseOptions = {
   databaseUrl?: string;
   /** PostgreSQL itself, for what needs a session of its own (see withSession); default databaseUrl. */

@@ -9,7 +9,7 @@
  * a permission error, and refuses what the parser shows to be more than a query.
  */
 import { ALLOWED_FUNCTIONS, FUNCTION_LIKE_FIELD } from "./functions";
-import { calledFunctions, fieldNames, parseStatements, parserReady, SqlParseError, walk } from "./pg-ast";
+import { calledName, fieldNamesOf, parseStatements, parserReady, SqlParseError, walk } from "./pg-ast";
 
 export type GuardResult =
   | { ok: true }
@@ -54,19 +54,23 @@ export async function guardQuery(sql: string): Promise<GuardResult> {
     return { ok: false, verdict: "forbidden", reason: `${describeStatement(type)} is not allowed: submit a single SELECT query` };
   }
 
+  // One walk collects everything checked below (#14: the guard runs once per job, on a shared tree).
   let problem: string | undefined;
-  walk(node, (key) => {
-    if (problem) return;
-    if (WRITING_NODES.has(key)) problem = `a data-modifying ${describeStatement(key)} inside the query is not allowed`;
-    else if (key === "intoClause") problem = "SELECT INTO creates a table and is not allowed";
-    else if (key === "LockingClause") problem = "row locking (FOR UPDATE/SHARE) is not allowed";
+  const calls: string[] = [];
+  const fields: string[] = [];
+  walk(node, (key, value) => {
+    if (WRITING_NODES.has(key)) problem ??= `a data-modifying ${describeStatement(key)} inside the query is not allowed`;
+    else if (key === "intoClause") problem ??= "SELECT INTO creates a table and is not allowed";
+    else if (key === "LockingClause") problem ??= "row locking (FOR UPDATE/SHARE) is not allowed";
+    else if (key === "FuncCall") calls.push(calledName(value));
+    else if (key === "ColumnRef" || key === "A_Indirection") fields.push(...fieldNamesOf(key, value));
   });
   if (problem) return { ok: false, verdict: "forbidden", reason: problem };
 
-  const fn = calledFunctions(node).find((name) => !ALLOWED_FUNCTIONS.has(name));
+  const fn = calls.find((name) => !ALLOWED_FUNCTIONS.has(name));
   if (fn !== undefined) return { ok: false, verdict: "forbidden", reason: `calling ${fn}() is not allowed` };
   // `(42::bigint).pg_advisory_lock` and `t.pg_sleep` are calls written as field reads.
-  const field = fieldNames(node).find((name) => FUNCTION_LIKE_FIELD.test(name) && !ALLOWED_FUNCTIONS.has(name));
+  const field = fields.find((name) => FUNCTION_LIKE_FIELD.test(name) && !ALLOWED_FUNCTIONS.has(name));
   if (field !== undefined) return { ok: false, verdict: "forbidden", reason: `calling ${field}() is not allowed (written as a field, .${field})` };
   return { ok: true };
 }

@@ -5,6 +5,7 @@
  * the server: "cannot insert multiple commands into a prepared statement"),
  * rows through a portal with a row cap, then ROLLBACK and DISCARD ALL so the
  * next job starts from a fresh session (advisory locks, cursors, settings).
+ * The cleanup runs after the outcome is returned; the next job waits for it.
  *
  * The wall-clock limit is ours, not statement_timeout (a query can change
  * that with set_config): on expiry the admin connection cancels the backend,
@@ -39,23 +40,25 @@ const BATCH_ROWS = 100;
 
 /**
  * Fetches at most maxRows + 1 rows of one statement as raw text (the same text PGlite returns),
- * in batches, and stops (closing the portal) once past the row cap or the byte budget.
+ * in batches, and stops (closing the portal) once past the row cap or the byte budget. One round
+ * trip for a small result: the columns come from the statement's own description, zero rows too.
  */
-export async function fetchCapped(conn: postgres.Sql | postgres.TransactionSql, sql: string, limits: RunLimits, start: number): Promise<RunOutcome> {
-  const described = await conn.unsafe(sql).describe();
-  const columns = (described.columns ?? []).map((c) => ({ name: c.name, type: typeName(c.type) }));
+export async function fetchCapped(conn: postgres.Sql | postgres.TransactionSql, sql: string, limits: RunLimits, start: number, close: unknown = (conn as { CLOSE?: unknown }).CLOSE): Promise<RunOutcome> {
   const budget = limits.maxBytes ?? OUTPUT_BYTE_LIMIT;
   const rows: Cell[][] = [];
   let bytes = 0;
-  const cursor = conn.unsafe(sql).raw().cursor(Math.min(limits.maxRows + 1, BATCH_ROWS)) as AsyncIterable<(Uint8Array | null)[][]>;
-  for await (const batch of cursor) {
+  const query = conn.unsafe(sql).raw();
+  await query.cursor(Math.min(limits.maxRows + 1, BATCH_ROWS), (batch: (Uint8Array | null)[][]) => {
     for (const row of batch) {
       if (rows.length > limits.maxRows) break;
       for (const v of row) bytes += v?.length ?? 0;
       rows.push(row.map((v) => (v === null ? null : Buffer.from(v).toString("utf8"))));
     }
-    if (rows.length > limits.maxRows || bytes > budget) break; // enough to know a limit was passed
-  }
+    // Enough to know a limit was passed: close the portal (postgres.js's CLOSE token; a transaction's handle lacks it, so callers pass the pool's).
+    return rows.length > limits.maxRows || bytes > budget ? close : undefined;
+  });
+  const described = (query as unknown as { statement?: { columns?: { name: string; type: number }[] } }).statement?.columns ?? [];
+  const columns = described.map((c) => ({ name: c.name, type: typeName(c.type) }));
   return cappedOutcome(columns, rows, limits, start, bytes > budget);
 }
 
@@ -68,6 +71,8 @@ export function errorOutcome(err: unknown, start: number): RunOutcome {
 export class PostgresRunner implements Runner {
   #conn: postgres.Sql | null = null;
   #restarts = 0;
+  /** The last job's cleanup (never rejects: a connection that cannot be cleaned is replaced). */
+  #settling: Promise<void> = Promise.resolve();
 
   constructor(readonly id: number, private readonly deps: PostgresRunnerDeps) {}
 
@@ -76,6 +81,8 @@ export class PostgresRunner implements Runner {
   }
 
   async run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
+    // The previous job's ROLLBACK + DISCARD ALL: off that job's critical path, but done before this one starts.
+    await this.#settling;
     const conn = (this.#conn ??= this.#connect());
     const setupStart = performance.now();
     let pid: number;
@@ -98,7 +105,7 @@ export class PostgresRunner implements Runner {
     const job = fetchCapped(conn, sql, limits, start).catch((err) => errorOutcome(err, start));
     const first = await within(job, limits.timeoutMs);
     if (first !== TIMEOUT) {
-      await this.#finish(conn);
+      this.#settling = this.#finish(conn);
       return first;
     }
     // Cancel first (the query stops and its transaction rolls back), then end the backend whatever the
@@ -110,6 +117,7 @@ export class PostgresRunner implements Runner {
   }
 
   async close(): Promise<void> {
+    await this.#settling;
     const conn = this.#conn;
     this.#conn = null;
     await conn?.end({ timeout: 1 }).catch(() => {});
@@ -131,8 +139,9 @@ export class PostgresRunner implements Runner {
   /** Always ROLLBACK then DISCARD ALL; a connection that cannot do both is replaced. */
   async #finish(conn: postgres.Sql): Promise<void> {
     try {
-      if ((await within(conn.unsafe("rollback"), this.deps.setupTimeoutMs)) === TIMEOUT) throw new Error("rollback timed out");
-      if ((await within(conn.unsafe("discard all"), this.deps.setupTimeoutMs)) === TIMEOUT) throw new Error("discard timed out");
+      // Two simple queries sent together (one write, one round trip); DISCARD ALL must run outside the transaction block.
+      const both = Promise.all([conn.unsafe("rollback"), conn.unsafe("discard all")]);
+      if ((await within(both, this.deps.setupTimeoutMs)) === TIMEOUT) throw new Error("rollback and discard timed out");
     } catch {
       await this.#replace(conn);
     }

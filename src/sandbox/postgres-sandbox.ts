@@ -71,7 +71,7 @@ export class PostgresSandboxBackend implements SandboxBackend {
       await tx.unsafe(`drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
       await runSteps(tx, load.steps);
       await tx.unsafe(`grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`);
-      await runChecks(tx, load, load.checks, results);
+      await runChecks(tx, load, load.checks, results, this.#admin.CLOSE);
       await tx.unsafe(variantSql(load.schema, load.schema).dropOld);
       for (const variant of load.variants ?? []) {
         const sql = variantSql(load.schema, variant.schema);
@@ -79,7 +79,7 @@ export class PostgresSandboxBackend implements SandboxBackend {
         await runSteps(tx, load.steps);
         await runSteps(tx, variant.setup, variant.label);
         await tx.unsafe(`grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`);
-        await runChecks(tx, load, variant.checks, results);
+        await runChecks(tx, load, variant.checks, results, this.#admin.CLOSE);
         await tx.unsafe(sql.after);
       }
     });
@@ -109,11 +109,11 @@ async function runSteps(tx: postgres.TransactionSql, steps: PackLoad["steps"], f
 }
 
 /** Each check under a savepoint, as the admin but with the job's output settings; the first failure refuses the load. */
-async function runChecks(tx: postgres.TransactionSql, load: PackLoad, checks: PackLoad["checks"], results: PackLoadResult): Promise<void> {
+async function runChecks(tx: postgres.TransactionSql, load: PackLoad, checks: PackLoad["checks"], results: PackLoadResult, close: unknown): Promise<void> {
   for (const check of checks) {
     await tx.unsafe(`savepoint pack_check; set local statement_timeout = ${Math.ceil(load.checkLimits.timeoutMs)}; ${outputSettings(load.schema)}`);
     const start = performance.now();
-    const outcome = await fetchCapped(tx, check.sql, load.checkLimits, start).catch((err) => errorOutcome(err, start));
+    const outcome = await fetchCapped(tx, check.sql, load.checkLimits, start, close).catch((err) => errorOutcome(err, start));
     await tx.unsafe("rollback to savepoint pack_check");
     if (!outcome.ok) {
       throw new PackLoadError(`problem ${check.id}: reference solution failed (${outcome.verdict}): ${outcome.error}`, { check: check.id }, outcome.sqlstate);

@@ -10,7 +10,7 @@ import { sql } from "drizzle-orm";
 import { call, registerUser } from "../helpers/app";
 import type { Database } from "../../src/db/client";
 import { packs, problems } from "../../src/db/schema";
-import { rowsOf } from "../../src/modules/chat/repo";
+import { rowsOf } from "../../src/db/client";
 import type { RunnerSlot } from "../../src/modules/problems/runs";
 import { PgliteSandboxBackend } from "../../src/sandbox/pglite-sandbox";
 import { RunnerPool } from "../../src/sandbox/pool";

@@ -17,7 +17,7 @@ import fc from "fast-check";
 import { sql } from "drizzle-orm";
 import { call } from "../helpers/app";
 import type { TestRuntime } from "../helpers/runtime";
-import { rowsOf } from "../../src/modules/chat/repo";
+import { rowsOf } from "../../src/db/client";
 import { applyBody, bodyCase, contentType, encodeAll, queryArb, queryString, segment, text, type BodyCase, type QueryPair } from "./arbitraries";
 import { describe as show, fuzz, FUZZ_RUNS, fuzzTimeout } from "./replay";
 import { attachRunners, badTokens, buildFixture, countRows, expectErrorShape, ownedElsewhere, routeKeys, type Fixture } from "./fixture";

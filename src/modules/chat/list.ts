@@ -9,7 +9,8 @@
  */
 import { sql } from "drizzle-orm";
 import type { ChatMessage, Presence } from "../../engine/types";
-import { ChatRepo, rowsOf } from "./repo";
+import { ChatRepo } from "./repo";
+import { rowsOf } from "../../db/client";
 import { avatarUrl } from "../users/present";
 
 type Row = {

@@ -7,7 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { rowsOf } from "./repo";
+import { rowsOf } from "../../db/client";
 
 const MENTION = /(?<![\w.@+-])@([A-Za-z0-9_.-]{3,32})/g;
 /** A message naming more people than this is a broadcast, not a mention of each: the first ones count. */

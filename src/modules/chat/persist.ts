@@ -11,12 +11,12 @@
  * acknowledged message is never dropped silently.
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import { isRowRejected, sqlstateOf } from "../../db/errors";
 import { messages } from "../../db/schema";
 import type { ChatMessage, DeadLetters } from "../../engine/types";
 import { log } from "../../lib/log";
-import { advanceOwnRead, applyChanges, rowsOf, toRow } from "./repo";
+import { advanceOwnRead, applyChanges, toRow } from "./repo";
 import { chatMetrics } from "./metrics";
 
 const rowsOfResult = (r: unknown) => rowsOf(r) as { last_seq: string | number }[];

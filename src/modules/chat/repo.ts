@@ -4,7 +4,7 @@
  * ever sent; Redis only caches the newest 50 and carries live events.
  */
 import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import { conversationMembers, conversations, messages } from "../../db/schema";
 import type { ChatMessage, NewMessage } from "../../engine/types";
 
@@ -246,7 +246,3 @@ export async function applyChanges(tx: Pick<Db, "execute">, batch: ChatMessage[]
     from jsonb_to_recordset(${json}::jsonb) as d(ref_id uuid) where t.ref_id = d.ref_id and t.message_type = 'edit' and t.content <> ''`);
 }
 
-/** postgres.js returns an array; PGlite returns {rows}. */
-export function rowsOf(result: unknown): Record<string, unknown>[] {
-  return Array.isArray(result) ? result : ((result as { rows: Record<string, unknown>[] }).rows ?? []);
-}

@@ -10,7 +10,7 @@ import type { Db } from "../../db/client";
 import { BadRequest } from "../../errors";
 import type { RateLimit } from "../../plugins/rate-limit";
 import type { ChatMessage } from "../../engine/types";
-import { rowsOf } from "./repo";
+import { rowsOf } from "../../db/client";
 
 type Row = {
   id: string; conversation_id: string; seq: string | number; sender_id: string; receiver_id: string | null; content: string;

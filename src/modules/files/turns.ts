@@ -17,9 +17,8 @@
  * so two workers cannot start two files of one account at the same instant.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import { files } from "../../db/schema";
-import { rowsOf } from "../chat/repo";
 import type { FileRow } from "./model";
 
 export const OPEN = ["pending", "processing"] as const;

@@ -9,10 +9,9 @@
  */
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { createTransport } from "nodemailer";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import { notifications, users } from "../../db/schema";
 import { log } from "../../lib/log";
-import { rowsOf } from "../chat/repo";
 
 /** Sends one email; nodemailer's SMTP transport in production, anything with the same shape in tests. */
 export type Mailer = { sendMail(mail: { from: string; to: string; subject: string; text: string }): Promise<unknown> };

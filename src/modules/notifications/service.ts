@@ -5,11 +5,10 @@
  * row while new notifications arrive.
  */
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import { conversationMembers, notifications } from "../../db/schema";
 import { BadRequest } from "../../errors";
 import type { ChatService } from "../chat/service";
-import { rowsOf } from "../chat/repo";
 import { avatarUrl } from "../users/present";
 import { unreadCount } from "./jobs";
 import type { NotificationsModel } from "./model";

@@ -4,7 +4,7 @@
  * however often a job runs (lease lost, worker killed) its submission reaches
  * a terminal status exactly once, and only that winner caches and publishes.
  */
-import { and, eq, inArray } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { Counter, Gauge, Histogram } from "prom-client";
 import type { Db } from "../../db/client";
 import { packs, problems, submissions } from "../../db/schema";
@@ -16,6 +16,7 @@ import type { ExpectedResult, JudgeProblem } from "../../judge/judge";
 import type { StoredTest } from "./catalog";
 import type { Sandbox } from "../../sandbox/types";
 import type { ProblemsModel } from "./model";
+import { SubmissionLedger, type SubmissionRow } from "./ledger";
 
 export const QUEUE = "problems";
 export const RESULT_TTL_SEC = 300;
@@ -31,7 +32,7 @@ export const judgeMetrics = {
   /** Where a job's time goes (#14: judge at class scale), per stage of SubmissionJobs.run. */
   stage: new Histogram({
     name: "huddle_judge_stage_seconds",
-    help: "Time per stage of judging a claimed job: start (the processing update), judge (guard, sandbox runs incl. hidden tests, comparison), finish (the terminal update), announce (result cache and live frame)",
+    help: "Time per stage of judging a claimed job: start (the processing update, group-committed), judge (guard, sandbox runs incl. hidden tests, comparison), finish (the terminal update, group-committed), announce (result cache and live frame)",
     labelNames: ["stage"] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
     registers: [registry],
@@ -55,7 +56,6 @@ export function sampleQueueDepth(source: () => Promise<number>) {
 /** What GET /problems/result/{id} answers, cached and published: the model's schema is the one source. */
 export type ResultView = typeof ProblemsModel.result.static;
 
-type SubmissionRow = typeof submissions.$inferSelect;
 
 export function viewOf(s: SubmissionRow): ResultView {
   const r = (s.result ?? {}) as Partial<JudgeResult>;
@@ -69,8 +69,11 @@ export function viewOf(s: SubmissionRow): ResultView {
 
 export class SubmissionJobs {
   private readonly problemCache = new Map<string, JudgeProblem & { until: number }>();
+  private readonly ledger: SubmissionLedger;
 
-  constructor(private readonly db: Db, private readonly engine: Engine, private readonly sqlTimeoutMs: number, private readonly outputBytes?: number) {}
+  constructor(private readonly db: Db, private readonly engine: Engine, private readonly sqlTimeoutMs: number, private readonly outputBytes?: number) {
+    this.ledger = new SubmissionLedger(db);
+  }
 
   /**
    * Drops cached expected results whenever a pack is imported (by this or any
@@ -84,8 +87,7 @@ export class SubmissionJobs {
   async run(job: Job, sandbox: Pick<Sandbox, "run">): Promise<void> {
     judgeMetrics.wait.observe(Math.max(0, Date.now() - job.enqueued_at) / 1000);
     const lap = stopwatch();
-    const [sub] = await this.db.update(submissions).set({ status: "processing", attempts: job.attempt })
-      .where(and(eq(submissions.id, job.id), inArray(submissions.status, ["queued", "processing"]))).returning();
+    const sub = await this.ledger.start(job.id, job.attempt);
     if (!sub) return; // already terminal (an earlier run finished it) or unknown
     const problem = await this.problem(sub.problemId);
     lap("start");
@@ -104,13 +106,13 @@ export class SubmissionJobs {
     if (sub) await this.finish(sub, failure(`the job failed ${JUDGE_MAX_ATTEMPTS} times (worker crashed or timed out)`));
   }
 
-  private async finish(sub: SubmissionRow, result: JudgeResult, lap: (stage: string) => void = () => {}) {
+  private async finish(sub: Pick<SubmissionRow, "id" | "userId">, result: JudgeResult, lap: (stage: string) => void = () => {}) {
     const status = result.verdict === "internal_error" ? "failed" : "completed";
-    const [done] = await this.db.update(submissions).set({
-      status, verdict: result.verdict, rowsReturned: result.rows_returned, durationMs: Math.round(result.duration_ms),
+    const done = await this.ledger.finish({
+      id: sub.id, status, verdict: result.verdict, rowsReturned: result.rows_returned, durationMs: Math.round(result.duration_ms),
       error: result.error, finishedAt: new Date(),
       result: { columns: result.columns, rows: result.rows, sqlstate: result.sqlstate, position: result.position, hint: result.hint },
-    }).where(and(eq(submissions.id, sub.id), inArray(submissions.status, ["queued", "processing"]))).returning();
+    });
     lap("finish");
     if (!done) return;
     judgeMetrics.verdicts.inc({ verdict: result.verdict });

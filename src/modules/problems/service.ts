@@ -4,7 +4,7 @@
  * cached in Redis for 5 minutes and read from PostgreSQL afterwards.
  */
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import { packs, problems, submissions } from "../../db/schema";
 import { BadRequest, NotFound, ServiceUnavailable, TooManyRequests } from "../../errors";
 import { EngineUnavailableError } from "../../engine/errors";
@@ -62,26 +62,26 @@ export class ProblemsService {
     if (text.length === 0 || sqlQuery.length > MAX_SQL_CHARS) {
       throw new BadRequest(`sql_query must be 1..${MAX_SQL_CHARS} characters`, [{ field: "sql_query", message: `length ${sqlQuery.length}` }]);
     }
-    const [problem] = await this.db.select({ id: problems.id }).from(problems).where(eq(problems.id, problemId));
-    if (!problem) throw new NotFound("problem");
     // The same attempt again (double click, a retry after a lost answer): the job it already made.
     const again = clientId ? await this.byClientId(userId, clientId) : null;
     if (again) return again;
     await this.limit("submit", userId);
-    const [{ pending }] = await this.db.select({ pending: sql<number>`count(*)::int` }).from(submissions)
-      .where(and(eq(submissions.userId, userId), inArray(submissions.status, ["queued", "processing"])));
-    if (Number(pending) >= MAX_PENDING_PER_USER) {
-      rateLimited.inc({ scope: "pending-submissions" });
-      throw new TooManyRequests(5000, `queued submissions (at most ${MAX_PENDING_PER_USER} at once)`);
-    }
     const id = Bun.randomUUIDv7();
+    let inserted: boolean;
     try {
-      await this.db.insert(submissions).values({ id, userId, problemId, sqlQuery, status: "queued", clientId });
+      inserted = await this.insertIfAllowed(id, userId, problemId, sqlQuery, clientId);
     } catch (err) {
       // Two copies of one attempt raced past the check: the unique index let one in.
       const first = clientId ? await this.byClientId(userId, clientId) : null;
       if (first) return first;
       throw err;
+    }
+    if (!inserted) {
+      // Refused by the statement's conditions: say which one.
+      const [problem] = await this.db.select({ id: problems.id }).from(problems).where(eq(problems.id, problemId));
+      if (!problem) throw new NotFound("problem");
+      rateLimited.inc({ scope: "pending-submissions" });
+      throw new TooManyRequests(5000, `queued submissions (at most ${MAX_PENDING_PER_USER} at once)`);
     }
     try {
       await this.engine.queue(QUEUE).push(id, { user_id: userId, problem_id: problemId });
@@ -92,6 +92,20 @@ export class ProblemsService {
       throw err;
     }
     return { job_id: id, status: "queued" as const };
+  }
+
+  /**
+   * One round trip on the way in (#14: the judge at class scale): the row is written only if the problem
+   * exists and the user has fewer than MAX_PENDING_PER_USER submissions queued or processing.
+   */
+  private async insertIfAllowed(id: string, userId: string, problemId: string, sqlQuery: string, clientId?: string): Promise<boolean> {
+    const rows = rowsOf(await this.db.execute(sql`
+      insert into submissions (id, user_id, problem_id, sql_query, status, client_id)
+      select ${id}, ${userId}, p.id, ${sqlQuery}, 'queued', ${clientId ?? null} from problems p
+      where p.id = ${problemId}
+        and (select count(*) from submissions s where s.user_id = ${userId} and s.status in ('queued', 'processing')) < ${MAX_PENDING_PER_USER}
+      returning id`));
+    return rows.length === 1;
   }
 
   private async byClientId(userId: string, clientId: string) {

@@ -7,10 +7,9 @@ import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { conversationMembers, conversations, users } from "../../db/schema";
 import { Conflict, Forbidden, NotFound } from "../../errors";
 import { isForeignKeyViolation } from "../../db/errors";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import type { RateLimit } from "../../plugins/rate-limit";
 import type { ChatService } from "../chat/service";
-import { rowsOf } from "../chat/repo";
 import { avatarUrl } from "../users/present";
 import type { CreateRoom } from "./model";
 

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { call, registerUser, type Driver } from "../../helpers/app";
 import { buildTestRuntime, TestSocket, type TestRuntime } from "../../helpers/runtime";
-import { rowsOf } from "../../../src/modules/chat/repo";
+import { rowsOf } from "../../../src/db/client";
 import type { ChatMessage } from "../../../src/engine/types";
 
 export const EDIT_WINDOW_SEC = 3;

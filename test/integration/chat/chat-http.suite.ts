@@ -189,7 +189,8 @@ export function chatHttpSuite(name: string, build: () => Promise<TestRuntime>) {
 /** Waits until PostgreSQL holds `n` messages of the a<->peer conversation (the persister runs in the background). */
 export async function waitPersisted(rt: TestRuntime, token: string, peerId: string, n: number) {
   const { sql } = await import("drizzle-orm");
-  const { rowsOf, directKey } = await import("../../../src/modules/chat/repo");
+  const { directKey } = await import("../../../src/modules/chat/repo");
+  const { rowsOf } = await import("../../../src/db/client");
   const me = (await call(rt.app, "GET", "/users/me", { token })).json.id;
   for (let i = 0; i < 100; i++) {
     const rows = rowsOf(await rt.database.db.execute(sql`select count(*)::int as n from messages m join conversations c on c.id = m.conversation_id where c.direct_key = ${directKey(me, peerId)}`));

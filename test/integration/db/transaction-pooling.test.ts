@@ -9,7 +9,7 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../../src/db/client";
 import { migrateDatabase } from "../../../src/db/migrate";
-import { rowsOf } from "../../../src/modules/chat/repo";
+import { rowsOf } from "../../../src/db/client";
 import { createTestDatabase, postgresAvailable } from "../../helpers/services";
 import { pgbouncerAvailable, startPgBouncer, type PgBouncer } from "../../helpers/pgbouncer";
 
