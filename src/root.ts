@@ -20,7 +20,7 @@ import { createApp, type AppDeps } from "./app";
 import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
 import { exposeActorMetrics } from "./plugins/actor-metrics";
 import { exposeStoreMetrics, storeWarnings } from "./plugins/store-metrics";
-import { createRunnerPool, lazyRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
+import { createRunnerPool, keptSnapshots, lazyRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
 import { TokenService } from "./modules/auth/tokens";
 import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
@@ -192,7 +192,7 @@ async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sa
     sandbox.weaknesses = backend.weaknesses?.() ?? [];
     const pool = createRunnerPool(backend, size);
     try {
-      await prepareSandbox(database.db, pool);
+      await prepareSandbox(database.db, pool, keptSnapshots(backend, settings));
     } catch (err) {
       await pool.close().catch(() => {});
       throw err;

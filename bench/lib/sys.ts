@@ -23,6 +23,20 @@ export function rssKB(pid: number): number {
   }
 }
 
+/**
+ * Proportional set size: RSS with each shared page divided among the processes mapping it. Summed
+ * over a server and its child processes (the same `bun` executable, whose mapped pages they share)
+ * it is what the machine holds for them; a sum of RSS counts those shared pages once per process.
+ */
+export function pssKB(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Busy fraction of the whole machine between two samples of /proc/stat. */
 export function machineTicks(): { busy: number; total: number } {
   const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);

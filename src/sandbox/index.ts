@@ -4,6 +4,7 @@
  * processes loaded from a snapshot) and the runner pool in front of either.
  * The composition root decides which backend from its settings.
  */
+import { savedSnapshots, type SavedSnapshots } from "./saved-snapshot";
 import { PgliteSandboxBackend } from "./pglite-sandbox";
 import { PostgresSandboxBackend } from "./postgres-sandbox";
 import { RunnerPool } from "./pool";
@@ -45,6 +46,12 @@ export async function openSandboxBackend(settings: SandboxSettings, opts: { refu
   }
   if (weaknesses.length > 0) log.warn({ weaknesses }, "the SQL sandbox is NOT fully locked down: submissions can reach more than their problem's schema");
   return backend;
+}
+
+/** Where a PGlite backend keeps its loaded packs between runner pools and restarts (saved-snapshot.ts); none for PostgreSQL. */
+export function keptSnapshots(backend: SandboxBackend, settings: SandboxSettings): SavedSnapshots | undefined {
+  if (!(backend instanceof PgliteSandboxBackend) || settings.kind !== "pglite" || !settings.workDir) return undefined;
+  return savedSnapshots(backend, settings.workDir);
 }
 
 /** A pool of `size` runners over the backend; a caller waits at most 30 s for a free runner. */

@@ -20,11 +20,11 @@ import { rename } from "node:fs/promises";
 import { protocol, type PGlite } from "@electric-sql/pglite";
 import { openPglite, pgliteTemplate } from "../db/pglite";
 import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
-import { assertIdent, cappedOutcome, failure, jobPrologue, OUTPUT_BYTE_LIMIT, revokeFromPublicSql, outputSettings, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
+import { assertIdent, cappedOutcome, failure, jobPrologue, OUTPUT_BYTE_LIMIT, outputSettings, PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
 
 /** The non-superuser role jobs run as inside PGlite (convenience, not the boundary: see above). */
-const RUNNER_ROLE = "huddle_runner";
+const RUNNER_ROLE = PGLITE_RUNNER_ROLE;
 
 let pg: PGlite | undefined;
 let queue: Promise<void> = Promise.resolve();
@@ -61,11 +61,7 @@ async function init(snapshotPath: string | null, sharedBuffersMb: number, dataDi
   pg = await openPglite(dataDir, { loadDataDir: snapshotPath ? Bun.file(snapshotPath) : pgliteTemplate() }, { sharedBuffersMb });
   if (!snapshotPath) {
     // First snapshot: the runner role; no CREATE/TEMP and none of the revoked functions for anyone but the superuser.
-    await pg.exec(`
-      create role ${RUNNER_ROLE} nologin;
-      revoke all on schema public from public;
-      do $$ begin execute format('revoke all on database %I from public', current_database()); end $$;
-      ${revokeFromPublicSql()}`);
+    await pg.exec(pgliteRunnerSetupSql(RUNNER_ROLE));
   }
   // Unpacking the snapshot leaves its tar and gzip buffers behind (over 100 MB): give them back now,
   // before the runner's memory limit starts counting.

@@ -8,7 +8,7 @@
  * and a fresh one is started from the snapshot.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { copyFile, link, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ChildClient, ENGINE_ABORTED, RemoteError } from "./pglite-client";
@@ -93,6 +93,26 @@ export class PgliteSandboxBackend implements SandboxBackend, PgliteRunnerHost {
       client.terminate();
       throw err;
     }
+  }
+
+  /**
+   * Starts the runners from a snapshot saved earlier (saved-snapshot.ts) instead of loading the packs
+   * again; only before any snapshot exists. Linked into this backend's directory (copied across file
+   * systems), so the saved file may be replaced or removed meanwhile.
+   */
+  async adoptSnapshot(path: string): Promise<void> {
+    if (this.#generation > 0) throw new Error("the sandbox already has a snapshot");
+    const mine = join(this.#dir, "snapshot-1.tar");
+    await link(path, mine).catch(() => copyFile(path, mine));
+    this.#snapshot = mine;
+    this.#generation = 1;
+  }
+
+  /** Copies the latest snapshot to `path` (written beside, then renamed: a reader never sees half a file). */
+  async exportSnapshot(path: string): Promise<void> {
+    const { snapshot } = await this.currentSnapshot();
+    await copyFile(snapshot, `${path}.part`);
+    await rename(`${path}.part`, path);
   }
 
   loadPack(load: PackLoad): Promise<PackLoadResult> {

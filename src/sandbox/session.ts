@@ -97,6 +97,18 @@ export const REVOKED_RELATIONS = [
   "pg_user_mappings", "pg_cursors", "pg_prepared_statements",
 ];
 
+/** The identity submissions run as inside a PGlite runner (its session user is a superuser). */
+export const PGLITE_RUNNER_ROLE = "huddle_runner";
+
+/** What the first PGlite snapshot gets: the runner role; no CREATE/TEMP and none of the revoked functions for anyone but the superuser. */
+export function pgliteRunnerSetupSql(role: string): string {
+  return `
+    create role ${assertIdent(role, "role")} nologin;
+    revoke all on schema public from public;
+    do $$ begin execute format('revoke all on database %I from public', current_database()); end $$;
+    ${revokeFromPublicSql()}`;
+}
+
 /** Needs a superuser (the owner of pg_catalog). Every overload of each function is revoked. */
 export function revokeFromPublicSql(): string {
   const list = (names: string[]) => names.map((n) => `'${n}'`).join(", ");

@@ -7,13 +7,14 @@
  * instance keeps judging against old expected results.
  */
 import { createHash } from "node:crypto";
-import { eq, notInArray, and } from "drizzle-orm";
+import { and, asc, eq, notInArray } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { packs, problems } from "../../db/schema";
 import { catalogChannel } from "../../engine/names";
 import type { Broker } from "../../engine/types";
 import { log } from "../../lib/log";
 import type { Sandbox } from "../../sandbox/types";
+import type { SavedSnapshots } from "../../sandbox/saved-snapshot";
 import { importPack, type ExpectedResult } from "../../judge/judge";
 import { validatePack, type LoadedPack } from "../../judge/pack";
 import { defaultPack } from "../../judge/default-pack";
@@ -81,13 +82,33 @@ export async function defaultPackCatalogued(db: Db): Promise<boolean> {
 
 /**
  * Brings the sandbox in line with the catalog at start-up: the default pack
- * is imported when missing or changed; an in-memory (PGlite) sandbox starts
- * empty, so every catalogued pack is loaded into it again.
+ * is imported when missing or changed; a PGlite sandbox starts empty, so
+ * every catalogued pack is loaded into it again, unless `saved` holds the
+ * snapshot made after the last such load of exactly this catalog.
  */
-export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: string }): Promise<void> {
+export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: string }, saved?: SavedSnapshots): Promise<void> {
   const inMemory = pool.kind === "pglite";
+  // Runners start from the snapshot kept after the last load of exactly this catalog, if there is one.
+  if (inMemory && saved && (await defaultPackCatalogued(db)) && (await saved.resume(await catalogKey(db)))) {
+    log.info("sql runners start from the saved snapshot of the catalog's packs");
+    return;
+  }
   await syncPack(db, pool, defaultPack(), { force: inMemory });
   if (!inMemory) return;
+  const complete = await reloadOtherPacks(db, pool);
+  // A sandbox that misses a pack is not kept: the next start tries the load again.
+  if (complete) await saved?.save(await catalogKey(db)).catch((err) => log.warn({ err }, "the sandbox snapshot could not be saved; the next start loads the packs again"));
+}
+
+/** What the catalog's packs are: ids, datasets and import times (any import changes it). */
+async function catalogKey(db: Db): Promise<string> {
+  const rows = await db.select({ id: packs.id, sha: packs.datasetSha256, at: packs.importedAt }).from(packs).orderBy(asc(packs.id));
+  return JSON.stringify(rows.map((r) => [r.id, r.sha, r.at ? new Date(r.at).toISOString() : null]));
+}
+
+/** The catalog's other packs (imported with `huddle problems import`), from their stored datasets; whether all loaded. */
+async function reloadOtherPacks(db: Db, pool: Sandbox): Promise<boolean> {
+  let complete = true;
   const others = await db.select().from(packs);
   for (const p of others) {
     if (p.id === defaultPack().pack.id || !p.dataset) continue;
@@ -101,6 +122,10 @@ export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: st
           ...(r.hints?.length ? { hints: r.hints } : {}), ...(r.showExpected ? { show_expected: true } : {}) };
       }),
     });
-    await syncPack(db, pool, { pack, dataset: p.dataset, setups }, { force: true }).catch((err) => log.error({ err, pack: p.id }, "pack could not be reloaded into the sandbox"));
+    await syncPack(db, pool, { pack, dataset: p.dataset, setups }, { force: true }).catch((err) => {
+      complete = false;
+      log.error({ err, pack: p.id }, "pack could not be reloaded into the sandbox");
+    });
   }
+  return complete;
 }

@@ -1,0 +1,55 @@
+/**
+ * The PGlite sandbox's loaded packs, kept as one snapshot file in its work
+ * directory (DATA_DIR/sandbox) across runner pools and restarts. Without it,
+ * every time the runners start (the first submission after SANDBOX_IDLE_MS,
+ * every server start) a builder process (some 300 MB) loads every pack again
+ * and the submission waits seconds for it.
+ *
+ * The file is named by a key: the catalog's state (which packs, which
+ * datasets, when imported: the caller's part) and what the snapshot was built
+ * with (the PGlite template, the runner role and its revokes: this module's
+ * part), so a snapshot is only ever reused for exactly what it holds.
+ */
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { pgliteTemplate } from "../db/pglite";
+import type { PgliteSandboxBackend } from "./pglite-sandbox";
+import { PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql } from "./session";
+
+/** Bump when what a snapshot holds changes in a way the key below does not see (e.g. how variants load). */
+const SNAPSHOT_FORMAT = 1;
+const PREFIX = "catalog-";
+
+export interface SavedSnapshots {
+  /** Starts the runners from the file saved for `catalogKey`, if there is one; whether it did. */
+  resume(catalogKey: string): Promise<boolean>;
+  /** Keeps the backend's current snapshot for `catalogKey`, replacing older ones. */
+  save(catalogKey: string): Promise<void>;
+}
+
+export function savedSnapshots(backend: Pick<PgliteSandboxBackend, "adoptSnapshot" | "exportSnapshot">, dir: string): SavedSnapshots {
+  const fileFor = async (catalogKey: string) => {
+    const template = Bun.hash(await pgliteTemplate().arrayBuffer()).toString(36);
+    const built = Bun.hash(`${SNAPSHOT_FORMAT}|${pgliteRunnerSetupSql(PGLITE_RUNNER_ROLE)}|${template}`).toString(36);
+    return join(dir, `${PREFIX}${Bun.hash(`${built}|${catalogKey}`).toString(36)}.tar`);
+  };
+  return {
+    async resume(catalogKey) {
+      const file = await fileFor(catalogKey);
+      if (!existsSync(file)) return false;
+      try {
+        await backend.adoptSnapshot(file);
+        return true;
+      } catch {
+        return false; // removed meanwhile: load the packs as without it
+      }
+    },
+    async save(catalogKey) {
+      const file = await fileFor(catalogKey);
+      await backend.exportSnapshot(file);
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith(PREFIX) && join(dir, name) !== file) rmSync(join(dir, name), { force: true });
+      }
+    },
+  };
+}
