@@ -9,6 +9,7 @@
  * storage, db) -> adapters. Modules and actors never import each other: the
  * actors get ports and plain handlers, the modules get refs, both from here.
  */
+import { StepCollector } from "./lib/step-gc";
 import type { AnyElysia } from "elysia";
 import type { Config } from "./config";
 import { openDatabase, type Database, type DatabaseOptions } from "./db/client";
@@ -93,6 +94,9 @@ export function sandboxSettings(c: Config): SandboxSettings {
   const appDb = new URL(directUrl ?? adminUrl).pathname.slice(1) || "postgres";
   return { kind, adminUrl, database: c.SANDBOX_DATABASE_URL ? new URL(adminUrl).pathname.slice(1) : `${appDb}_sandbox`.slice(0, 63) };
 }
+
+/** GC_STEP_MB, or on for the embedded default (small machines: bursts of work must not spend the RSS budget on garbage), off with PostgreSQL. */
+export const gcStepMb = (c: Config): number => c.GC_STEP_MB ?? (c.DATABASE_URL ? 0 : 32);
 
 /** RUNNER_POOL_SIZE, or by backend: one PGlite runner (a process of a few hundred MB), four PostgreSQL connections. */
 export const runnerPoolSize = (c: Config): number => c.RUNNER_POOL_SIZE ?? (sandboxSettings(c).kind === "pglite" ? 1 : 4);
@@ -259,6 +263,7 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const unwatchSessions = await services.generations.watch().catch(() => async () => {});
   const sandbox: { weaknesses: readonly string[] } = { weaknesses: [] };
   const fanOut = new NativeFanOut();
+  const stepGc = gcStepMb(config) > 0 ? new StepCollector(gcStepMb(config)) : null;
   const system = await startActors(config, services, fanOut, sandbox);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
@@ -294,6 +299,7 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
         ["sessions", () => unwatchSessions()],
         ["engine", () => engine.close()],
         ["database", () => database.close()],
+        ["gc", async () => stepGc?.stop()],
       ];
       for (const [name, step] of steps) {
         try {

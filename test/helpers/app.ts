@@ -33,6 +33,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     DATA_DIR: "/tmp/huddle-test-data",
     // Judge workers start a sandbox; only the judge tests turn them on.
     WORKER_CONCURRENCY: "0",
+    // Many runtimes share one test process: its RSS says nothing about one runtime's garbage.
+    GC_STEP_MB: "0",
     ...overrides,
   });
 }

@@ -70,3 +70,17 @@ describe("config", () => {
     expect(() => loadConfig({ DATA_DIR: dir(), NODE_ENV: "production" })).toThrow(/JWT_SECRET/);
   });
 });
+
+describe("defaults chosen by backend", () => {
+  const base = { JWT_SECRET: "test-secret-test-secret-test-secret-0123", DATA_DIR: "/tmp/huddle-config-test" };
+  const pg = { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres" };
+  test("the embedded default collects garbage by RSS steps and judges with 2 workers on 1 runner; PostgreSQL with 8 on 4 and no step collector", async () => {
+    const { gcStepMb, runnerPoolSize, workerConcurrency } = await import("../../src/root");
+    const embedded = loadConfig(base);
+    expect([gcStepMb(embedded), workerConcurrency(embedded), runnerPoolSize(embedded)]).toEqual([32, 2, 1]);
+    const withPg = loadConfig({ ...base, ...pg });
+    expect([gcStepMb(withPg), workerConcurrency(withPg), runnerPoolSize(withPg)]).toEqual([0, 8, 4]);
+    const set = loadConfig({ ...base, ...pg, GC_STEP_MB: "64", WORKER_CONCURRENCY: "0", RUNNER_POOL_SIZE: "2" });
+    expect([gcStepMb(set), workerConcurrency(set), runnerPoolSize(set)]).toEqual([64, 0, 2]);
+  });
+});
