@@ -5,30 +5,18 @@
  * person's page shows the edit and the tombstone live; a room's owner may
  * delete someone else's message.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { buildTestRuntime, type TestRuntime } from "../helpers/runtime";
-import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import { describe, expect, test } from "bun:test";
+import type { TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable } from "../helpers/browser";
 import { registerUser } from "../helpers/app";
-import { asUser, WebPages } from "../helpers/web";
+import { asUser, WebPages, webStack } from "../helpers/web";
 
 const haveChromium = chromiumAvailable("the web message action e2e tests are");
 
 describe.skipIf(!haveChromium)("web client: edit and delete", () => {
   let rt: TestRuntime;
-  let browser: Browser;
   let pages: WebPages;
-
-  beforeAll(async () => {
-    rt = await buildTestRuntime("pglite", { listen: true });
-    browser = await launchChromium();
-    pages = new WebPages(browser, rt);
-  }, 30_000);
-  afterAll(async () => {
-    await pages?.close();
-    await browser?.close();
-    await rt?.close();
-  });
+  webStack((s) => ({ rt, pages } = s), {});
 
   test("edit from the menu and with Up-arrow, delete after a confirm, seen live by the other side", async () => {
     const [olga, bob] = [await registerUser(rt.app, "olga"), await registerUser(rt.app, "bob")];

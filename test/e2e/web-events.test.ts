@@ -4,30 +4,18 @@
  * deleted one becomes a tombstone, edit and delete entries draw nothing of
  * their own, and room changes show as system lines; live and after a reload.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { buildTestRuntime, type TestRuntime } from "../helpers/runtime";
-import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import { describe, expect, test } from "bun:test";
+import type { TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable } from "../helpers/browser";
 import { registerUser } from "../helpers/app";
-import { asUser, WebPages } from "../helpers/web";
+import { asUser, WebPages, webStack } from "../helpers/web";
 
 const haveChromium = chromiumAvailable("the web events e2e tests are");
 
 describe.skipIf(!haveChromium)("web client: edits, deletes, system lines", () => {
   let rt: TestRuntime;
-  let browser: Browser;
   let pages: WebPages;
-
-  beforeAll(async () => {
-    rt = await buildTestRuntime("pglite", { listen: true });
-    browser = await launchChromium();
-    pages = new WebPages(browser, rt);
-  }, 30_000);
-  afterAll(async () => {
-    await pages?.close();
-    await browser?.close();
-    await rt?.close();
-  });
+  webStack((s) => ({ rt, pages } = s), {});
 
   test("an edit changes the message in place, a delete leaves a tombstone, room changes are lines", async () => {
     const [olga, bob] = [await registerUser(rt.app, "olga"), await registerUser(rt.app, "bob")];

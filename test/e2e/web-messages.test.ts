@@ -4,34 +4,23 @@
  * busy conversation, and drafts kept per conversation across switches and
  * reloads.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { buildTestRuntime, generousBuckets, type TestRuntime } from "../helpers/runtime";
-import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import type { TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable } from "../helpers/browser";
 import { registerUser } from "../helpers/app";
-import { asUser, WebPages, type WebUser } from "../helpers/web";
+import { asUser, WebPages, type WebUser, webStack } from "../helpers/web";
 
 const haveChromium = chromiumAvailable("the web message e2e tests are");
 const OUT = "test-output/e2e";
 
 describe.skipIf(!haveChromium)("web client: messages", () => {
   let rt: TestRuntime;
-  let browser: Browser;
   let pages: WebPages;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     mkdirSync(OUT, { recursive: true });
-    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
-    browser = await launchChromium();
-    pages = new WebPages(browser, rt);
-  }, 30_000);
-
-  afterAll(async () => {
-    await pages?.close();
-    await browser?.close();
-    await rt?.close();
   });
+  webStack((s) => ({ rt, pages } = s));
 
   async function dm(a: WebUser, b: WebUser, text = "hi") {
     return (await asUser(rt, a)("POST", "/chat/send", { to: b.user.id, content: text })).json.message.conversation_id as string;

@@ -3,31 +3,18 @@
  * and a password change that keeps this session (new tokens) while the old
  * password stops working.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
-import { buildTestRuntime, generousBuckets, type TestRuntime } from "../helpers/runtime";
-import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import { describe, expect, test } from "bun:test";
+import type { TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable } from "../helpers/browser";
 import { call, registerUser } from "../helpers/app";
-import { asUser, WebPages } from "../helpers/web";
+import { asUser, WebPages, webStack } from "../helpers/web";
 
 const haveChromium = chromiumAvailable("the web profile e2e tests are");
 
 describe.skipIf(!haveChromium)("web client: profile", () => {
   let rt: TestRuntime;
-  let browser: Browser;
   let pages: WebPages;
-
-  beforeAll(async () => {
-    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
-    browser = await launchChromium();
-    pages = new WebPages(browser, rt);
-  }, 30_000);
-
-  afterAll(async () => {
-    await pages?.close();
-    await browser?.close();
-    await rt?.close();
-  });
+  webStack((s) => ({ rt, pages } = s));
 
   test("display name and bio are saved; a password change keeps this session and retires the old password", async () => {
     const quinn = await registerUser(rt.app, "quinn");

@@ -3,13 +3,12 @@
  * presence, inviting someone found by search into a private room (who then
  * sees it), and leaving it again.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { buildTestRuntime, generousBuckets, type TestRuntime } from "../helpers/runtime";
-import { chromiumAvailable, launchChromium } from "../helpers/browser";
+import type { TestRuntime } from "../helpers/runtime";
+import { chromiumAvailable } from "../helpers/browser";
 import { registerUser } from "../helpers/app";
-import { asUser, WebPages } from "../helpers/web";
+import { asUser, WebPages, webStack } from "../helpers/web";
 
 const haveChromium = chromiumAvailable("the web room e2e tests are");
 const OUT = "test-output/e2e";
@@ -17,21 +16,11 @@ const suffix = Date.now().toString(36).slice(-6);
 
 describe.skipIf(!haveChromium)("web client: rooms you can manage", () => {
   let rt: TestRuntime;
-  let browser: Browser;
   let pages: WebPages;
-
-  beforeAll(async () => {
+  beforeAll(() => {
     mkdirSync(OUT, { recursive: true });
-    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
-    browser = await launchChromium();
-    pages = new WebPages(browser, rt);
-  }, 30_000);
-
-  afterAll(async () => {
-    await pages?.close();
-    await browser?.close();
-    await rt?.close();
   });
+  webStack((s) => ({ rt, pages } = s));
 
   test("members with roles and presence; an owner invites by search; the invited one sees the room and can leave it", async () => {
     const [olive, pat] = [await registerUser(rt.app, "olive"), await registerUser(rt.app, "pat")];

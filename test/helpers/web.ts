@@ -49,16 +49,17 @@ export const asUser = (rt: TestRuntime, user: WebUser) => (method: string, path:
   call(rt.app, method, path, { token: user.access_token, body });
 
 /**
- * The usual browser-test stack for a describe block: a PGlite runtime listening on a free port with
- * generous rate limits, one Chromium and its signed-in pages; built in beforeAll, closed in afterAll.
- * `use` receives them once built (assign them to the block's variables).
+ * The usual browser-test stack for a describe block: a PGlite runtime listening on a free port (by
+ * default with generous rate limits; `runtime` replaces those options), one Chromium and its signed-in
+ * pages; built in beforeAll, closed in afterAll. `use` receives them once built (assign them to the
+ * block's variables).
  */
-export function webStack(use: (s: { rt: TestRuntime; pages: WebPages }) => void): void {
+export function webStack(use: (s: { rt: TestRuntime; pages: WebPages }) => void, runtime: Parameters<typeof buildTestRuntime>[1] = { buckets: generousBuckets() }): void {
   let rt: TestRuntime | undefined;
   let browser: Browser | undefined;
   let pages: WebPages | undefined;
   beforeAll(async () => {
-    rt = await buildTestRuntime("pglite", { listen: true, buckets: generousBuckets() });
+    rt = await buildTestRuntime("pglite", { ...runtime, listen: true });
     browser = await launchChromium();
     pages = new WebPages(browser, rt);
     use({ rt, pages });
