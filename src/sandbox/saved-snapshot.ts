@@ -27,12 +27,14 @@ export interface SavedSnapshots {
   save(catalogKey: string): Promise<void>;
 }
 
+/** What a snapshot is built from (the same for the whole process): the template is read and hashed once. */
+let builtFrom: Promise<string> | null = null;
+const buildHash = () =>
+  (builtFrom ??= pgliteTemplate().arrayBuffer().then((template) =>
+    Bun.hash(`${SNAPSHOT_FORMAT}|${pgliteRunnerSetupSql(PGLITE_RUNNER_ROLE)}|${Bun.hash(template).toString(36)}`).toString(36)));
+
 export function savedSnapshots(backend: Pick<PgliteSandboxBackend, "adoptSnapshot" | "exportSnapshot">, dir: string): SavedSnapshots {
-  const fileFor = async (catalogKey: string) => {
-    const template = Bun.hash(await pgliteTemplate().arrayBuffer()).toString(36);
-    const built = Bun.hash(`${SNAPSHOT_FORMAT}|${pgliteRunnerSetupSql(PGLITE_RUNNER_ROLE)}|${template}`).toString(36);
-    return join(dir, `${PREFIX}${Bun.hash(`${built}|${catalogKey}`).toString(36)}.tar`);
-  };
+  const fileFor = async (catalogKey: string) => join(dir, `${PREFIX}${Bun.hash(`${await buildHash()}|${catalogKey}`).toString(36)}.tar`);
   return {
     async resume(catalogKey) {
       const file = await fileFor(catalogKey);

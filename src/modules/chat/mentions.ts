@@ -6,8 +6,7 @@
  * room can be mentioned, and never the sender; case does not matter.
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
-import { rowsOf } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 
 const MENTION = /(?<![\w.@+-])@([A-Za-z0-9_.-]{3,32})/g;
 /** A message naming more people than this is a broadcast, not a mention of each: the first ones count. */

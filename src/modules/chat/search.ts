@@ -6,11 +6,10 @@
  * later. Newest first; `before` (a message id, UUIDv7 so time-ordered) pages.
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import { BadRequest } from "../../errors";
 import type { RateLimit } from "../../plugins/rate-limit";
 import type { ChatMessage } from "../../engine/types";
-import { rowsOf } from "../../db/client";
 
 type Row = {
   id: string; conversation_id: string; seq: string | number; sender_id: string; receiver_id: string | null; content: string;

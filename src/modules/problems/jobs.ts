@@ -56,7 +56,6 @@ export function sampleQueueDepth(source: () => Promise<number>) {
 /** What GET /problems/result/{id} answers, cached and published: the model's schema is the one source. */
 export type ResultView = typeof ProblemsModel.result.static;
 
-
 export function viewOf(s: SubmissionRow): ResultView {
   const r = (s.result ?? {}) as Partial<JudgeResult>;
   return {

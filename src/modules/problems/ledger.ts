@@ -8,10 +8,9 @@
  * one batch is told it lost).
  */
 import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client";
+import { rowsOf, type Db } from "../../db/client";
 import type { submissions } from "../../db/schema";
 import { GroupCommit } from "../../lib/group-commit";
-import { rowsOf } from "../../db/client";
 
 export type SubmissionRow = typeof submissions.$inferSelect;
 /** What a worker needs of a submission it is about to judge. */

@@ -3,7 +3,7 @@
  * (PostgreSQL, permanent) plus a job on problems:queue (Redis); the result is
  * cached in Redis for 5 minutes and read from PostgreSQL afterwards.
  */
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { rowsOf, type Db } from "../../db/client";
 import { packs, problems, submissions } from "../../db/schema";
 import { BadRequest, NotFound, ServiceUnavailable, TooManyRequests } from "../../errors";
