@@ -119,11 +119,18 @@ export class MessageWriter {
       // Only a re-delivered id is harmless; a clash on seq or client_id must surface (see resolveConflict).
       // The batch travels as one JSON parameter: building a 500-row VALUES list through the query
       // builder cost 3-5x the whole insert (bench/RESULTS.md, persistence).
-      // Rows of a deleted room are dropped: the room and its history went on purpose.
-      const written = rowsOf(await tx.execute(sql`insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp, ref_id, ref_seq, system, mentions)
+      // Rows of a deleted room are dropped: the room and its history went on purpose. The batch's
+      // conversations are locked FOR SHARE (in id order) and their deleted_at read after the lock: a room
+      // deletion (rooms/admin.ts: UPDATE conversations, then DELETE its messages) either commits first and
+      // is seen here, or waits for this batch and then deletes its rows too. Without the lock a batch that
+      // read the room as live before the deletion committed could insert rows after it.
+      const ids = [...new Set(batch.map((m) => m.conversation_id))].sort();
+      const written = rowsOf(await tx.execute(sql`with locked as (
+          select id, deleted_at from conversations where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid) order by id for share)
+        insert into messages (id, conversation_id, seq, sender_id, receiver_id, content, message_type, client_id, timestamp, ref_id, ref_seq, system, mentions)
         select m.* from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as m(id uuid, conversation_id uuid, seq bigint, sender_id uuid,
           receiver_id uuid, content text, message_type text, client_id text, timestamp timestamptz, ref_id uuid, ref_seq bigint, system jsonb, mentions jsonb)
-        where not exists (select 1 from conversations d where d.id = m.conversation_id and d.deleted_at is not null)
+        where not exists (select 1 from locked d where d.id = m.conversation_id and d.deleted_at is not null)
         on conflict (id) do nothing returning id`));
       await applyChanges(tx, batch, new Set(written.map((r) => String(r.id))));
       chatMetrics.persisted.inc(written.length);
