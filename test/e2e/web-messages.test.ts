@@ -95,12 +95,15 @@ describe.skipIf(!haveChromium)("web client: messages", () => {
     const p = await pages.open(eve, `#/c/${withFay}`);
     const input = p.getByLabel("Message", { exact: true });
     await input.fill("half-written thought");
+    // The hash changes before the conversation is drawn: wait for its title before reading the composer.
     await p.locator(`.conv[data-id="${withGil}"]`).click();
     await p.waitForURL(new RegExp(`#/c/${withGil}$`));
+    await p.locator(".pane-title", { hasText: gil.username }).waitFor({ timeout: 5000 });
     expect(await input.inputValue()).toBe("");
     await input.fill("for gil");
     await p.locator(`.conv[data-id="${withFay}"]`).click();
     await p.waitForURL(new RegExp(`#/c/${withFay}$`));
+    await p.locator(".pane-title", { hasText: fay.username }).waitFor({ timeout: 5000 });
     expect(await input.inputValue()).toBe("half-written thought");
     await p.reload();
     await p.locator(".me-handle").waitFor();
