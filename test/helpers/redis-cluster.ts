@@ -100,15 +100,23 @@ async function clusterOk(port: number): Promise<boolean> {
   }
 }
 
-export async function startTestCluster(opts: { masters?: number; replicasPerMaster?: number } = {}): Promise<TestCluster> {
+/**
+ * `nodeTimeoutMs` is cluster-node-timeout: how long a node may not answer before the others
+ * mark it failed. With replicas it is short (1 s) so failover tests fail over quickly. Without
+ * replicas a failed master can only take the whole cluster down (CLUSTERDOWN until it answers
+ * again), so it is long (15 s): on a loaded CI machine a node's answer can be late by a second,
+ * and that must not turn into a CLUSTERDOWN in the middle of a chat test.
+ */
+export async function startTestCluster(opts: { masters?: number; replicasPerMaster?: number; nodeTimeoutMs?: number } = {}): Promise<TestCluster> {
   const masters = opts.masters ?? 3;
   const replicas = opts.replicasPerMaster ?? 0;
+  const nodeTimeoutMs = opts.nodeTimeoutMs ?? (replicas > 0 ? 1000 : 15_000);
   const ports = await freePorts(masters * (1 + replicas));
   const dir = mkdtempSync(join(tmpdir(), "huddle-cluster-"));
   const nodes: ClusterNodeProcess[] = ports.map((port) => ({
     port,
     proc: Bun.spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-      "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "1000", "--dir", dir,
+      "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", String(nodeTimeoutMs), "--dir", dir,
       "--save", "", "--appendonly", "no", "--cluster-replica-validity-factor", "0"], { cwd: dir, stdout: "ignore", stderr: "ignore" }),
   }));
   const stop = async () => {
