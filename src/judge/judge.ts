@@ -4,7 +4,7 @@
  * pool, or a backend's single runner in tests. Importing a pack is
  * import-pack.ts (re-exported here).
  */
-import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type RunOutcome, type Sandbox } from "../sandbox/types";
+import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunInJob, type RunJob, type RunLimits, type RunOutcome, type Sandbox } from "../sandbox/types";
 import { compareResults, type ResultSet } from "./compare";
 import { guardQuery } from "./guard";
 import { namedVariantSchema, retargetSchema, type HiddenTest } from "./hidden-tests";
@@ -64,10 +64,19 @@ export function displayCell(cell: Cell): Cell {
 /** Limits for reference solutions at import: generous, they are trusted and run once. */
 export const EXPECTED_LIMITS: RunLimits = { timeoutMs: 10_000, maxRows: 10_000 };
 
-export async function judge(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem, sql: string, limits: JudgeLimits): Promise<JudgeResult> {
+/**
+ * The main dataset and the hidden tests are one job on one runner (Sandbox.job): a PostgreSQL
+ * runner runs them in one sandbox transaction, so a submission pays one start and one cleanup.
+ */
+export async function judge(sandbox: Pick<Sandbox, "run" | "job">, problem: JudgeProblem, sql: string, limits: JudgeLimits): Promise<JudgeResult> {
   const refused = await refuse(sql);
   if (refused) return refused;
-  const outcome = await sandbox.run(problem.schema, sql, runLimits(limits, problem.expected));
+  const job: RunJob = sandbox.job ? (work) => sandbox.job!(work) : (work) => work((schema, query, l) => sandbox.run(schema, query, l));
+  return job((run) => judgeRuns(run, problem, sql, limits));
+}
+
+async function judgeRuns(run: RunInJob, problem: JudgeProblem, sql: string, limits: JudgeLimits): Promise<JudgeResult> {
+  const outcome = await run(problem.schema, sql, runLimits(limits, problem.expected));
   if (!outcome.ok) return failed(outcome);
   const cmp = compareResults(problem.expected, outcome, problem.ordered);
   const shown = {
@@ -79,7 +88,7 @@ export async function judge(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem
   if (cmp.verdict !== "accepted") return { ...shown, verdict: cmp.verdict, error: cmp.reason, duration_ms: outcome.duration_ms };
   let duration = outcome.duration_ms;
   for (const [i, test] of (problem.tests ?? []).entries()) {
-    const hidden = await runHidden(sandbox, problem, test, sql, limits);
+    const hidden = await runHidden(run, problem, test, sql, limits);
     duration += hidden.duration_ms;
     // The main dataset's output stays on show; of the hidden one only which test and how it failed.
     if (hidden.verdict) return { ...shown, verdict: hidden.verdict, error: `failed on: hidden test ${i + 1} (${hidden.why})`, sqlstate: hidden.sqlstate ?? null, duration_ms: duration };
@@ -121,9 +130,9 @@ const HIDDEN_WHY: Record<string, string> = {
 };
 
 /** One hidden test: no verdict when it matched; else the verdict and a reason that shows none of its data. */
-async function runHidden(sandbox: Pick<Sandbox, "run">, problem: JudgeProblem, test: HiddenTest<ExpectedResult>, sql: string, limits: JudgeLimits) {
+async function runHidden(run: RunInJob, problem: JudgeProblem, test: HiddenTest<ExpectedResult>, sql: string, limits: JudgeLimits) {
   const retargeted = (await retargetSchema(sql, problem.schema, test.schema)) ?? sql;
-  const outcome = await sandbox.run(test.schema, retargeted, runLimits(limits, test.expected));
+  const outcome = await run(test.schema, retargeted, runLimits(limits, test.expected));
   if (!outcome.ok) {
     const why = outcome.verdict === "sql_error" ? `error ${outcome.sqlstate ?? ""}`.trim() : outcome.verdict.replaceAll("_", " ");
     return { verdict: outcome.verdict, why, sqlstate: outcome.sqlstate, duration_ms: outcome.duration_ms };

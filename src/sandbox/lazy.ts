@@ -6,7 +6,7 @@
  * pool (its packs loaded again by `open`).
  */
 import type { RunnerPool } from "./pool";
-import type { PackLoad, PackLoadResult, RunLimits, RunOutcome, Sandbox } from "./types";
+import type { PackLoad, PackLoadResult, RunInJob, RunLimits, RunOutcome, Sandbox } from "./types";
 
 export interface LazyPoolOptions {
   /** Makes a ready pool (backend, runners, packs loaded). */
@@ -35,6 +35,10 @@ export class LazyRunnerPool implements Sandbox {
 
   run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
     return this.#use((pool) => pool.run(schema, sql, limits));
+  }
+
+  job<T>(work: (run: RunInJob) => Promise<T>): Promise<T> {
+    return this.#use((pool) => pool.job(work));
   }
 
   /** Opens the pool now (it then stops when idle like after any job): e.g. to fill an empty catalog. */

@@ -6,7 +6,18 @@
  * Worker) and report it in their restart counts.
  */
 import { isSafeIdent } from "./session";
-import type { PackLoad, PackLoadResult, RunLimits, RunOutcome, Runner, Sandbox, SandboxBackend } from "./types";
+import type { PackLoad, PackLoadResult, RunInJob, RunLimits, RunOutcome, Runner, Sandbox, SandboxBackend } from "./types";
+
+/** A runner's query with the pool's promises: a bad schema name and a runner that throws are internal_error outcomes. */
+function guarded(runner: Runner, run: RunInJob): RunInJob {
+  return async (schema, sql, limits) => {
+    // Checked here so a bad name is a clear internal_error, not a failure deep inside a runner.
+    if (!isSafeIdent(schema)) return { ok: false, verdict: "internal_error", error: `invalid pack schema name "${schema}"`, duration_ms: 0 };
+    return run(schema, sql, limits).catch((err): RunOutcome => ({
+      ok: false, verdict: "internal_error", error: `runner ${runner.id} failed: ${(err as Error).message}`, duration_ms: 0,
+    }));
+  };
+}
 
 export interface RunnerPoolOptions {
   size: number;
@@ -57,18 +68,19 @@ export class RunnerPool implements Sandbox {
   }
 
   /** `queue.timeoutMs` shortens the wait for a runner (interactive runs answer fast or not at all). */
-  async run(schema: string, sql: string, limits: RunLimits, queue: { timeoutMs?: number } = {}): Promise<RunOutcome> {
-    // Checked here so a bad name is a clear internal_error, not a failure deep inside a runner.
-    if (!isSafeIdent(schema)) return { ok: false, verdict: "internal_error", error: `invalid pack schema name "${schema}"`, duration_ms: 0 };
+  run(schema: string, sql: string, limits: RunLimits, queue: { timeoutMs?: number } = {}): Promise<RunOutcome> {
+    return this.job((run) => run(schema, sql, limits), queue);
+  }
+
+  /** A job of several queries on one runner (RunJob): the runner is taken once and kept until `work` ends. */
+  async job<T>(work: (run: RunInJob) => Promise<T>, queue: { timeoutMs?: number } = {}): Promise<T> {
     const runner = await this.#acquire(queue.timeoutMs ?? this.opts.queueTimeoutMs);
-    const job = runner.run(schema, sql, limits).catch((err): RunOutcome => ({
-      ok: false, verdict: "internal_error", error: `runner ${runner.id} failed: ${(err as Error).message}`, duration_ms: 0,
-    }));
-    this.#running.add(job);
+    const task = (runner.job ? runner.job((run) => work(guarded(runner, run))) : work(guarded(runner, (...a) => runner.run(...a))));
+    this.#running.add(task);
     try {
-      return await job;
+      return await task;
     } finally {
-      this.#running.delete(job);
+      this.#running.delete(task);
       this.#release(runner);
     }
   }

@@ -16,7 +16,7 @@
 import postgres from "postgres";
 import { log } from "../lib/log";
 import { cappedOutcome, elapsedSince, OUTPUT_BYTE_LIMIT, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session";
-import type { Cell, RunLimits, RunOutcome, Runner } from "./types";
+import type { Cell, RunInJob, RunLimits, RunOutcome, Runner } from "./types";
 
 export interface PostgresRunnerDeps {
   runnerUrl: string;
@@ -80,40 +80,70 @@ export class PostgresRunner implements Runner {
     return this.#restarts;
   }
 
-  async run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
-    // The previous job's ROLLBACK + DISCARD ALL: off that job's critical path, but done before this one starts.
+  run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
+    return this.job((run) => run(schema, sql, limits));
+  }
+
+  /**
+   * A job's queries share one transaction and one cleanup. Each query re-sends the whole prologue:
+   * inside the open transaction its BEGIN is only a warning and the LOCAL settings are renewed for
+   * the next schema; should the connection have been replaced it starts a fresh read-only one.
+   */
+  async job<T>(work: (run: RunInJob) => Promise<T>): Promise<T> {
+    let open: postgres.Sql | null = null;
+    try {
+      return await work(async (schema, sql, limits) => {
+        const { outcome, conn } = await this.#query(schema, sql, limits);
+        open = conn;
+        return outcome;
+      });
+    } finally {
+      // The ROLLBACK + DISCARD ALL: off this job's critical path, but done before the next one starts.
+      if (open) this.#settling = this.#finish(open);
+    }
+  }
+
+  /** One query; `conn` is the connection whose transaction is still open (null once ended or replaced). */
+  async #query(schema: string, sql: string, limits: RunLimits): Promise<{ outcome: RunOutcome; conn: postgres.Sql | null }> {
     await this.#settling;
     const conn = (this.#conn ??= this.#connect());
     const setupStart = performance.now();
+    // The prologue and the query go out together (one round trip); the time limit starts once the prologue is done.
+    // postgres.js sends a query when it is first awaited: execute() sends the prologue now, before the query.
+    const prologue = conn.unsafe(`${jobPrologue(schema, limits)};\nselect pg_backend_pid() as pid`).execute() as Promise<unknown>;
+    const job = fetchCapped(conn, sql, limits, setupStart).catch((err) => errorOutcome(err, setupStart));
     let pid: number;
+    let start: number;
     try {
-      const prologue = conn.unsafe(`${jobPrologue(schema, limits)};\nselect pg_backend_pid() as pid`) as Promise<unknown>;
       const res = await within(prologue, this.deps.setupTimeoutMs);
       if (res === TIMEOUT) {
         await this.#replace(conn);
-        return failure("internal_error", "the sandbox database did not answer in time", setupStart);
+        return { outcome: failure("internal_error", "the sandbox database did not answer in time", setupStart), conn: null };
       }
       pid = backendPid(res);
+      start = performance.now();
     } catch (err) {
+      await job; // failed with the prologue (aborted transaction or lost connection)
       await this.#finish(conn);
       // The prologue is our SQL: whatever stops it (too many clients 53300, a dropped database ...) is not the submission's doing.
       const sqlstate = err instanceof postgres.PostgresError ? err.code : undefined;
-      return failure("internal_error", `could not start the job: ${(err as Error)?.message ?? err}`, setupStart, { sqlstate });
+      return { outcome: failure("internal_error", `could not start the job: ${(err as Error)?.message ?? err}`, setupStart, { sqlstate }), conn: null };
     }
 
-    const start = performance.now();
-    const job = fetchCapped(conn, sql, limits, start).catch((err) => errorOutcome(err, start));
-    const first = await within(job, limits.timeoutMs);
-    if (first !== TIMEOUT) {
+    const done = await within(job, limits.timeoutMs);
+    if (done !== TIMEOUT) {
+      const first = { ...done, duration_ms: elapsedSince(start) };
+      if (first.ok) return { outcome: first, conn };
+      // An error aborted the transaction (or a limit closed the portal): end it before anything else runs.
       this.#settling = this.#finish(conn);
-      return first;
+      return { outcome: first, conn: null };
     }
     // Cancel first (the query stops and its transaction rolls back), then end the backend whatever the
     // cancel did, and make sure it is gone: a timed-out run leaves nothing behind on the server.
     await this.deps.admin`select pg_cancel_backend(${pid})`.catch(() => {});
     await within(job, this.deps.graceMs);
     await this.#replace(conn, pid);
-    return { ok: false, verdict: "time_limit_exceeded", error: `the query ran longer than ${limits.timeoutMs} ms`, duration_ms: elapsedSince(start) };
+    return { outcome: { ok: false, verdict: "time_limit_exceeded", error: `the query ran longer than ${limits.timeoutMs} ms`, duration_ms: elapsedSince(start) }, conn: null };
   }
 
   async close(): Promise<void> {

@@ -99,10 +99,23 @@ export class PackLoadError extends Error {
   }
 }
 
-/** What the judge needs: load packs, run one query, close. The pool implements it. */
+/** One query of a job; `run` of a Sandbox or Runner has this shape too. */
+export type RunInJob = (schema: string, sql: string, limits: RunLimits) => Promise<RunOutcome>;
+
+/**
+ * A job of several queries (a submission on its main dataset, then on each hidden test) on one
+ * runner, one after the other. Each query gets its own schema, limits and outcome exactly as
+ * `run` would give; a runner that can may run them in one sandbox transaction (one start, one
+ * cleanup). A query after a failed one starts afresh.
+ */
+export type RunJob = <T>(work: (run: RunInJob) => Promise<T>) => Promise<T>;
+
+/** What the judge needs: load packs, run one query (or a job of several), close. The pool implements it. */
 export interface Sandbox {
   loadPack(load: PackLoad): Promise<PackLoadResult>;
   run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome>;
+  /** Optional: without it a job's queries are separate runs. */
+  job?: RunJob;
   close(): Promise<void>;
 }
 
@@ -115,6 +128,8 @@ export interface Runner {
   readonly id: number;
   readonly restarts: number;
   run(schema: string, sql: string, limits: RunLimits): Promise<RunOutcome>;
+  /** Optional: a runner without it runs a job's queries as separate runs. */
+  job?: RunJob;
   close(): Promise<void>;
 }
 

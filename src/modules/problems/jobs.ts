@@ -83,7 +83,7 @@ export class SubmissionJobs {
   }
 
   /** Judges a claimed job; returns once the submission is terminal (by this call or an earlier one). */
-  async run(job: Job, sandbox: Pick<Sandbox, "run">): Promise<void> {
+  async run(job: Job, sandbox: Pick<Sandbox, "run" | "job">): Promise<void> {
     judgeMetrics.wait.observe(Math.max(0, Date.now() - job.enqueued_at) / 1000);
     const lap = stopwatch();
     const sub = await this.ledger.start(job.id, job.attempt);

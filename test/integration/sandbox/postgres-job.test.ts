@@ -1,0 +1,91 @@
+/**
+ * A job of several queries on the PostgreSQL sandbox (Sandbox.job): the judge
+ * runs a submission on its main dataset and then on each hidden test as one
+ * job, in one sandbox transaction. Each query must still get its own schema
+ * and limits, a failed query must not poison the next, and a job must never
+ * see the transaction of the job before it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { PostgresSandboxBackend } from "../../../src/sandbox/postgres-sandbox";
+import { dropPostgresSandbox } from "../../../src/sandbox/postgres-setup";
+import { RunnerPool } from "../../../src/sandbox/pool";
+import type { RunOutcome } from "../../../src/sandbox/types";
+import { DATABASE_URL, postgresAvailable } from "../../helpers/services";
+
+const ok = await postgresAvailable();
+const suffix = Bun.randomUUIDv7().replaceAll("-", "").slice(-10);
+const config = { adminUrl: DATABASE_URL, database: `huddle_sandbox_${suffix}`, role: `huddle_sandbox_runner_${suffix}` };
+const LIMITS = { timeoutMs: 2000, maxRows: 100 };
+// now() is the transaction's start: equal within one transaction, different across two.
+const PROBE = "select current_setting('search_path') as path, current_setting('statement_timeout') as timeout, now()::text as tx_start, pg_backend_pid()::text as pid";
+
+type Probe = { path: string; timeout: string; txStart: string; pid: string };
+function probe(o: RunOutcome): Probe {
+  if (!o.ok) throw new Error(`${o.verdict}: ${o.error}`);
+  const [path, timeout, txStart, pid] = o.rows[0]! as string[];
+  return { path: path!, timeout: timeout!, txStart: txStart!, pid: pid! };
+}
+
+describe.skipIf(!ok)("postgres sandbox: a job of several queries", () => {
+  let pool: RunnerPool;
+  beforeAll(async () => {
+    pool = new RunnerPool(await PostgresSandboxBackend.open({ ...config, graceMs: 300 }), { size: 1, queueTimeoutMs: 2000 });
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await dropPostgresSandbox(config);
+  });
+
+  test("each query gets its own schema and time limit, inside one transaction", async () => {
+    const [main, hidden] = await pool.job(async (run) => [
+      probe(await run("main_data", PROBE, LIMITS)),
+      probe(await run("main_data__ties", PROBE, { ...LIMITS, timeoutMs: 1500 })),
+    ]);
+    expect(main.path).toBe("main_data");
+    expect(hidden.path).toBe("main_data__ties");
+    expect([main.timeout, hidden.timeout]).toEqual(["2s", "1500ms"]);
+    expect(hidden.txStart).toBe(main.txStart);
+    expect(hidden.pid).toBe(main.pid);
+  });
+
+  test("two jobs, or two plain runs, never share a transaction", async () => {
+    const first = probe(await pool.run("a", PROBE, LIMITS));
+    const second = probe(await pool.run("b", PROBE, LIMITS));
+    expect(second.pid).toBe(first.pid); // the same runner connection ...
+    expect(second.txStart).not.toBe(first.txStart); // ... in a new transaction
+    const inJob = await pool.job(async (run) => probe(await run("c", PROBE, LIMITS)));
+    expect(inJob.txStart).not.toBe(second.txStart);
+  });
+
+  test("after a failed query the job goes on in a fresh transaction", async () => {
+    const [failed, next] = await pool.job(async (run) => [await run("a", "select 1/0", LIMITS), await run("b", PROBE, LIMITS)]);
+    expect(failed).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "22012" });
+    expect(probe(next).path).toBe("b");
+  });
+
+  test("a query over its time limit is stopped; the job's next query runs on a new connection", async () => {
+    const slow = "select count(*) from generate_series(1, 100000000000)";
+    const restarts = pool.stats().restarts[0]!;
+    const [before, timedOut, after] = await pool.job(async (run) => [
+      probe(await run("a", PROBE, LIMITS)),
+      await run("a", slow, { ...LIMITS, timeoutMs: 300 }),
+      probe(await run("b", PROBE, LIMITS)),
+    ]);
+    expect(timedOut).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
+    expect(pool.stats().restarts[0]).toBe(restarts + 1);
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.path).toBe("b");
+  });
+
+  test("a job whose work throws still releases the runner and ends its transaction", async () => {
+    let seen: Probe | undefined;
+    const failing = pool.job(async (run) => {
+      seen = probe(await run("a", PROBE, LIMITS));
+      throw new Error("the judge failed");
+    });
+    await expect(failing).rejects.toThrow("the judge failed");
+    const next = probe(await pool.run("b", PROBE, LIMITS));
+    expect(next.txStart).not.toBe(seen!.txStart);
+    expect(pool.stats().busy).toBe(0);
+  });
+});
