@@ -10,7 +10,8 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { createTransport } from "nodemailer";
 import { rowsOf, type Db } from "../../db/client";
-import { notifications, users } from "../../db/schema";
+import { messages, notifications, users } from "../../db/schema";
+import { currentExcerpt } from "./jobs";
 import { log } from "../../lib/log";
 
 /** Sends one email; nodemailer's SMTP transport in production, anything with the same shape in tests. */
@@ -45,9 +46,10 @@ export class DigestMailer {
         and (old.last_digest_at is null or old.last_digest_at <= now() - make_interval(secs => ${this.opts.intervalSec}))
       returning u.email, u.username, old.last_digest_at as previous`));
     if (!claimed) return false;
-    const items = await this.db.select().from(notifications)
+    const items = (await this.db.select({ n: notifications, content: messages.content, type: messages.messageType, deletedAt: messages.deletedAt })
+      .from(notifications).leftJoin(messages, eq(messages.id, notifications.messageId))
       .where(and(eq(notifications.userId, userId), isNull(notifications.readAt), isNull(notifications.emailedAt)))
-      .orderBy(notifications.id).limit(PER_EMAIL);
+      .orderBy(notifications.id).limit(PER_EMAIL)).map(({ n, ...now }) => ({ ...n, excerpt: currentExcerpt(n.excerpt, now) }));
     if (items.length === 0) return false;
     const senders = new Map((await this.db.select({ id: users.id, username: users.username }).from(users)
       .where(inArray(users.id, [...new Set(items.flatMap((n) => (n.senderId ? [n.senderId] : [])))]))).map((u) => [u.id, u.username]));

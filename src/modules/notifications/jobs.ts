@@ -40,6 +40,20 @@ export function excerptOf(m: Pick<ChatMessage, "content" | "message_type">): str
   return chars.length > EXCERPT ? `${chars.slice(0, EXCERPT - 1).join("")}…` : m.content;
 }
 
+/** What a notification of a deleted message shows instead of its text. */
+export const DELETED_EXCERPT = "(message deleted)";
+
+/**
+ * A notification's excerpt as its message is now: the stored one is taken at send time, but
+ * an edit must show and a deleted message's text must not stay readable in anyone's list or
+ * email. `now` is the message's row (null fields: not in PostgreSQL yet, the stored one holds).
+ */
+export function currentExcerpt(stored: string, now: { content: string | null; type: string | null; deletedAt: unknown }): string {
+  if (now.deletedAt) return DELETED_EXCERPT;
+  if (now.content === null || (now.type !== "text" && now.type !== "file")) return stored;
+  return excerptOf({ content: now.content, message_type: now.type });
+}
+
 export class NotificationJobs {
   constructor(private readonly db: Db, private readonly engine: Engine) {}
 

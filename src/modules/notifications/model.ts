@@ -16,7 +16,7 @@ const About = {
   message_id: t.String(),
   seq: t.Integer({ description: "the message's seq in its conversation (open the conversation there)" }),
   sender: Nullable(Sender),
-  excerpt: t.String({ description: "the start of the message (a file's name for a file)" }),
+  excerpt: t.String({ description: "the start of the message as it is now: edited text once the edit is stored, `(message deleted)` once deleted; a file's name for a file" }),
   created_at: t.String(),
 };
 

@@ -10,7 +10,7 @@ import { conversationMembers, notifications } from "../../db/schema";
 import { BadRequest } from "../../errors";
 import type { ChatService } from "../chat/service";
 import { avatarUrl } from "../users/present";
-import { unreadCount } from "./jobs";
+import { currentExcerpt, unreadCount } from "./jobs";
 import type { NotificationsModel } from "./model";
 
 /** What the database keeps for "muted until unmuted": far enough never to pass. */
@@ -19,6 +19,7 @@ const FOREVER = new Date("9999-12-31T00:00:00Z");
 type Row = {
   id: string; kind: "mention" | "direct"; conversation_id: string; message_id: string; seq: string | number; excerpt: string;
   created_at: Date | string; read_at: Date | string | null; sender_id: string | null; username: string | null;
+  m_content: string | null; m_type: string | null; m_deleted_at: Date | string | null;
   display_name: string | null; avatar_key: string | null; avatar_updated_at: Date | string | null;
 };
 
@@ -33,8 +34,9 @@ export class NotificationsService {
     const page = flag === null ? sql`true` : sql`(${read} > ${flag} or (${read} = ${flag} and n.id < ${after}))`;
     const rows = rowsOf(await this.db.execute(sql`
       select n.id, n.kind, n.conversation_id, n.message_id, n.seq, n.excerpt, n.created_at, n.read_at,
-        n.sender_id, u.username, u.display_name, u.avatar_key, u.avatar_updated_at
-      from notifications n left join users u on u.id = n.sender_id
+        n.sender_id, u.username, u.display_name, u.avatar_key, u.avatar_updated_at,
+        m.content as m_content, m.message_type as m_type, m.deleted_at as m_deleted_at
+      from notifications n left join users u on u.id = n.sender_id left join messages m on m.id = n.message_id
       where n.user_id = ${userId} and ${page}
       order by (n.read_at is not null), n.id desc
       limit ${limit + 1}`)) as Row[];
@@ -48,7 +50,7 @@ export class NotificationsService {
           id: r.sender_id, username: r.username, display_name: r.display_name,
           avatar_url: avatarUrl({ id: r.sender_id, avatarKey: r.avatar_key, avatarUpdatedAt: r.avatar_updated_at ? new Date(r.avatar_updated_at) : null }),
         } : null,
-        excerpt: r.excerpt, created_at: iso(r.created_at)!, read_at: iso(r.read_at),
+        excerpt: currentExcerpt(r.excerpt, { content: r.m_content, type: r.m_type, deletedAt: r.m_deleted_at }), created_at: iso(r.created_at)!, read_at: iso(r.read_at),
       })),
       unread_count: await unreadCount(this.db, userId),
       next_cursor: more && last ? `${last.read_at === null ? 0 : 1}:${last.id}` : null,

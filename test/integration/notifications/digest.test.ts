@@ -3,7 +3,8 @@
  * offline gets an email with what they missed; what comes within
  * NOTIFY_EMAIL_INTERVAL_SEC of that email waits and then arrives as one
  * digest; PATCH /users/me {email_notifications: false} stops them; a
- * notification read before its digest is not emailed.
+ * notification read before its digest is not emailed; a message deleted
+ * before its digest is emailed as deleted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { call, registerUser, type Driver } from "../../helpers/app";
@@ -90,6 +91,22 @@ function digestSuite(driver: Driver) {
       const next = await eventually("next digest", async () => sink.to(emailOf(bob))[before], 15_000);
       expect(bodyOf(next.data)).toContain("but not this one");
       expect(bodyOf(next.data)).not.toContain("read this in the app");
+    }, 30_000);
+
+    test("a message deleted before its digest is emailed as deleted, without its text", async () => {
+      const patch = (on: boolean) => call(rt.app, "PATCH", "/users/me", { token: bob.access_token, body: { email_notifications: on } });
+      expect((await patch(false)).status).toBe(200);
+      const before = sink.to(emailOf(bob)).length;
+      const gone = await say(`@${bob.username} the wifi password is hunter2`);
+      const listed = async () => (await call(rt.app, "GET", "/notifications?limit=100", { token: bob.access_token })).json.notifications
+        .find((x: { message_id: string }) => x.message_id === gone.id);
+      await eventually("notification", listed);
+      expect((await call(rt.app, "DELETE", `/chat/messages/${gone.id}`, { token: alice.access_token })).status).toBe(200);
+      await eventually("deletion stored", async () => (await listed())?.excerpt === "(message deleted)");
+      expect((await patch(true)).json.email_notifications).toBe(true);
+      const next = await eventually("next digest", async () => sink.to(emailOf(bob))[before], 15_000);
+      expect(bodyOf(next.data)).toContain(`@${alice.username} mentioned you: (message deleted)`);
+      expect(bodyOf(next.data)).not.toContain("hunter2");
     }, 30_000);
   });
 }

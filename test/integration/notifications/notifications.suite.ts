@@ -76,6 +76,16 @@ export function notificationsSuite(name: string, build: () => Promise<TestRuntim
       expect((await notes(dave)).notifications.find((x) => x.message_id === m.id)).toBeUndefined();
     });
 
+    test("the excerpt follows the message: an edit shows, a deleted message's text does not stay readable", async () => {
+      const m = await say(alice, `@${carol.username} the door code is 4711`);
+      expect((await noteFor(carol, m.id)).excerpt).toBe(m.content);
+      expect((await api("PATCH", `/chat/messages/${m.id}`, alice, { content: `@${carol.username} ask me for the door code` })).status).toBe(200);
+      await eventually("edited excerpt", async () => (await noteFor(carol, m.id)).excerpt === `@${carol.username} ask me for the door code`);
+      expect((await api("DELETE", `/chat/messages/${m.id}`, alice)).status).toBe(200);
+      await eventually("deleted excerpt", async () => (await noteFor(carol, m.id)).excerpt === "(message deleted)");
+      expect(JSON.stringify((await notes(carol, "?limit=100")).notifications)).not.toContain("door code");
+    });
+
     test("a direct message to someone offline is a `direct` notification", async () => {
       const m = await say(carol, "are you around later?", { to: dave.user.id });
       const n = await noteFor(dave, m.id);
