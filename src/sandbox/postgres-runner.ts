@@ -123,8 +123,9 @@ export class PostgresRunner implements Runner {
       pid = backendPid(res);
       start = performance.now();
     } catch (err) {
-      await job; // failed with the prologue (aborted transaction or lost connection)
-      await this.#finish(conn);
+      // The query fails with the prologue (aborted transaction, lost connection); should it not, it is not waited for.
+      if ((await within(job, this.deps.setupTimeoutMs)) === TIMEOUT) await this.#replace(conn);
+      else await this.#finish(conn);
       // The prologue is our SQL: whatever stops it (too many clients 53300, a dropped database ...) is not the submission's doing.
       const sqlstate = err instanceof postgres.PostgresError ? err.code : undefined;
       return { outcome: failure("internal_error", `could not start the job: ${(err as Error)?.message ?? err}`, setupStart, { sqlstate }), conn: null };
