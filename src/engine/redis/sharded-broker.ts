@@ -8,7 +8,7 @@
  * PUBLISH/SUBSCRIBE, which the cluster forwards to every node; they are
  * subscribed on the owner of slot 0.
  *
- * As in broker.ts the handler table is the truth. Each channel is live on at
+ * As in broker.ts the handler table (handler-table.ts) is the truth. Each channel is live on at
  * most one node; when a node connection drops (failover), a slot moves (the
  * server unsubscribes us: ioredis emits "moved") or the slot map changes,
  * `heal` reloads the slot map, moves each channel to its current owner and
@@ -19,6 +19,7 @@ import type Redis from "ioredis";
 import type { Cluster } from "ioredis";
 import type { Broker, Unsubscribe } from "../types";
 import { closeQuietly, guard, slotOf } from "./connection";
+import { HandlerTable } from "./handler-table";
 
 type Handler = (payload: string) => void;
 
@@ -27,12 +28,10 @@ const isSharded = (channel: string) => /\{[^}]+\}/.test(channel);
 const CHECK_MS = 500;
 
 export class ShardedBroker implements Broker {
-  private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly table = new HandlerTable();
   /** Channel -> the node ("host:port") it is subscribed on now. */
   private readonly live = new Map<string, string>();
   private readonly nodes = new Map<string, Redis>();
-  private readonly chains = new Map<string, Promise<void>>();
-  private readonly reconnectCallbacks = new Set<() => void>();
   private readonly timer: ReturnType<typeof setInterval>;
   /** Something was lost since the last heal: tell the callbacks once everything is live again. */
   private lost = false;
@@ -51,30 +50,16 @@ export class ShardedBroker implements Broker {
     await guard(this.cmd, (c) => (isSharded(channel) ? c.spublish(channel, payload) : c.publish(channel, payload)));
   }
 
-  async subscribe(channel: string, handler: Handler): Promise<Unsubscribe> {
-    let set = this.handlers.get(channel);
-    if (!set) this.handlers.set(channel, (set = new Set()));
-    const entry: Handler = (payload) => handler(payload);
-    set.add(entry);
-    await this.reconcile(channel);
-    let done = false;
-    return async () => {
-      if (done) return;
-      done = true;
-      const current = this.handlers.get(channel);
-      current?.delete(entry);
-      if (current && current.size === 0) this.handlers.delete(channel);
-      await this.reconcile(channel);
-    };
+  subscribe(channel: string, handler: Handler): Promise<Unsubscribe> {
+    return this.table.add(channel, handler, (ch) => this.reconcile(ch));
   }
 
   channels(): string[] {
-    return [...this.handlers.keys()];
+    return this.table.channels();
   }
 
   onReconnect(cb: () => void): () => void {
-    this.reconnectCallbacks.add(cb);
-    return () => this.reconnectCallbacks.delete(cb);
+    return this.table.onReconnect(cb);
   }
 
   close(): void {
@@ -82,16 +67,6 @@ export class ShardedBroker implements Broker {
     clearInterval(this.timer);
     for (const conn of this.nodes.values()) closeQuietly(conn);
     this.nodes.clear();
-  }
-
-  private deliver(channel: string, payload: string): void {
-    for (const handler of this.handlers.get(channel) ?? []) {
-      try {
-        handler(payload);
-      } catch {
-        // One faulty handler must not starve the others of the event.
-      }
-    }
   }
 
   /** The master serving the channel's slot, from the client's slot map (null while it has none). */
@@ -105,8 +80,8 @@ export class ShardedBroker implements Broker {
     conn = this.openNode(nodeKey);
     const mine = conn;
     this.nodes.set(nodeKey, mine);
-    mine.on("message", (ch: string, p: string) => this.deliver(ch, p));
-    mine.on("smessage", (ch: string, p: string) => this.deliver(ch, p));
+    mine.on("message", (ch: string, p: string) => this.table.deliver(ch, p));
+    mine.on("smessage", (ch: string, p: string) => this.table.deliver(ch, p));
     // The node failed or gave a slot away: what was live there is not any more.
     const drop = () => {
       if (this.nodes.get(nodeKey) !== mine) return;
@@ -120,9 +95,9 @@ export class ShardedBroker implements Broker {
 
   /** Brings one channel's subscription in line with the handler table and the slot map; never throws. */
   private reconcile(channel: string): Promise<void> {
-    const step = async () => {
+    return this.table.serial(channel, async () => {
       if (this.closed) return;
-      const wanted = this.handlers.has(channel);
+      const wanted = this.table.wanted(channel);
       const at = this.live.get(channel);
       const owner = wanted ? this.ownerOf(channel) : null;
       if (at === (owner ?? undefined)) return;
@@ -143,13 +118,7 @@ export class ShardedBroker implements Broker {
         // A node down or a slot on the move: check() retries once the slot map has caught up.
         this.lost ||= wanted;
       }
-    };
-    const next = (this.chains.get(channel) ?? Promise.resolve()).then(step);
-    this.chains.set(channel, next);
-    void next.then(() => {
-      if (this.chains.get(channel) === next) this.chains.delete(channel);
     });
-    return next;
   }
 
   /** A connection to a node that owns none of our channels (e.g. a failed master) stops reconnecting. */
@@ -181,13 +150,7 @@ export class ShardedBroker implements Broker {
       const allLive = this.channels().every((ch) => this.live.has(ch));
       if (this.lost && allLive) {
         this.lost = false;
-        for (const cb of this.reconnectCallbacks) {
-          try {
-            cb();
-          } catch {
-            // Same isolation as message handlers.
-          }
-        }
+        this.table.reconnected();
       }
     })().finally(() => (this.healing = null));
     return this.healing;
