@@ -20,11 +20,12 @@ import { rename } from "node:fs/promises";
 import { protocol, type PGlite } from "@electric-sql/pglite";
 import { openPglite, pgliteTemplate } from "../db/pglite";
 import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
-import { assertIdent, cappedOutcome, failure, jobPrologue, OUTPUT_BYTE_LIMIT, outputSettings, PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
+import { assertIdent, cappedOutcome, failure, hiddenRoleOf, jobPrologue, OUTPUT_BYTE_LIMIT, outputSettings, PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
 
 /** The non-superuser role jobs run as inside PGlite (convenience, not the boundary: see above). */
 const RUNNER_ROLE = PGLITE_RUNNER_ROLE;
+const HIDDEN_ROLE = hiddenRoleOf(RUNNER_ROLE);
 
 let pg: PGlite | undefined;
 let queue: Promise<void> = Promise.resolve();
@@ -126,7 +127,7 @@ async function execCapped(db: PGlite, sql: string, limits: RunLimits, start: num
 async function runJob(db: PGlite, schema: string, sql: string, limits: RunLimits): Promise<RunOutcome> {
   const setupStart = performance.now();
   try {
-    await db.exec(jobPrologue(schema, limits, RUNNER_ROLE));
+    await db.exec(jobPrologue(schema, limits, { superuser: RUNNER_ROLE }));
   } catch (err) {
     await db.exec("rollback").catch(() => {});
     // The prologue is our SQL: its failure is not the submission's doing.
@@ -151,20 +152,21 @@ async function runJob(db: PGlite, schema: string, sql: string, limits: RunLimits
 async function loadPack(db: PGlite, load: PackLoad): Promise<PackLoadResult> {
   const schema = assertIdent(load.schema, "schema");
   const results: PackLoadResult = {};
-  const grant = `grant usage on schema ${schema} to ${RUNNER_ROLE}; grant select on all tables in schema ${schema} to ${RUNNER_ROLE}`;
+  // Hidden test copies are granted to the hidden role only (session.ts, isHiddenTestSchema).
+  const grant = (role: string) => `grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`;
   await db.exec(`begin; drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
   try {
     await runSteps(db, load.steps);
-    await db.exec(grant);
-    await runChecks(db, load, load.checks, results);
+    await db.exec(grant(RUNNER_ROLE));
+    await runChecks(db, load, load.checks, results, RUNNER_ROLE);
     await db.exec(variantSql(load.schema, load.schema).dropOld);
     for (const variant of load.variants ?? []) {
       const sql = variantSql(load.schema, variant.schema);
       await db.exec(sql.before);
       await runSteps(db, load.steps);
       await runSteps(db, variant.setup, variant.label);
-      await db.exec(grant);
-      await runChecks(db, load, variant.checks, results);
+      await db.exec(grant(HIDDEN_ROLE));
+      await runChecks(db, load, variant.checks, results, HIDDEN_ROLE);
       await db.exec(sql.after);
     }
     await db.exec("commit");
@@ -188,9 +190,9 @@ async function runSteps(db: PGlite, steps: PackLoad["steps"], file = "dataset"):
   }
 }
 
-async function runChecks(db: PGlite, load: PackLoad, checks: PackLoad["checks"], results: PackLoadResult): Promise<void> {
+async function runChecks(db: PGlite, load: PackLoad, checks: PackLoad["checks"], results: PackLoadResult, role: string): Promise<void> {
   for (const check of checks) {
-    await db.exec(`savepoint pack_check; set local role ${RUNNER_ROLE}; ${outputSettings(load.schema)}`);
+    await db.exec(`savepoint pack_check; set local role ${role}; ${outputSettings(load.schema)}`);
     const outcome = await execCapped(db, check.sql, load.checkLimits, performance.now()).catch((err: Error) => {
       // Named after the problem; keeps its ENGINE_ABORTED name, so the backend drops this builder.
       if (err.name === ENGINE_ABORTED) Object.assign(err, { message: `problem ${check.id}: reference solution failed (resource_limit_exceeded): ${err.message}`, where: { check: check.id } });

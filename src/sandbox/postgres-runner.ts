@@ -20,6 +20,8 @@ import type { Cell, RunInJob, RunLimits, RunOutcome, Runner } from "./types";
 
 export interface PostgresRunnerDeps {
   runnerUrl: string;
+  /** The runner role (the login of runnerUrl); a hidden test copy is read as its hidden role. */
+  role: string;
   /** Admin connection to the sandbox database, used to cancel and terminate. */
   admin: postgres.Sql;
   /** How long a cancelled query may take to stop before its backend is terminated anyway. */
@@ -110,7 +112,7 @@ export class PostgresRunner implements Runner {
     const setupStart = performance.now();
     // The prologue and the query go out together (one round trip); the time limit starts once the prologue is done.
     // postgres.js sends a query when it is first awaited: execute() sends the prologue now, before the query.
-    const prologue = conn.unsafe(`${jobPrologue(schema, limits)};\nselect pg_backend_pid() as pid`).execute() as Promise<unknown>;
+    const prologue = conn.unsafe(`${jobPrologue(schema, limits, { login: this.deps.role })};\nselect pg_backend_pid() as pid`).execute() as Promise<unknown>;
     const job = fetchCapped(conn, sql, limits, setupStart).catch((err) => errorOutcome(err, setupStart));
     let pid: number;
     let start: number;

@@ -12,7 +12,7 @@ import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import { setupPostgresSandbox, resolveSandboxConfig, type PostgresSandboxConfig, type ResolvedSandboxConfig } from "./postgres-setup";
 import { errorOutcome, fetchCapped, PostgresRunner } from "./postgres-runner";
-import { assertIdent, outputSettings, variantSql } from "./session";
+import { assertIdent, hiddenRoleOf, outputSettings, variantSql } from "./session";
 import { probeWeaknesses } from "./weaknesses";
 import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
@@ -50,6 +50,7 @@ export class PostgresSandboxBackend implements SandboxBackend {
   createRunner(id: number): Runner {
     return new PostgresRunner(id, {
       runnerUrl: this.config.runnerUrl,
+      role: this.config.role,
       admin: this.#admin,
       graceMs: this.opts.graceMs ?? 500,
       setupTimeoutMs: this.opts.setupTimeoutMs ?? 5000,
@@ -66,6 +67,7 @@ export class PostgresSandboxBackend implements SandboxBackend {
   async #load(load: PackLoad): Promise<PackLoadResult> {
     const schema = assertIdent(load.schema, "schema");
     const role = assertIdent(this.config.role, "role");
+    const hidden = assertIdent(hiddenRoleOf(this.config.role), "role");
     const results: PackLoadResult = {};
     await this.#admin.begin(async (tx) => {
       await tx.unsafe(`drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
@@ -78,7 +80,8 @@ export class PostgresSandboxBackend implements SandboxBackend {
         await tx.unsafe(sql.before);
         await runSteps(tx, load.steps);
         await runSteps(tx, variant.setup, variant.label);
-        await tx.unsafe(`grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`);
+        // A hidden test copy is readable by the hidden role only (session.ts, isHiddenTestSchema).
+        await tx.unsafe(`grant usage on schema ${schema} to ${hidden}; grant select on all tables in schema ${schema} to ${hidden}`);
         await runChecks(tx, load, variant.checks, results, this.#admin.CLOSE);
         await tx.unsafe(sql.after);
       }

@@ -23,7 +23,7 @@
  *   from PUBLIC in the sandbox database only (pg_proc is per database).
  */
 import postgres from "postgres";
-import { assertIdent, revokeFromPublicSql, TEMP_FILE_LIMIT } from "./session";
+import { assertIdent, hiddenRoleOf, revokeFromPublicSql, TEMP_FILE_LIMIT } from "./session";
 
 export interface PostgresSandboxConfig {
   /** A role that can create databases and roles (a superuser locally). */
@@ -53,6 +53,7 @@ export function resolveSandboxConfig(c: PostgresSandboxConfig): ResolvedSandboxC
   const role = c.role ?? "huddle_sandbox_runner";
   assertIdent(database, "sandbox database");
   assertIdent(role, "sandbox role");
+  assertIdent(hiddenRoleOf(role), "sandbox role (with _hidden; 56 characters at most)");
   const admin = new URL(c.adminUrl);
   admin.pathname = `/${database}`;
   const runner = new URL(admin);
@@ -81,6 +82,7 @@ export interface SandboxSetupSql {
 export function sandboxSetupSql(c: PostgresSandboxConfig): SandboxSetupSql {
   const r = resolveSandboxConfig(c);
   const role = assertIdent(r.role, "role");
+  const hidden = assertIdent(hiddenRoleOf(r.role), "role");
   const db = assertIdent(r.database, "database");
   const password = r.password ? ` PASSWORD ${literal(r.password)}` : "";
   return {
@@ -89,6 +91,9 @@ export function sandboxSetupSql(c: PostgresSandboxConfig): SandboxSetupSql {
       `ALTER ROLE ${role} SET default_transaction_read_only = on`,
       `ALTER ROLE ${role} SET statement_timeout = '30s'`,
       `ALTER ROLE ${role} SET idle_in_transaction_session_timeout = '60s'`,
+      // Hidden test copies are granted to this role only; the runner steps into it for a hidden test's run (session.ts).
+      `CREATE ROLE ${hidden} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS`,
+      `GRANT ${hidden} TO ${role}`,
       `CREATE DATABASE ${db}`,
       `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`,
       `GRANT CONNECT ON DATABASE ${db} TO ${role}`,
@@ -112,9 +117,15 @@ export async function setupPostgresSandbox(c: PostgresSandboxConfig): Promise<Re
       select exists(select 1 from pg_roles where rolname = ${r.role}) as role_exists,
              exists(select 1 from pg_database where datname = ${r.database}) as db_exists,
              (select rolsuper from pg_roles where rolname = current_user) as is_super`;
+    const isMember = async () => (await admin`select pg_has_role(${r.role}, ${hiddenRoleOf(r.role)}, 'member') as m`)[0]?.m === true;
     for (const stmt of cluster) {
-      if (role_exists && stmt.startsWith("CREATE ROLE")) continue;
+      if (role_exists && stmt.startsWith(`CREATE ROLE "${r.role}" `)) continue;
       if (db_exists && stmt.startsWith("CREATE DATABASE")) continue;
+      if (stmt === `GRANT ${assertIdent(hiddenRoleOf(r.role), "role")} TO ${assertIdent(r.role, "role")}`) {
+        // Instances starting together may grant at once: losing that race is fine once the membership is there.
+        if (!(await isMember())) await admin.unsafe(stmt).catch(async (err) => { if (!(await isMember())) throw err; });
+        continue;
+      }
       await ignoreExisting(admin.unsafe(stmt));
     }
     if (role_exists && r.password) await admin.unsafe(`ALTER ROLE ${assertIdent(r.role, "role")} PASSWORD ${literal(r.password)}`);
@@ -127,10 +138,23 @@ export async function setupPostgresSandbox(c: PostgresSandboxConfig): Promise<Re
   const inSandbox = postgres(r.sandboxAdminUrl, { max: 1, onnotice: () => {} });
   try {
     for (const stmt of [...sandbox, ...(superuser ? superuserSandbox : [])]) await inSandbox.unsafe(stmt);
+    await moveHiddenCopies(inSandbox, r.role);
   } finally {
     await inSandbox.end({ timeout: 1 });
   }
   return r;
+}
+
+/** Hidden test copies loaded before the hidden role existed were granted to the runner role: move them to the hidden role. */
+async function moveHiddenCopies(sql: postgres.Sql, runnerRole: string): Promise<void> {
+  const role = assertIdent(runnerRole, "role");
+  const hidden = assertIdent(hiddenRoleOf(runnerRole), "role");
+  const copies = await sql<{ name: string }[]>`select nspname as name from pg_namespace where nspname ~ '^[a-z_][a-z0-9_]*__t[0-9]+$'`;
+  for (const { name } of copies) {
+    const schema = assertIdent(name, "schema");
+    await sql.unsafe(`revoke all on all tables in schema ${schema} from ${role}; revoke all on schema ${schema} from ${role};
+      grant usage on schema ${schema} to ${hidden}; grant select on all tables in schema ${schema} to ${hidden}`);
+  }
 }
 
 async function ignoreExisting(q: Promise<unknown>): Promise<void> {
@@ -149,6 +173,7 @@ export async function dropPostgresSandbox(c: PostgresSandboxConfig): Promise<voi
   try {
     await admin.unsafe(`DROP DATABASE IF EXISTS ${assertIdent(r.database, "database")} WITH (FORCE)`);
     await admin.unsafe(`DROP ROLE IF EXISTS ${assertIdent(r.role, "role")}`);
+    await admin.unsafe(`DROP ROLE IF EXISTS ${assertIdent(hiddenRoleOf(r.role), "role")}`);
   } finally {
     await admin.end({ timeout: 1 });
   }

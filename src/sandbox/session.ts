@@ -33,21 +33,42 @@ export function outputSettings(schema: string): string {
 }
 
 /**
+ * Hidden test copies of a pack are schemas `<pack schema>__t<n>` (a pack schema may not contain
+ * "__": src/judge/pack.ts). Only the runner's hidden role may read them, and a run steps into it
+ * only for a query on such a schema: a query of the main run cannot read hidden test data even
+ * if it got past the guard (src/judge/guard.ts refuses naming them).
+ */
+export const isHiddenTestSchema = (schema: string): boolean => schema.includes("__");
+
+/** The role that alone may read hidden test copies; the runner role may step into it (PostgreSQL: a member, NOINHERIT). */
+export const hiddenRoleOf = (runnerRole: string): string => `${runnerRole}_hidden`;
+
+/**
  * Bounds the disk (PostgreSQL) or Worker memory (PGlite keeps temp files in its in-memory file
  * system) one sort or hash may spill to; going over it is SQLSTATE 53400, resource_limit_exceeded.
  */
 export const TEMP_FILE_LIMIT = "256MB";
 
+/** How a job reaches its identity: PGlite's session is a superuser that steps down; PostgreSQL's is the runner role itself. */
+export type JobSession = { superuser: string } | { login: string };
+
 /**
- * The first lines of every job: read-only transaction, statement_timeout as a first line of
- * defence, output settings. Only PGlite passes `role`: its session is a superuser, so it sets the
- * superuser-only temp_file_limit itself before stepping down; the PostgreSQL runner role gets
- * it from ALTER ROLE (postgres-setup.ts) and could not set it here.
+ * The first lines of every job: read-only transaction, the identity the query runs as,
+ * statement_timeout as a first line of defence, output settings. PGlite (`superuser`: the runner
+ * role) sets the superuser-only temp_file_limit itself, then steps down to the runner role, or
+ * to its hidden role for a hidden test copy. PostgreSQL (`login`: the runner role) has
+ * temp_file_limit from ALTER ROLE (postgres-setup.ts) and could not set it; it steps into the
+ * hidden role for a hidden test copy and back to itself otherwise (a job's queries share one
+ * transaction).
  */
-export function jobPrologue(schema: string, limits: RunLimits, role?: string): string {
+export function jobPrologue(schema: string, limits: RunLimits, session: JobSession): string {
+  const hidden = isHiddenTestSchema(schema);
+  const identity = "superuser" in session
+    ? [`set local temp_file_limit = '${TEMP_FILE_LIMIT}'`, `set local role ${assertIdent(hidden ? hiddenRoleOf(session.superuser) : session.superuser, "role")}`]
+    : [hidden ? `set local role ${assertIdent(hiddenRoleOf(session.login), "role")}` : "set local role none"];
   return [
     "begin transaction read only",
-    ...(role ? [`set local temp_file_limit = '${TEMP_FILE_LIMIT}'`, `set local role ${assertIdent(role, "role")}`] : []),
+    ...identity,
     `set local statement_timeout = ${Math.max(1, Math.ceil(limits.timeoutMs))}`,
     outputSettings(schema),
   ].join(";\n");
@@ -100,10 +121,11 @@ export const REVOKED_RELATIONS = [
 /** The identity submissions run as inside a PGlite runner (its session user is a superuser). */
 export const PGLITE_RUNNER_ROLE = "huddle_runner";
 
-/** What the first PGlite snapshot gets: the runner role; no CREATE/TEMP and none of the revoked functions for anyone but the superuser. */
+/** What the first PGlite snapshot gets: the runner role and its hidden role; no CREATE/TEMP and none of the revoked functions for anyone but the superuser. */
 export function pgliteRunnerSetupSql(role: string): string {
   return `
     create role ${assertIdent(role, "role")} nologin;
+    create role ${assertIdent(hiddenRoleOf(role), "role")} nologin;
     revoke all on schema public from public;
     do $$ begin execute format('revoke all on database %I from public', current_database()); end $$;
     ${revokeFromPublicSql()}`;

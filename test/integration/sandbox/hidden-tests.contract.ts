@@ -44,6 +44,19 @@ export function hiddenTestsContract(harness: () => { pool: RunnerPool }, limits:
       expect(await judge(harness().pool, problem("shop-count"), "select count(*) from shop.items", limits)).toMatchObject({ verdict: "accepted" });
     }, 30_000);
 
+    test("only a hidden test's own run can read its copy: any other run is refused by the database itself, past the guard", async () => {
+      // pool.run has no guard (the judge's guard refuses naming a copy): these reach the server as written.
+      const copy = "select count(*) from shop__t1.items";
+      expect(await harness().pool.run("shop", copy, limits)).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "42501" });
+      expect(await harness().pool.run("shop__t1", copy, limits)).toMatchObject({ ok: true });
+      // A job's queries share a transaction on PostgreSQL: a later query on the main dataset is back to the runner role.
+      const [hidden, main] = await harness().pool.job(async (run) => [await run("shop__t1", copy, limits), await run("shop", copy, limits)]);
+      expect(hidden).toMatchObject({ ok: true });
+      expect(main).toMatchObject({ ok: false, sqlstate: "42501" });
+      // The hidden role reads copies, not the main dataset's own schema; the runner role reads that.
+      expect(await harness().pool.run("shop", "select count(*) from shop.items", limits)).toMatchObject({ ok: true });
+    }, 30_000);
+
     test("a boundary mistake (<= for <) passes the main dataset but is rejected by the hidden boundary test, without its rows", async () => {
       const r = await judge(harness().pool, problem("shop-under-ten"), "select name, price from items where price <= 10 order by price, name", limits);
       expect(r).toMatchObject({ verdict: "wrong_answer", error: "failed on: hidden test 1 (wrong number of rows)" });

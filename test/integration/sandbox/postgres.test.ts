@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { PostgresSandboxBackend } from "../../../src/sandbox/postgres-sandbox";
-import { dropPostgresSandbox, resolveSandboxConfig } from "../../../src/sandbox/postgres-setup";
+import { dropPostgresSandbox, resolveSandboxConfig, setupPostgresSandbox } from "../../../src/sandbox/postgres-setup";
 import { RunnerPool } from "../../../src/sandbox/pool";
 import { PostgresRunner } from "../../../src/sandbox/postgres-runner";
 import { processRssKb } from "../../../src/sandbox/pglite-client";
@@ -118,7 +118,7 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
 
     test("a job whose prologue fails (here: no such database) is internal_error, never blamed on the query", async () => {
       const runnerUrl = resolveSandboxConfig({ ...config, database: `${config.database}_missing` }).runnerUrl;
-      const runner = new PostgresRunner(99, { runnerUrl, admin, graceMs: 300, setupTimeoutMs: 5000 });
+      const runner = new PostgresRunner(99, { runnerUrl, role: config.role, admin, graceMs: 300, setupTimeoutMs: 5000 });
       try {
         expect(await runner.run("cd", "select 1", LIMITS)).toMatchObject({ ok: false, verdict: "internal_error", sqlstate: "3D000" });
       } finally {
@@ -152,6 +152,20 @@ describe.skipIf(!ok || !CLUBDATA_PATH)("postgres sandbox", () => {
       } finally {
         await dropPostgresSandbox({ ...weak, adminUrl: DATABASE_URL });
         await admin.unsafe(`drop role if exists ${adminRole}`);
+      }
+    });
+
+    test("a hidden test copy granted to the runner role by an earlier version is moved to the hidden role at start-up", async () => {
+      await admin.unsafe(`create schema legacy__t1; create table legacy__t1.answers (v int); insert into legacy__t1.answers values (42);
+        grant usage on schema legacy__t1 to ${config.role}; grant select on all tables in schema legacy__t1 to ${config.role}`);
+      try {
+        const copy = "select v from legacy__t1.answers";
+        expect(await raw(copy)).toMatchObject({ ok: true, rows: [["42"]] }); // as the earlier version left it
+        await setupPostgresSandbox(config); // what every start runs
+        expect(await raw(copy)).toMatchObject({ ok: false, verdict: "sql_error", sqlstate: "42501" });
+        expect(await harness().pool.run("legacy__t1", copy, LIMITS)).toMatchObject({ ok: true, rows: [["42"]] });
+      } finally {
+        await admin.unsafe("drop schema legacy__t1 cascade");
       }
     });
 

@@ -35,22 +35,34 @@ describe("postgres sandbox configuration", () => {
   });
 
   test("every job starts read-only with its own statement_timeout and output settings", () => {
-    const p = jobPrologue("cd", { timeoutMs: 1500.2, maxRows: 10 }).split(";\n");
+    const p = jobPrologue("cd", { timeoutMs: 1500.2, maxRows: 10 }, { login: "huddle_sandbox_runner" }).split(";\n");
     expect(p[0]).toBe("begin transaction read only");
-    expect(p[1]).toBe("set local statement_timeout = 1501");
+    expect(p).toContain("set local statement_timeout = 1501");
     expect(p).toContain('set local search_path = "cd"');
     expect(p).toContain("set local timezone = 'UTC'");
-    expect(() => jobPrologue('cd"; drop', { timeoutMs: 1, maxRows: 1 })).toThrow(/schema/);
+    expect(() => jobPrologue('cd"; drop', { timeoutMs: 1, maxRows: 1 }, { login: "r" })).toThrow(/schema/);
   });
 
   test("only PGlite's superuser session sets temp_file_limit, before it steps down to the runner role", () => {
-    const p = jobPrologue("cd", { timeoutMs: 1, maxRows: 1 }, "huddle_runner").split(";\n");
+    const p = jobPrologue("cd", { timeoutMs: 1, maxRows: 1 }, { superuser: "huddle_runner" }).split(";\n");
     const limit = p.indexOf("set local temp_file_limit = '256MB'");
     expect(limit).toBeGreaterThan(0);
     expect(limit).toBeLessThan(p.indexOf('set local role "huddle_runner"'));
     // The PostgreSQL runner role may not set it (42501): it has it from ALTER ROLE.
-    expect(jobPrologue("cd", { timeoutMs: 1, maxRows: 1 })).not.toContain("temp_file_limit");
+    expect(jobPrologue("cd", { timeoutMs: 1, maxRows: 1 }, { login: "huddle_sandbox_runner" })).not.toContain("temp_file_limit");
     expect(sandboxSetupSql({ adminUrl: "postgres://postgres@localhost/postgres" }).superuserCluster).toContain(`ALTER ROLE "huddle_sandbox_runner" SET temp_file_limit = '256MB'`);
+  });
+
+  test("a hidden test copy (<schema>__t<n>) is read as the hidden role; any other schema as the runner role itself", () => {
+    const limits = { timeoutMs: 1, maxRows: 1 };
+    expect(jobPrologue("cd__t2", limits, { superuser: "huddle_runner" })).toContain('set local role "huddle_runner_hidden"');
+    expect(jobPrologue("cd", limits, { superuser: "huddle_runner" })).toContain('set local role "huddle_runner";');
+    expect(jobPrologue("cd__t2", limits, { login: "huddle_sandbox_runner" })).toContain('set local role "huddle_sandbox_runner_hidden"');
+    // A job's queries share a transaction: a main-dataset query steps back out of the hidden role.
+    expect(jobPrologue("cd", limits, { login: "huddle_sandbox_runner" })).toContain("set local role none");
+    const setup = sandboxSetupSql({ adminUrl: "postgres://postgres@localhost/postgres" }).cluster;
+    expect(setup).toContain('GRANT "huddle_sandbox_runner_hidden" TO "huddle_sandbox_runner"');
+    expect(setup.find((s) => s.startsWith('CREATE ROLE "huddle_sandbox_runner_hidden"'))).toContain("NOLOGIN");
   });
 });
 
