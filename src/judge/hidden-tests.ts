@@ -9,7 +9,7 @@
  * qualifiers at the parser's own locations; names of variant schemas are
  * refused in submissions, so hidden rows cannot be read directly.
  */
-import type { PackVariant } from "../sandbox/types";
+import { HIDDEN_TEST_SCHEMA, type PackVariant } from "../sandbox/types";
 import { DatasetError, prepareDataset } from "./dataset";
 import { DumpSyntaxError } from "./dump";
 import { PackError, type LoadedPack } from "./pack";
@@ -26,8 +26,6 @@ export interface HiddenTest<Expected> {
 export const testCheckId = (problemId: string, test: string) => `${problemId}@${test}`;
 
 const MAX_IDENT = 63;
-/** A variant schema: the pack schema (no "__" in it) + "__t" + a number. */
-const VARIANT_SCHEMA = /^[a-z_][a-z0-9_]*__t[0-9]+$/;
 
 /** Variant schema per setup path, in order of first use; throws PackError for a missing or invalid setup file. */
 export async function buildVariants(loaded: LoadedPack): Promise<{ variants: PackVariant[]; schemaOf: Map<string, string> }> {
@@ -65,7 +63,7 @@ export async function namedVariantSchema(sql: string): Promise<string | undefine
   let found: string | undefined;
   walk(parseStatements(sql), (key, node) => {
     if (found) return;
-    for (const name of schemaNames(key, node)) if (VARIANT_SCHEMA.test(name.toLowerCase())) found = name;
+    for (const name of schemaNames(key, node)) if (HIDDEN_TEST_SCHEMA.test(name.toLowerCase())) found = name;
   });
   return found;
 }

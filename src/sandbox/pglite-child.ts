@@ -20,7 +20,7 @@ import { rename } from "node:fs/promises";
 import { protocol, type PGlite } from "@electric-sql/pglite";
 import { openPglite, pgliteTemplate } from "../db/pglite";
 import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
-import { assertIdent, cappedOutcome, failure, hiddenRoleOf, jobPrologue, OUTPUT_BYTE_LIMIT, outputSettings, PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
+import { assertIdent, cappedOutcome, failure, grantReadSql, hiddenRoleOf, jobPrologue, OUTPUT_BYTE_LIMIT, outputSettings, PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
 
 /** The non-superuser role jobs run as inside PGlite (convenience, not the boundary: see above). */
@@ -153,7 +153,7 @@ async function loadPack(db: PGlite, load: PackLoad): Promise<PackLoadResult> {
   const schema = assertIdent(load.schema, "schema");
   const results: PackLoadResult = {};
   // Hidden test copies are granted to the hidden role only (session.ts, isHiddenTestSchema).
-  const grant = (role: string) => `grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`;
+  const grant = (role: string) => grantReadSql(load.schema, role);
   await db.exec(`begin; drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
   try {
     await runSteps(db, load.steps);

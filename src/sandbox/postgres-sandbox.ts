@@ -12,7 +12,7 @@ import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
 import { setupPostgresSandbox, resolveSandboxConfig, type PostgresSandboxConfig, type ResolvedSandboxConfig } from "./postgres-setup";
 import { errorOutcome, fetchCapped, PostgresRunner } from "./postgres-runner";
-import { assertIdent, hiddenRoleOf, outputSettings, variantSql } from "./session";
+import { assertIdent, grantReadSql, hiddenRoleOf, outputSettings, variantSql } from "./session";
 import { probeWeaknesses } from "./weaknesses";
 import { PackLoadError, type PackLoad, type PackLoadResult, type Runner, type SandboxBackend } from "./types";
 
@@ -66,13 +66,11 @@ export class PostgresSandboxBackend implements SandboxBackend {
 
   async #load(load: PackLoad): Promise<PackLoadResult> {
     const schema = assertIdent(load.schema, "schema");
-    const role = assertIdent(this.config.role, "role");
-    const hidden = assertIdent(hiddenRoleOf(this.config.role), "role");
     const results: PackLoadResult = {};
     await this.#admin.begin(async (tx) => {
       await tx.unsafe(`drop schema if exists ${schema} cascade; create schema ${schema}; set local search_path = ${schema}`);
       await runSteps(tx, load.steps);
-      await tx.unsafe(`grant usage on schema ${schema} to ${role}; grant select on all tables in schema ${schema} to ${role}`);
+      await tx.unsafe(grantReadSql(load.schema, this.config.role));
       await runChecks(tx, load, load.checks, results, this.#admin.CLOSE);
       await tx.unsafe(variantSql(load.schema, load.schema).dropOld);
       for (const variant of load.variants ?? []) {
@@ -81,7 +79,7 @@ export class PostgresSandboxBackend implements SandboxBackend {
         await runSteps(tx, load.steps);
         await runSteps(tx, variant.setup, variant.label);
         // A hidden test copy is readable by the hidden role only (session.ts, isHiddenTestSchema).
-        await tx.unsafe(`grant usage on schema ${schema} to ${hidden}; grant select on all tables in schema ${schema} to ${hidden}`);
+        await tx.unsafe(grantReadSql(load.schema, hiddenRoleOf(this.config.role)));
         await runChecks(tx, load, variant.checks, results, this.#admin.CLOSE);
         await tx.unsafe(sql.after);
       }

@@ -23,7 +23,7 @@
  *   from PUBLIC in the sandbox database only (pg_proc is per database).
  */
 import postgres from "postgres";
-import { assertIdent, hiddenRoleOf, revokeFromPublicSql, TEMP_FILE_LIMIT } from "./session";
+import { assertIdent, grantReadSql, hiddenRoleOf, isHiddenTestSchema, revokeFromPublicSql, TEMP_FILE_LIMIT } from "./session";
 
 export interface PostgresSandboxConfig {
   /** A role that can create databases and roles (a superuser locally). */
@@ -104,7 +104,8 @@ export function sandboxSetupSql(c: PostgresSandboxConfig): SandboxSetupSql {
   };
 }
 
-const ALREADY_EXISTS = new Set(["42710", "42P04"]);
+// 23505: the unique-index error of the loser when two instances create the same role or grant the same membership at once.
+const ALREADY_EXISTS = new Set(["42710", "42P04", "23505"]);
 
 /** Idempotent: creates what is missing, re-applies grants and revokes. Safe to run at every start. */
 export async function setupPostgresSandbox(c: PostgresSandboxConfig): Promise<ResolvedSandboxConfig> {
@@ -117,15 +118,9 @@ export async function setupPostgresSandbox(c: PostgresSandboxConfig): Promise<Re
       select exists(select 1 from pg_roles where rolname = ${r.role}) as role_exists,
              exists(select 1 from pg_database where datname = ${r.database}) as db_exists,
              (select rolsuper from pg_roles where rolname = current_user) as is_super`;
-    const isMember = async () => (await admin`select pg_has_role(${r.role}, ${hiddenRoleOf(r.role)}, 'member') as m`)[0]?.m === true;
     for (const stmt of cluster) {
       if (role_exists && stmt.startsWith(`CREATE ROLE "${r.role}" `)) continue;
       if (db_exists && stmt.startsWith("CREATE DATABASE")) continue;
-      if (stmt === `GRANT ${assertIdent(hiddenRoleOf(r.role), "role")} TO ${assertIdent(r.role, "role")}`) {
-        // Instances starting together may grant at once: losing that race is fine once the membership is there.
-        if (!(await isMember())) await admin.unsafe(stmt).catch(async (err) => { if (!(await isMember())) throw err; });
-        continue;
-      }
       await ignoreExisting(admin.unsafe(stmt));
     }
     if (role_exists && r.password) await admin.unsafe(`ALTER ROLE ${assertIdent(r.role, "role")} PASSWORD ${literal(r.password)}`);
@@ -148,12 +143,10 @@ export async function setupPostgresSandbox(c: PostgresSandboxConfig): Promise<Re
 /** Hidden test copies loaded before the hidden role existed were granted to the runner role: move them to the hidden role. */
 async function moveHiddenCopies(sql: postgres.Sql, runnerRole: string): Promise<void> {
   const role = assertIdent(runnerRole, "role");
-  const hidden = assertIdent(hiddenRoleOf(runnerRole), "role");
-  const copies = await sql<{ name: string }[]>`select nspname as name from pg_namespace where nspname ~ '^[a-z_][a-z0-9_]*__t[0-9]+$'`;
-  for (const { name } of copies) {
+  const schemas = await sql<{ name: string }[]>`select nspname as name from pg_namespace`;
+  for (const { name } of schemas.filter((s) => isHiddenTestSchema(s.name))) {
     const schema = assertIdent(name, "schema");
-    await sql.unsafe(`revoke all on all tables in schema ${schema} from ${role}; revoke all on schema ${schema} from ${role};
-      grant usage on schema ${schema} to ${hidden}; grant select on all tables in schema ${schema} to ${hidden}`);
+    await sql.unsafe(`revoke all on all tables in schema ${schema} from ${role}; revoke all on schema ${schema} from ${role}; ${grantReadSql(name, hiddenRoleOf(runnerRole))}`);
   }
 }
 

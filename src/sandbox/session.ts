@@ -2,7 +2,7 @@
  * What both backends do the same way: the per-job transaction prologue, type
  * names, identifier checks and the shape of a failed outcome.
  */
-import { OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type RunOutcome } from "./types";
+import { HIDDEN_TEST_SCHEMA, OUTPUT_BYTE_LIMIT, type Cell, type Column, type FailVerdict, type RunLimits, type RunOutcome } from "./types";
 
 const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -33,12 +33,19 @@ export function outputSettings(schema: string): string {
 }
 
 /**
- * Hidden test copies of a pack are schemas `<pack schema>__t<n>` (a pack schema may not contain
- * "__": src/judge/pack.ts). Only the runner's hidden role may read them, and a run steps into it
- * only for a query on such a schema: a query of the main run cannot read hidden test data even
- * if it got past the guard (src/judge/guard.ts refuses naming them).
+ * Hidden test copies of a pack (HIDDEN_TEST_SCHEMA, `<pack schema>__t<n>`) are readable by the
+ * runner's hidden role only, and a run steps into it only for a query on such a schema: a query
+ * of the main run cannot read hidden test data even if it got past the guard (src/judge/guard.ts
+ * refuses naming them).
  */
-export const isHiddenTestSchema = (schema: string): boolean => schema.includes("__");
+export const isHiddenTestSchema = (schema: string): boolean => HIDDEN_TEST_SCHEMA.test(schema);
+
+/** USAGE on a pack schema and SELECT on its tables, for the role that may read it. */
+export function grantReadSql(schema: string, role: string): string {
+  const s = assertIdent(schema, "schema");
+  const r = assertIdent(role, "role");
+  return `grant usage on schema ${s} to ${r}; grant select on all tables in schema ${s} to ${r}`;
+}
 
 /** The role that alone may read hidden test copies; the runner role may step into it (PostgreSQL: a member, NOINHERIT). */
 export const hiddenRoleOf = (runnerRole: string): string => `${runnerRole}_hidden`;

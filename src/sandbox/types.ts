@@ -74,8 +74,14 @@ export interface PackLoad {
   variants?: PackVariant[];
 }
 
+/**
+ * A hidden test copy's schema: the pack schema (which may not contain "__") + "__t" + a number.
+ * Only the runner's hidden role may read such a schema (src/sandbox/session.ts).
+ */
+export const HIDDEN_TEST_SCHEMA = /^[a-z_][a-z0-9_]*__t[0-9]+$/;
+
 export interface PackVariant {
-  /** Where the variant ends up: `<pack schema>__<suffix>`. */
+  /** Where the variant ends up: `<pack schema>__t<n>` (HIDDEN_TEST_SCHEMA). */
   schema: string;
   /** Names the setup in errors, e.g. `test setup tests/ties.sql`. */
   label: string;
