@@ -38,8 +38,8 @@ export type PersisterOptions = { consumer: string; batchSize?: number; blockMs?:
 
 type Msg = never;
 
-/** Pause after a short batch, so that batches fill up at moderate rates (bounded extra persistence delay). */
-const COALESCE_MS = 25;
+/** Pause after a short batch, so that batches fill up at moderate rates: fewer transactions, at most this much later in PostgreSQL. */
+const COALESCE_MS = 100;
 
 const FLUSH_MS = 5_000;
 
@@ -138,8 +138,9 @@ export class PersisterActor extends Actor<Msg> {
         this.size = full ? Math.min(this.size * 2, this.baseSize * MAX_GROWTH) : Math.max(this.baseSize, this.size >> 1);
         // A short batch means the outbox is keeping up: let the next one fill a little (COALESCE_MS from this
         // read, while this one commits). Without this pause each message or two was its own transaction; at
-        // 1000 messages/s the pause cut server + PostgreSQL CPU by a third (bench/RESULTS.md). Messages are
-        // safe in Redis meanwhile.
+        // 1000 messages/s a 25 ms pause cut server + PostgreSQL CPU by a third, and 100 ms halved PostgreSQL's
+        // CPU again at 4000/s (bench/RESULTS.md). Messages are safe in Redis meanwhile, and every read
+        // (history, resume) takes what PostgreSQL lacks from Redis; search finds a message that much later.
         if (!full) await Bun.sleep(Math.max(0, COALESCE_MS - (performance.now() - readAt)));
       } catch (err) {
         const delay = loopDelay(++failures);

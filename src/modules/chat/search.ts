@@ -2,7 +2,7 @@
  * Full-text search over what the caller may read: text messages of their
  * conversations, above their cleared mark, not deleted (a delete blanks the
  * content, which empties its search vector). PostgreSQL only: a message still
- * in the outbox (not yet persisted, normally milliseconds) shows up a moment
+ * in the outbox (not yet persisted, normally within ~100 ms) shows up a moment
  * later. Newest first; `before` (a message id, UUIDv7 so time-ordered) pages.
  */
 import { sql } from "drizzle-orm";
