@@ -6,7 +6,9 @@
  *   PGlite sandbox) on a fresh DATA_DIR; start -> /ready 200 is timed here;
  * - PostgreSQL + Redis (the bench's own database and redis-server).
  *
- * For each: RSS once ready and idle (median of three samples a second apart),
+ * For each: RSS just after ready and when idle, 15 s after ready with nothing
+ * asked (a first start imports the default pack in the background in between;
+ * each a median of three samples a second apart),
  * the peak while judging JOBS submissions (sampled every 50 ms), RSS after
  * 1,000 chat messages, and for embedded the RSS once the sandbox's runner
  * processes stopped again (SANDBOX_IDLE_MS, shortened here). "process" is the
@@ -28,6 +30,8 @@ import { pssKB, rssKB } from "../lib/sys";
 
 const MESSAGES = 1000;
 const IDLE_MS = 4000;
+/** Idle is measured this long after ready: a first start imports the default pack in the background first. */
+const QUIET_MS = 15_000;
 const PROBLEM = { problem_id: "bookstore-fantasy-books", sql_query: "select b.title, a.name from books b join authors a on a.author_id = b.author_id join genres g on g.genre_id = b.genre_id where g.name = 'Fantasy' order by b.title" };
 
 /** Child processes of `pid` (from /proc), e.g. the PGlite sandbox runners. */
@@ -114,6 +118,9 @@ async function measureMode(ctx: Ctx, mode: "embedded" | "postgres", jobs: number
   const server = await startHuddle(`huddle-footprint-${mode}`, huddleEnv(env), ["bun", "--smol", "src/main.ts", "serve"]);
   const readyMs = performance.now() - t0;
   try {
+    // Just after ready a first start is still importing the default pack; idle is when nothing runs.
+    const atReady = await settled(server.child.pid);
+    await Bun.sleep(Math.max(0, QUIET_MS - (performance.now() - t0 - readyMs)));
     const idle = await settled(server.child.pid);
     const users = await registerUsers(server.base, 6, `fp${mode.slice(0, 2)}`);
     // A fresh catalog is filled by the sandbox's first import of the default pack (in the background).
@@ -122,8 +129,8 @@ async function measureMode(ctx: Ctx, mode: "embedded" | "postgres", jobs: number
     const afterJudging = mode === "embedded" ? (await Bun.sleep(IDLE_MS + 1000), await settled(server.child.pid)) : undefined;
     await sendMessages(server, users);
     const afterMessages = await settled(server.child.pid);
-    ctx.log(`footprint ${mode}: ready ${Math.round(readyMs)} ms, idle ${fmt(mb(idle.proc))} MB, judging peak ${fmt(mb(judging.peakProcKB))} / ${fmt(mb(judging.peakTreeKB))} MB RSS, ${fmt(mb(judging.peakTreePssKB))} MB PSS with runners (${JSON.stringify(judging.verdicts)}), after ${MESSAGES} messages ${fmt(mb(afterMessages.proc))} MB`);
-    return { readyMs, idle, judging, afterJudging, afterMessages };
+    ctx.log(`footprint ${mode}: ready ${Math.round(readyMs)} ms, at ready ${fmt(mb(atReady.proc))} MB, idle ${fmt(mb(idle.proc))} MB, judging peak ${fmt(mb(judging.peakProcKB))} / ${fmt(mb(judging.peakTreeKB))} MB RSS, ${fmt(mb(judging.peakTreePssKB))} MB PSS with runners (${JSON.stringify(judging.verdicts)}), after ${MESSAGES} messages ${fmt(mb(afterMessages.proc))} MB`);
+    return { readyMs, atReady, idle, judging, afterJudging, afterMessages };
   } finally {
     await server.child.stop(15_000);
     rmSync(dir, { recursive: true, force: true });
@@ -144,11 +151,13 @@ export async function footprintScenario(ctx: Ctx): Promise<ScenarioResult> {
     name: "footprint",
     rows: [
       row(sc, "embedded: start → /ready 200 on a fresh DATA_DIR, ms", fmt(e.readyMs), "", "", "< 1500", met(e.readyMs < 1500)),
-      row(sc, "embedded: idle once ready, MB (process / with the first start's pack import)", `${fmt(mb(e.idle.proc))} / ${fmt(mb(e.idle.tree))}`, "", "", "≤ 256", met(e.idle.proc <= 256 * 1024)),
+      row(sc, "embedded: just after ready (first start: default pack import running), MB (process / with its runner)", `${fmt(mb(e.atReady.proc))} / ${fmt(mb(e.atReady.tree))}`),
+      row(sc, `embedded: ${QUIET_NOTE}, MB (process / with runners)`, `${fmt(mb(e.idle.proc))} / ${fmt(mb(e.idle.tree))}`, "", "", "≤ 256", met(e.idle.tree <= 256 * 1024)),
       row(sc, `embedded: peak judging ${jobs} jobs, MB (process RSS / with runner processes: RSS summed, PSS summed)`, `${fmt(mb(e.judging.peakProcKB))} / ${fmt(mb(e.judging.peakTreeKB))}, ${fmt(mb(e.judging.peakTreePssKB))}`, `${e.judging.maxChildren} child process(es) at most`, "", "≤ 384 (PSS)", met(e.judging.peakTreePssKB <= 384 * 1024)),
       row(sc, `embedded: ${SANDBOX_IDLE_NOTE}, MB`, fmt(mb(e.afterJudging!.tree)), "", "", "≤ 256", met(e.afterJudging!.tree <= 256 * 1024)),
       row(sc, `embedded: after ${MESSAGES} messages, MB`, fmt(mb(e.afterMessages.tree))),
-      row(sc, "PostgreSQL + Redis: idle once ready, MB", fmt(mb(p.idle.proc)), "", "", "< 100", met(p.idle.proc < 100 * 1024)),
+      row(sc, "PostgreSQL + Redis: just after ready (first start: default pack import running), MB", fmt(mb(p.atReady.proc))),
+      row(sc, `PostgreSQL + Redis: ${QUIET_NOTE}, MB`, fmt(mb(p.idle.proc)), "", "", "< 100", met(p.idle.proc < 100 * 1024)),
       row(sc, `PostgreSQL + Redis: peak judging ${jobs} jobs, MB`, fmt(mb(p.judging.peakProcKB))),
       row(sc, `PostgreSQL + Redis: after ${MESSAGES} messages, MB`, fmt(mb(p.afterMessages.proc))),
     ],
@@ -157,4 +166,5 @@ export async function footprintScenario(ctx: Ctx): Promise<ScenarioResult> {
   };
 }
 
+const QUIET_NOTE = `idle (${QUIET_MS / 1000} s after ready, nothing asked)`;
 const SANDBOX_IDLE_NOTE = `idle again after judging (runners stopped, SANDBOX_IDLE_MS=${IDLE_MS})`;

@@ -18,6 +18,7 @@ import type { SavedSnapshots } from "../../sandbox/saved-snapshot";
 import { importPack, type ExpectedResult } from "../../judge/judge";
 import { validatePack, type LoadedPack } from "../../judge/pack";
 import { defaultPack } from "../../judge/default-pack";
+import { releaseParserSoon } from "../../judge/pg-ast";
 
 export function packHash(loaded: LoadedPack): string {
   const hash = createHash("sha256").update(JSON.stringify(loaded.pack)).update("\0").update(loaded.dataset);
@@ -93,11 +94,16 @@ export async function prepareSandbox(db: Db, pool: Sandbox & { readonly kind: st
     log.info("sql runners start from the saved snapshot of the catalog's packs");
     return;
   }
-  await syncPack(db, pool, defaultPack(), { force: inMemory });
-  if (!inMemory) return;
-  const complete = await reloadOtherPacks(db, pool);
-  // A sandbox that misses a pack is not kept: the next start tries the load again.
-  if (complete) await saved?.save(await catalogKey(db)).catch((err) => log.warn({ err }, "the sandbox snapshot could not be saved; the next start loads the packs again"));
+  try {
+    await syncPack(db, pool, defaultPack(), { force: inMemory });
+    if (!inMemory) return;
+    const complete = await reloadOtherPacks(db, pool);
+    // A sandbox that misses a pack is not kept: the next start tries the load again.
+    if (complete) await saved?.save(await catalogKey(db)).catch((err) => log.warn({ err }, "the sandbox snapshot could not be saved; the next start loads the packs again"));
+  } finally {
+    // The import parsed the datasets; nothing needs the parser again until a submission comes.
+    releaseParserSoon();
+  }
 }
 
 /** What the catalog's packs are: ids, datasets and import times (any import changes it). */
