@@ -22,22 +22,20 @@ import { listConversations } from "./list";
 import { chatMetrics } from "./metrics";
 import { applyEvents } from "./fold";
 import { mentionedMembers } from "./mentions";
+import { MembershipCache } from "./membership-cache";
 
-const MEMBERSHIP_TTL_MS = 5_000;
-/** A membership used this close to its expiry is read again in the background (see requireMember). */
-const MEMBERSHIP_REFRESH_AHEAD_MS = 1_500;
-
-type CachedMembership = { m: Membership; until: number; refreshing?: boolean };
 
 export class ChatService {
   private local: LocalDelivery | null = null;
   /** Told of every new (not duplicate) message after it was accepted, e.g. to queue notifications. */
   private readonly sentListeners: ((m: ChatMessage) => Promise<void>)[] = [];
-  private readonly memberCache = new Map<string, CachedMembership>();
+  private readonly members: MembershipCache;
   /** Conversations written straight to PostgreSQL: Redis' counter may be behind when it comes back. */
   private readonly writtenWithoutRedis = new Set<string>();
 
-  constructor(private readonly repo: ChatRepo, private readonly engine: Engine, private readonly limit: RateLimit) {}
+  constructor(private readonly repo: ChatRepo, private readonly engine: Engine, private readonly limit: RateLimit) {
+    this.members = new MembershipCache(repo);
+  }
 
   /** Ids of the user's conversations (PostgreSQL). */
   conversationIdsOf(userId: string): Promise<string[]> {
@@ -73,50 +71,13 @@ export class ChatService {
    * Membership or 404: non-members must not learn that a conversation exists.
    * `fresh` skips the 5 s cache (roles for admin actions). A clear mark reaches the cache of
    * this instance at once and of every instance holding the user's sockets (hub.ts).
-   *
-   * An entry used in its last MEMBERSHIP_REFRESH_AHEAD_MS is read again in the background, so a
-   * steady sender never waits for PostgreSQL (a busy or slow one made every fifth second of a
-   * sender's messages wait for a read, and entries cached together expire together). No entry is
-   * used past its expiry, so a membership is still at most 5 s old, as before.
    */
-  async requireMember(conversationId: string, userId: string, fresh = false): Promise<Membership> {
-    const key = `${conversationId}:${userId}`;
-    const hit = this.memberCache.get(key);
-    const now = Date.now();
-    if (!fresh && hit && hit.until > now) {
-      if (!hit.refreshing && hit.until - now < MEMBERSHIP_REFRESH_AHEAD_MS) this.refreshMembership(key, hit, conversationId, userId);
-      return hit.m;
-    }
-    let m: Membership | null;
-    try {
-      m = await this.repo.membership(conversationId, userId);
-    } catch (err) {
-      // PostgreSQL unreachable: a membership seen before still holds, so sends keep flowing into Redis.
-      if (hit && isDatabaseUnavailable(err)) return hit.m;
-      throw err;
-    }
-    if (!m) throw new NotFound("conversation");
-    if (this.memberCache.size > 50_000) this.memberCache.clear();
-    this.memberCache.set(key, { m, until: Date.now() + MEMBERSHIP_TTL_MS });
-    return m;
-  }
-
-  private refreshMembership(key: string, hit: CachedMembership, conversationId: string, userId: string) {
-    hit.refreshing = true;
-    this.repo.membership(conversationId, userId).then((m) => {
-      // Forgotten meanwhile (removed, left, cleared): this read may predate that, so it is dropped.
-      if (this.memberCache.get(key) !== hit) return;
-      if (m) this.memberCache.set(key, { m, until: Date.now() + MEMBERSHIP_TTL_MS });
-      else this.memberCache.delete(key);
-    }, (err) => {
-      // The entry expires as it would have; the next use past it reads (or, PostgreSQL down, keeps it).
-      hit.refreshing = false;
-      log.debug({ err, conversation: conversationId }, "membership not refreshed");
-    });
+  requireMember(conversationId: string, userId: string, fresh = false): Promise<Membership> {
+    return this.members.require(conversationId, userId, fresh);
   }
 
   forgetMembership(conversationId: string, userId: string) {
-    this.memberCache.delete(`${conversationId}:${userId}`);
+    this.members.forget(conversationId, userId);
   }
 
   /** Resolves `to` (creating the direct conversation on first use) or checks membership of `conversation_id`. */

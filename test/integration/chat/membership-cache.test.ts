@@ -1,5 +1,5 @@
 /**
- * The membership cache on the send path (ChatService.requireMember): a steady
+ * The membership cache on the send path (membership-cache.ts, through ChatService): a steady
  * sender never waits for PostgreSQL once its membership is cached, yet no
  * membership is used more than 5 s after it was read, and a forget (removal)
  * is never undone by a read that was already under way.
