@@ -50,6 +50,7 @@ export const ConfigSchema = t.Object({
   SANDBOX_IDLE_MS: Int(60_000, 0, 86_400_000, "PGlite sandbox: runner processes start on the first submission and stop after this long without one; 0 = never stop"),
   SANDBOX_ALLOW_WEAK: t.Boolean({ default: false, description: "production: start even when the PostgreSQL sandbox could not be fully locked down (weaknesses in /ready)" }),
   PGLITE_SHARED_BUFFERS_MB: Int(16, 1, 1024, "shared_buffers of every PGlite instance (embedded database, sandbox runners)"),
+  PGLITE_RUNNER_JIT: t.Union([t.Literal("baseline"), t.Literal("optimizing")], { default: "baseline", description: "PGlite sandbox runners: `baseline` compiles PostgreSQL's WASM with the engine's baseline tier only (about 25 MB less per runner; CPU-heavy queries about 1.8x slower), `optimizing` also with its optimizing tier" }),
   GC_STEP_MB: t.Optional(t.Integer({ minimum: 0, maximum: 4096, description: "a full garbage collection whenever RSS grew this much since the last one; default 32 on the embedded database, 0 (off) with DATABASE_URL" })),
   MAX_SOCKETS_PER_USER: Int(10, 1, 1000, "concurrent WebSockets per user"),
   PRESENCE_TTL_SEC: Int(60, 5, 3600, "TTL of user:{id}:online"),

@@ -84,7 +84,7 @@ export const storageSettings = (c: Config): StorageSettings => ({
 /** PostgreSQL next to the application database (its own database), unless SANDBOX_BACKEND or SANDBOX_DATABASE_URL say otherwise; else PGlite. */
 export function sandboxSettings(c: Config): SandboxSettings {
   const kind = c.SANDBOX_BACKEND ?? (c.DATABASE_URL ? "postgres" : "pglite");
-  if (kind === "pglite") return { kind, memoryLimitMb: c.SANDBOX_MEMORY_MB, sharedBuffersMb: c.PGLITE_SHARED_BUFFERS_MB, workDir: `${c.DATA_DIR}/sandbox` };
+  if (kind === "pglite") return { kind, memoryLimitMb: c.SANDBOX_MEMORY_MB, sharedBuffersMb: c.PGLITE_SHARED_BUFFERS_MB, workDir: `${c.DATA_DIR}/sandbox`, jit: c.PGLITE_RUNNER_JIT };
   // PostgreSQL itself, never a transaction pooler: runners cancel a running query by its backend's pid,
   // and setup creates roles and databases over a session (DATABASE_DIRECT_URL).
   const directUrl = c.DATABASE_DIRECT_URL ?? c.DATABASE_URL;

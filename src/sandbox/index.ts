@@ -17,8 +17,8 @@ export { RunnerPool, PoolBusyError } from "./pool";
 export { LazyRunnerPool } from "./lazy";
 
 export type SandboxSettings =
-  /** Runner processes are killed past `memoryLimitMb` (RSS); each PGlite gets `sharedBuffersMb`. */
-  | { kind: "pglite"; memoryLimitMb?: number; sharedBuffersMb?: number; workDir?: string }
+  /** Runner processes are killed past `memoryLimitMb` (RSS); each PGlite gets `sharedBuffersMb`; `jit` see PgliteSandboxOptions. */
+  | { kind: "pglite"; memoryLimitMb?: number; sharedBuffersMb?: number; workDir?: string; jit?: "baseline" | "optimizing" }
   /** `adminUrl` may create the sandbox database and role; `database` is the sandbox's own database. */
   | { kind: "postgres"; adminUrl: string; database: string; role?: string };
 
@@ -37,7 +37,7 @@ export class WeakSandboxError extends Error {
 export async function openSandboxBackend(settings: SandboxSettings, opts: { refuseWeak?: boolean } = {}): Promise<SandboxBackend> {
   const backend: SandboxBackend = settings.kind === "pglite"
     // builderIdleMs 0: the builder process (~170 MB) goes as soon as the packs are loaded, before judging starts.
-    ? await PgliteSandboxBackend.create({ memoryLimitMb: settings.memoryLimitMb, sharedBuffersMb: settings.sharedBuffersMb, workDir: settings.workDir, builderIdleMs: 0 })
+    ? await PgliteSandboxBackend.create({ memoryLimitMb: settings.memoryLimitMb, sharedBuffersMb: settings.sharedBuffersMb, workDir: settings.workDir, jit: settings.jit, builderIdleMs: 0 })
     : await PostgresSandboxBackend.open({ adminUrl: settings.adminUrl, database: settings.database, role: settings.role });
   const weaknesses = backend.weaknesses?.() ?? [];
   if (weaknesses.length > 0 && opts.refuseWeak) {

@@ -84,6 +84,8 @@ export interface ChildOptions {
   cmd?: string[];
   /** Killed (MemoryLimitError) when its RSS passes this while a job runs; 0 = unwatched. */
   memoryLimitMb?: number;
+  /** Added to this process's environment for the child. */
+  env?: Record<string, string>;
 }
 
 /** How often a child's RSS is read while a call is pending: a query can allocate fast. */
@@ -109,6 +111,7 @@ export class ChildClient {
   constructor(opts: ChildOptions = {}) {
     this.#memoryLimitMb = opts.memoryLimitMb ?? 0;
     this.#child = Bun.spawn(opts.cmd ?? selfCommand(SANDBOX_CHILD_COMMAND), {
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
       stdin: "ignore",
       stdout: "ignore",
       stderr: "inherit",

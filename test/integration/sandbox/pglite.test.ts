@@ -129,3 +129,27 @@ describe("runner memory limit (SANDBOX_MEMORY_MB)", () => {
     }
   }, 90_000);
 });
+
+describe("runner JIT tier (PGLITE_RUNNER_JIT)", () => {
+  const jscOptions = (pid: number) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter((v) => v.startsWith("BUN_JSC_"));
+
+  test("runners start with the baseline tier only by default, the builder with every tier; `optimizing` gives runners every tier", async () => {
+    const light = await PgliteSandboxBackend.create({ builderIdleMs: 0 });
+    const full = await PgliteSandboxBackend.create({ builderIdleMs: 0, jit: "optimizing" });
+    try {
+      const runner = await light.startWorker(null, "runner");
+      const builder = await light.startWorker(null, "builder");
+      const optimizing = await full.startWorker(null, "runner");
+      try {
+        expect(jscOptions(runner.pid)).toContain("BUN_JSC_useOMGJIT=false");
+        expect(jscOptions(builder.pid)).not.toContain("BUN_JSC_useOMGJIT=false");
+        expect(jscOptions(optimizing.pid)).not.toContain("BUN_JSC_useOMGJIT=false");
+      } finally {
+        for (const c of [runner, builder, optimizing]) c.terminate();
+      }
+    } finally {
+      await light.close();
+      await full.close();
+    }
+  }, 60_000);
+});
