@@ -15,7 +15,7 @@ import { row, type Ctx, type ScenarioResult } from "../lib/report";
 import { fmt, median } from "../lib/stats";
 import { rssKB } from "../lib/sys";
 
-const BINARY = `${ROOT}dist/huddle`;
+export const BINARY = `${ROOT}dist/huddle`;
 const stopMs: number[] = [];
 
 async function timeToReady(name: string, env: Record<string, string>, kill = false) {
@@ -39,12 +39,16 @@ async function timeToReady(name: string, env: Record<string, string>, kill = fal
   }
 }
 
+/** dist/huddle, built by `bun run build` when missing or when asked. */
+export function ensureBinary(ctx: Ctx, rebuild = false) {
+  if (!rebuild && existsSync(BINARY)) return;
+  ctx.log("bun run build");
+  const b = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`bun run build failed:\n${b.stderr}`);
+}
+
 export async function startupScenario(ctx: Ctx, rebuild = false): Promise<ScenarioResult> {
-  if (rebuild || !existsSync(BINARY)) {
-    ctx.log("startup: bun run build");
-    const b = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-    if (b.exitCode !== 0) throw new Error(`bun run build failed:\n${b.stderr}`);
-  }
+  ensureBinary(ctx, rebuild);
   const built = statSync(BINARY).mtime.toISOString();
   const repeats = ctx.full ? 3 : 1;
   const runs: Record<string, { ms: number; rssMB: number }[]> = { "pg-cold": [], "pg-warm": [], "embedded-cold": [], "embedded-warm": [] };
