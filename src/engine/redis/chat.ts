@@ -9,7 +9,8 @@ import { RedisRateLimiter } from "./misc";
 
 // KEYS: seq, messages[, idempotency record][, rate-limit bucket][, outbox shard]
 // ARGV: 1 message JSON before the seq, 2 after it, 3 channel, 4 list limit, 5 record TTL, 6 cache TTL (0 = none),
-//       7 publish command ('PUBLISH' | 'SPUBLISH'), 8 has record (0|1), 9 has bucket (0|1), 10 has shard (0|1),
+//       7 publish command ('PUBLISH' | 'SPUBLISH' | '' = the caller publishes after WAIT), 8 has record (0|1),
+//       9 has bucket (0|1), 10 has shard (0|1),
 //       11 capacity, 12 refill per second, 13 cost
 // Returns {0, json} stored, {1, json} duplicate, {2} counter missing, {3, ms} rate limited.
 // A retry is answered before the limit is taken: it costs the sender nothing. Every append renews the
@@ -50,7 +51,7 @@ if tonumber(ARGV[6]) > 0 then
   redis.call('EXPIRE', KEYS[1], ARGV[6])
   redis.call('EXPIRE', KEYS[2], ARGV[6])
 end
-redis.call(ARGV[7], ARGV[3], '{"type":"message","message":' .. msg .. '}')
+if ARGV[7] ~= '' then redis.call(ARGV[7], ARGV[3], '{"type":"message","message":' .. msg .. '}') end
 return {0, msg}
 `);
 
@@ -163,9 +164,12 @@ export class RedisChatStore implements ChatStore {
     const shard = keys.chatPersistShard(keys.outboxShardOf(cid));
     if (!this.cluster) scriptKeys.push(shard);
     const [head, tail] = splitAroundSeq(m);
+    // With REDIS_WAIT_REPLICAS the message goes out only once replicas have it (below): published inside the
+    // script, a reader could see a message that a failover then loses, and miss the one that reuses its seq.
+    const publishAfterWait = this.waitReplicas > 0;
     const args = [
       head, tail, keys.chatChannel(cid), RECENT_LIMIT, keys.IDEMPOTENCY_TTL_SEC, this.ttlSec,
-      this.cluster ? "SPUBLISH" : "PUBLISH", record ? 1 : 0, bucketInScript ? 1 : 0, this.cluster ? 0 : 1,
+      publishAfterWait ? "" : this.cluster ? "SPUBLISH" : "PUBLISH", record ? 1 : 0, bucketInScript ? 1 : 0, this.cluster ? 0 : 1,
       limit?.rule.capacity ?? 0, limit?.rule.refillPerSec ?? 0, cost,
     ];
     const reply = (await this.confirmed(scriptKeys[0]!, (c) => APPEND.run(c, scriptKeys, args))) as [number, string | number | undefined];
@@ -176,6 +180,13 @@ export class RedisChatStore implements ChatStore {
     if (reply[0] === 2) throw new SeqMissingError(cid);
     if (reply[0] === 3) throw new RateLimitedError(Number(reply[1]));
     const json = String(reply[1]);
+    if (publishAfterWait) {
+      // A retry is published again too: its first attempt may have been refused before it went out. Readers
+      // drop a seq they already have.
+      const channel = keys.chatChannel(cid);
+      const frame = `{"type":"message","message":${json}}`;
+      await guard(this.conn, (c) => (this.cluster ? c.spublish(channel, frame) : c.publish(channel, frame)));
+    }
     if (this.cluster) {
       // The shard is in a slot of its own. A duplicate is queued again too: if the first attempt died between
       // the two calls, this retry is what brings the message to PostgreSQL (a second entry is harmless there).

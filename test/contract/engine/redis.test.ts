@@ -29,6 +29,27 @@ describe.skipIf(!ok)("redis engine", () => {
     peer: () => createEngine({ redisUrl: url }),
   });
 
+  test("with REDIS_WAIT_REPLICAS an append no replica confirmed is refused and never published", async () => {
+    // This Redis has no replica, so WAIT 1 answers 0 after its timeout (1 s).
+    const engine = await createEngine({ redisUrl: url, waitReplicas: 1 });
+    const cid = Bun.randomUUIDv7();
+    const listener = admin.duplicate();
+    const heard: string[] = [];
+    try {
+      await engine.chat.seedSeq(cid, 0);
+      await listener.subscribe(keys.chatChannel(cid));
+      listener.on("message", (_channel: string, payload: string) => heard.push(payload));
+      await expect(engine.chat.append(newMessage(cid, Bun.randomUUIDv7(), { content: "unconfirmed" }))).rejects.toThrow(/replica/);
+      // The write itself may stay (a retry with its client_id finds it), but no reader was shown it.
+      expect(await admin.llen(keys.chatMessages(cid))).toBe(1);
+      await Bun.sleep(200);
+      expect(heard).toEqual([]);
+    } finally {
+      listener.disconnect();
+      await engine.close();
+    }
+  }, 10_000);
+
   describe("key layout", () => {
     let engine: Engine;
     beforeAll(async () => {
