@@ -8,6 +8,8 @@
 
 /** Events of one conversation: {"type":"message"|"typing"|"read"|"presence",...}. Publisher: append script, chat service. Subscriber: conversation actors. */
 export const chatChannel = (conversationId: string) => `chat:{${conversationId}}`;
+/** What a new message publishes on its conversation's channel, from the message's stored JSON (the Redis append script builds the same in Lua). */
+export const messageEvent = (messageJson: string) => `{"type":"message","message":${messageJson}}`;
 
 /** Events for one user: new conversation, problem.result, file.status, notification. Publisher: services, workers. Subscriber: the instance holding the user's sockets. */
 export const userChannel = (userId: string) => `user:{${userId}}`;

@@ -1,6 +1,6 @@
 /** In-process ChatStore; see the port in ../types.ts for the guarantees. */
 import { RateLimitedError, SeqMissingError } from "../errors";
-import { IDEMPOTENCY_TTL_SEC, chatChannel } from "../names";
+import { IDEMPOTENCY_TTL_SEC, chatChannel, messageEvent } from "../names";
 import { RECENT_LIMIT, type AppendOptions, type ChatMessage, type ChatStore, type NewMessage } from "../types";
 import type { MemoryBroker } from "./broker";
 import { ExpiringMap, type MemoryRateLimiter } from "./misc";
@@ -42,7 +42,7 @@ export class MemoryChatStore implements ChatStore {
     this.lists.set(cid, list);
     this.outbox.add(message);
     if (recordKey !== null) this.sent.set(recordKey, json, IDEMPOTENCY_TTL_SEC * 1000);
-    this.broker.publishNow(chatChannel(cid), `{"type":"message","message":${json}}`);
+    this.broker.publishNow(chatChannel(cid), messageEvent(json));
     return { message: JSON.parse(json) as ChatMessage, duplicate: false };
   }
 

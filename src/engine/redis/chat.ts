@@ -6,6 +6,7 @@ import { RECENT_LIMIT, type AppendOptions, type ChatMessage, type ChatStore, typ
 import { guard, LuaScript, type Conn } from "./connection";
 import * as keys from "./keys";
 import { RedisRateLimiter } from "./misc";
+import { messageEvent } from "../names";
 
 // KEYS: seq, messages[, idempotency record][, rate-limit bucket][, outbox shard]
 // ARGV: 1 message JSON before the seq, 2 after it, 3 channel, 4 list limit, 5 record TTL, 6 cache TTL (0 = none),
@@ -184,7 +185,7 @@ export class RedisChatStore implements ChatStore {
       // A retry is published again too: its first attempt may have been refused before it went out. Readers
       // drop a seq they already have.
       const channel = keys.chatChannel(cid);
-      const frame = `{"type":"message","message":${json}}`;
+      const frame = messageEvent(json);
       await guard(this.conn, (c) => (this.cluster ? c.spublish(channel, frame) : c.publish(channel, frame)));
     }
     if (this.cluster) {

@@ -24,7 +24,6 @@ import { applyEvents } from "./fold";
 import { mentionedMembers } from "./mentions";
 import { MembershipCache } from "./membership-cache";
 
-
 export class ChatService {
   private local: LocalDelivery | null = null;
   /** Told of every new (not duplicate) message after it was accepted, e.g. to queue notifications. */

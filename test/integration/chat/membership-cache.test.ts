@@ -31,6 +31,18 @@ class HeldRepo extends ChatRepo {
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** A service over a HeldRepo whose entry for (conversation, user) is cached at `t0` and, at t0 + 4 s, has a background read held. */
+async function heldRefresh(rt: TestRuntime, conversationId: string, userId: string, t0: number) {
+  const repo = new HeldRepo(rt.database.db);
+  const chat = new ChatService(repo, rt.engine, rt.services.limit);
+  setSystemTime(t0);
+  await chat.requireMember(conversationId, userId);
+  setSystemTime(t0 + 4_000);
+  repo.hold();
+  await chat.requireMember(conversationId, userId); // starts the background read, which hangs
+  return { repo, chat };
+}
 /** The call's result if it came without waiting on a held read, else "waited". */
 const withoutWaiting = <T>(p: Promise<T>) => Promise.race([p, Bun.sleep(100).then(() => "waited" as const)]);
 
@@ -85,14 +97,8 @@ describe("membership cache on the send path", () => {
   });
 
   test("an entry is never used past its expiry, even while its background read hangs", async () => {
-    const repo = new HeldRepo(rt.database.db);
-    const chat = new ChatService(repo, rt.engine, rt.services.limit);
     const t0 = Date.now() + 60_000;
-    setSystemTime(t0);
-    await chat.requireMember(conversationId, a.user.id);
-    setSystemTime(t0 + 4_000);
-    repo.hold();
-    await chat.requireMember(conversationId, a.user.id); // starts the background read, which hangs
+    const { repo, chat } = await heldRefresh(rt, conversationId, a.user.id, t0);
     setSystemTime(t0 + 5_001);
     expect(await withoutWaiting(chat.requireMember(conversationId, a.user.id))).toBe("waited");
     repo.letGo();
@@ -100,14 +106,7 @@ describe("membership cache on the send path", () => {
   });
 
   test("a forget during a background read is not undone by it", async () => {
-    const repo = new HeldRepo(rt.database.db);
-    const chat = new ChatService(repo, rt.engine, rt.services.limit);
-    const t0 = Date.now() + 120_000;
-    setSystemTime(t0);
-    await chat.requireMember(conversationId, a.user.id);
-    setSystemTime(t0 + 4_000);
-    repo.hold();
-    await chat.requireMember(conversationId, a.user.id);
+    const { repo, chat } = await heldRefresh(rt, conversationId, a.user.id, Date.now() + 120_000);
     chat.forgetMembership(conversationId, a.user.id); // e.g. removed from the room on another instance
     repo.letGo();
     await settle();
