@@ -3,7 +3,8 @@
  * real notification worker): a mention made while I was offline is on the
  * bell when I come; one made while I am online arrives live, and while the
  * tab is hidden also as a browser notification; muting a conversation stops
- * them; "Mark all as read" empties the count.
+ * them; "Mark all as read" empties the count; a mention stored while the
+ * socket was reconnecting is counted once it is back, without a reload.
  */
 import { describe, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
@@ -88,4 +89,37 @@ describe.skipIf(!haveChromium)("web client: mentions and notifications", () => {
     expect(await his.locator(".note", { hasText: "muted ping" }).count()).toBe(0);
     expect(pages.problems).toEqual([]);
   }, 90_000);
+
+  test("a mention stored while my socket reconnects reaches the bell without a reload", async () => {
+    const [olga, dan] = [await registerUser(rt.app, "olga"), await registerUser(rt.app, "dan")];
+    const room = (await asUser(rt, olga)("POST", "/rooms", { name: "blips" })).json.id as string;
+    await asUser(rt, dan)("POST", `/rooms/${room}/join`);
+    const d = await pages.open(dan, "#/");
+    await d.locator(".me-handle").waitFor({ timeout: 5000 });
+    const online = async () => (await rt.engine.presence.online([dan.user.id])).has(dan.user.id);
+    for (let i = 0; i < 100 && !(await online()); i++) await Bun.sleep(50);
+    expect(await online()).toBe(true);
+
+    // The network drops: new sockets fail until `down` is cleared; the open one is closed by the server.
+    let down = true;
+    await d.routeWebSocket(/\/chat\/subscribe$/, (ws) => (down ? ws.close({ code: 1006, reason: "test: network down" }) : ws.connectToServer()));
+    rt.app.hub!.closeAll({ code: 1001, reason: "test: server going away" });
+    for (let i = 0; i < 100 && (await online()); i++) await Bun.sleep(50);
+    expect(await online()).toBe(false);
+
+    // Dan is offline now, so the mention is stored, not sent live.
+    await asUser(rt, olga)("POST", "/chat/send", { conversation_id: room, content: `@${dan.username} while you reconnect` });
+    for (let i = 0; i < 100 && (await asUser(rt, dan)("GET", "/users/me")).json.unread_notifications !== 1; i++) await Bun.sleep(100);
+    expect((await asUser(rt, dan)("GET", "/users/me")).json.unread_notifications).toBe(1);
+    expect(await bell(d).getAttribute("aria-label")).toBe("Notifications");
+
+    // The network is back (a visible tab retries at once): the socket's `ready` brings the stored count, no reload.
+    down = false;
+    await d.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await d.getByRole("button", { name: "Notifications, 1 unread" }).waitFor({ timeout: 15_000 });
+    expect(await online()).toBe(true);
+    await bell(d).click();
+    await d.getByRole("dialog", { name: "Notifications" }).locator(".note.unread", { hasText: "while you reconnect" }).waitFor({ timeout: 5000 });
+    expect(pages.problems).toEqual([]);
+  }, 60_000);
 });

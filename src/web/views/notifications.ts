@@ -38,13 +38,25 @@ export function notificationBell(client: ChatClient, storedUnread: () => Promise
     button.title = button.getAttribute("aria-label")!;
   }
 
+  // Answers can arrive out of order (a reconnect's count, the panel's page, a mark-read): only the newest counts.
+  let asked = 0;
+  function answer() {
+    const mine = ++asked;
+    return (n: number) => {
+      if (mine === asked) (stored = n), renderCount();
+    };
+  }
+
   function item(n: Note, unread: boolean): HTMLElement {
     const a = h("a", { href: link(n), class: `note${unread ? " unread" : ""}` },
       h("span", { class: "note-title" }, title(n)), h("span", { class: "note-excerpt" }, n.excerpt),
       h("time", { class: "muted", datetime: n.created_at }, listTime(n.created_at)));
     a.addEventListener("click", () => {
       close();
-      if (n.id && unread) void post<{ unread_count: number }>("/notifications/read", { ids: [n.id] }).then((r) => ((stored = r.unread_count), renderCount())).catch(() => {});
+      if (n.id && unread) {
+        const count = answer();
+        void post<{ unread_count: number }>("/notifications/read", { ids: [n.id] }).then((r) => count(r.unread_count)).catch(() => {});
+      }
     });
     return h("li", null, a);
   }
@@ -55,10 +67,10 @@ export function notificationBell(client: ChatClient, storedUnread: () => Promise
     body.replaceChildren(spinner());
     liveUnread = 0;
     renderCount();
+    const count = answer();
     try {
       const page = await get<{ notifications: Note[]; unread_count: number }>("/notifications?limit=30");
-      stored = page.unread_count;
-      renderCount();
+      count(page.unread_count);
       const all = [...live.map((n) => ({ n, unread: false })), ...page.notifications.map((n) => ({ n, unread: !n.read_at }))];
       const markAll = h("button", { type: "button", class: "link", hidden: stored === 0, onclick: () => void readAll(markAll) }, "Mark all as read");
       body.replaceChildren(
@@ -71,9 +83,9 @@ export function notificationBell(client: ChatClient, storedUnread: () => Promise
   }
 
   async function readAll(b: HTMLButtonElement) {
+    const count = answer();
     try {
-      stored = (await post<{ unread_count: number }>("/notifications/read", { all: true })).unread_count;
-      renderCount();
+      count((await post<{ unread_count: number }>("/notifications/read", { all: true })).unread_count);
       b.hidden = true;
       for (const a of body.querySelectorAll(".note.unread")) a.classList.remove("unread");
     } catch {}
@@ -99,7 +111,11 @@ export function notificationBell(client: ChatClient, storedUnread: () => Promise
     if (!panel.hidden && !el.contains(e.target as Node)) close();
   });
 
+  const fetchStored = () => void storedUnread().then(answer()).catch(() => {});
+
   client.onFrame$((f) => {
+    // Each (re)connect: what was stored while no socket of mine was up (the worker saw me offline) is counted again.
+    if (f.type === "ready") return fetchStored();
     if (f.type !== "notification") return;
     const n = f.notification as Note;
     live.unshift(n);
@@ -112,7 +128,7 @@ export function notificationBell(client: ChatClient, storedUnread: () => Promise
     }
   });
 
-  void storedUnread().then((n) => ((stored = n), renderCount())).catch(() => {});
+  fetchStored();
   renderCount();
   return el;
 }
