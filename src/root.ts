@@ -66,14 +66,21 @@ export const databaseOptions = (c: Config, poolSize?: number): DatabaseOptions =
 
 export async function openStores(config: Config, given: Partial<Stores> = {}, poolSize?: number): Promise<Stores> {
   const database = given.database ?? (await openDatabase(databaseOptions(config, poolSize)));
-  // Migrations take an advisory lock: over a session (DATABASE_DIRECT_URL behind a transaction pooler).
-  await migrateDatabase(database);
-  const engine = given.engine ?? (await createEngine({
+  // Redis connects while the database migrates (each is a round trip or more of its own at start-up).
+  const connecting = given.engine ? Promise.resolve(given.engine) : createEngine({
     redisUrl: config.REDIS_URL, redisClusterNodes: config.REDIS_CLUSTER_NODES, waitReplicas: config.REDIS_WAIT_REPLICAS,
     // A dead instance's outbox shards wait this long for a new reader: short, and never past the reclaim time.
     outboxLeaseMs: Math.min(config.PERSIST_RECLAIM_MS, 5_000), chatTtlSec: config.CHAT_CACHE_TTL_SEC,
-  }));
-  return { database, engine };
+  });
+  connecting.catch(() => {}); // awaited below; a failure meanwhile is not an unhandled rejection
+  try {
+    // Migrations take an advisory lock: over a session (DATABASE_DIRECT_URL behind a transaction pooler).
+    await migrateDatabase(database);
+  } catch (err) {
+    if (!given.engine) await connecting.then((e) => e.close()).catch(() => {});
+    throw err;
+  }
+  return { database, engine: await connecting };
 }
 
 export const storageSettings = (c: Config): StorageSettings => ({

@@ -1,23 +1,25 @@
 /**
  * Serves the browser client: the page at `/` and its versioned assets. The
  * assets are bundled at build time by a macro (see bundle.macro.ts) and live
- * in the binary as strings; gzip copies and ETags are computed once at start.
+ * in the binary as strings; ETags are computed at start, each gzip copy at its
+ * first gzip request (about 20 ms for all of them: not on every start's path).
  */
 import { Elysia, type AnyElysia } from "elysia";
 import { webBundle } from "./bundle.macro" with { type: "macro" };
 
-type Asset = { body: string; gzip: Uint8Array<ArrayBuffer>; type: string; etag: string; cache: string };
+type Asset = { body: string; gzip?: Uint8Array<ArrayBuffer>; type: string; etag: string; cache: string };
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
 function asset(body: string, type: string, cache: string): Asset {
-  return { body, gzip: Bun.gzipSync(body) as Uint8Array<ArrayBuffer>, type, etag: `"${Bun.hash(body).toString(36)}"`, cache };
+  return { body, type, etag: `"${Bun.hash(body).toString(36)}"`, cache };
 }
 
 function serve(a: Asset, request: Request): Response {
   const headers: Record<string, string> = { "content-type": a.type, "cache-control": a.cache, etag: a.etag, vary: "accept-encoding" };
   if (request.headers.get("if-none-match") === a.etag) return new Response(null, { status: 304, headers });
   if (/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) {
+    a.gzip ??= Bun.gzipSync(a.body) as Uint8Array<ArrayBuffer>;
     return new Response(a.gzip, { headers: { ...headers, "content-encoding": "gzip" } });
   }
   return new Response(a.body, { headers });
