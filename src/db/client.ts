@@ -4,14 +4,12 @@
  * services never know which one they run on.
  */
 import { drizzle as drizzlePg } from "drizzle-orm/postgres-js";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { log } from "../lib/log";
 import * as schema from "./schema";
-import { openPglite } from "./pglite";
 import { transactionPoolingOptions, withoutPipelining } from "./transaction-pooling";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -95,6 +93,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   }
   const dir = join(opts.dataDir, "pglite");
   mkdirSync(dir, { recursive: true });
+  // Loaded only here: a server on PostgreSQL never evaluates PGlite's modules (start-up time).
+  const [{ openPglite }, { drizzle: drizzlePglite }] = await Promise.all([import("./pglite"), import("drizzle-orm/pglite")]);
   const pg = await openPglite(dir, {}, { sharedBuffersMb: opts.sharedBuffersMb });
   const db = drizzlePglite(pg, { schema }) as unknown as Db;
   let closing: Promise<void> | undefined;

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import pgliteWasmPath from "../../node_modules/@electric-sql/pglite/dist/pglite.wasm" with { type: "file" };
 import initdbWasmPath from "../../node_modules/@electric-sql/pglite/dist/initdb.wasm" with { type: "file" };
 import fsBundlePath from "../../node_modules/@electric-sql/pglite/dist/pglite.data" with { type: "file" };
-import templatePath from "./pglite-template.tar.gz" with { type: "file" };
+import { pgliteTemplate } from "./pglite-template-file";
 
 export type PgliteAssets = Pick<PGliteOptions, "pgliteWasmModule" | "initdbWasmModule" | "fsBundle">;
 
@@ -41,10 +41,7 @@ export async function initdbAssets(): Promise<PgliteAssets> {
   return { ...(await pgliteAssets()), initdbWasmModule: await WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()) };
 }
 
-/** The initdb'd cluster every fresh PGlite starts from (a gzipped dumpDataDir). */
-export function pgliteTemplate(): Blob {
-  return Bun.file(templatePath);
-}
+export { pgliteTemplate };
 
 export interface PgliteTuning {
   /**

@@ -12,7 +12,7 @@
  */
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { pgliteTemplate } from "../db/pglite";
+import { pgliteTemplate } from "../db/pglite-template-file";
 import type { PgliteSandboxBackend } from "./pglite-sandbox";
 import { PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql } from "./session";
 

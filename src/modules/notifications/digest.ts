@@ -8,7 +8,6 @@
  * an interval. A failed send puts the claim back, so the next sweep retries.
  */
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import { createTransport } from "nodemailer";
 import { rowsOf, type Db } from "../../db/client";
 import { messages, notifications, users } from "../../db/schema";
 import { currentExcerpt } from "./jobs";
@@ -17,7 +16,12 @@ import { log } from "../../lib/log";
 /** Sends one email; nodemailer's SMTP transport in production, anything with the same shape in tests. */
 export type Mailer = { sendMail(mail: { from: string; to: string; subject: string; text: string }): Promise<unknown> };
 
-export const smtpMailer = (url: string): Mailer => createTransport(url);
+export function smtpMailer(url: string): Mailer {
+  // nodemailer is loaded by the first email, not by every start (some 30 ms of module loading, on every
+  // instance, for a feature most sweeps leave idle); the transport is made once.
+  let transport: Promise<Mailer> | undefined;
+  return { sendMail: async (mail) => (await (transport ??= import("nodemailer").then((m) => m.createTransport(url)))).sendMail(mail) };
+}
 
 /** Notifications listed in one email at most; the rest go in the next digest. */
 const PER_EMAIL = 50;
