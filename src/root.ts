@@ -21,7 +21,7 @@ import { createApp, type AppDeps } from "./app";
 import { createRateLimit, scaledBuckets, DEFAULT_BUCKETS, type Bucket } from "./plugins/rate-limit";
 import { exposeActorMetrics } from "./plugins/actor-metrics";
 import { exposeStoreMetrics, storeWarnings } from "./plugins/store-metrics";
-import { createRunnerPool, keptSnapshots, lazyRunnerPool, openSandboxBackend, type SandboxSettings } from "./sandbox";
+import { createRunnerPool, keptSnapshots, lazyRunnerPool, openSandboxBackend, type SandboxBackend, type SandboxSettings } from "./sandbox";
 import { TokenService } from "./modules/auth/tokens";
 import { TokenGenerations } from "./modules/auth/generations";
 import { AuthService } from "./modules/auth/service";
@@ -190,16 +190,27 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
  * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
  * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
  */
-async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox: { weaknesses: readonly string[] }): Promise<ActorSystem<Connection>> {
+/**
+ * In production a PostgreSQL sandbox is opened (and its weaknesses checked) before start-up completes,
+ * so a refused one stops the process instead of crashing the judge's branch over and over.
+ */
+const sandboxCheckedFirst = (c: Config) =>
+  c.NODE_ENV === "production" && sandboxSettings(c).kind === "postgres" && c.ROLE !== "api" && workerConcurrency(c) > 0;
+
+/** Production refuses a sandbox that could not be locked down unless SANDBOX_ALLOW_WEAK accepts it. */
+const openCheckedSandbox = (c: Config) =>
+  openSandboxBackend(sandboxSettings(c), { refuseWeak: c.NODE_ENV === "production" && !c.SANDBOX_ALLOW_WEAK });
+
+/** `early`: the sandbox backend startRuntime began opening, when sandboxCheckedFirst. */
+async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox: { weaknesses: readonly string[] }, early?: Promise<SandboxBackend>): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
   // A lease comfortably longer than one SQL job, renewed every third of it while the job runs.
   const judgeLeaseMs = Math.max(10_000, config.SQL_TIMEOUT_MS * 3);
   const settings = sandboxSettings(config);
   const size = runnerPoolSize(config);
-  const openPool = async () => {
-    // Production refuses a sandbox that could not be locked down unless SANDBOX_ALLOW_WEAK accepts it.
-    const backend = await openSandboxBackend(settings, { refuseWeak: config.NODE_ENV === "production" && !config.SANDBOX_ALLOW_WEAK });
+  const openPool = async (opened?: Promise<SandboxBackend>) => {
+    const backend = await (opened ?? openCheckedSandbox(config));
     sandbox.weaknesses = backend.weaknesses?.() ?? [];
     const pool = createRunnerPool(backend, size);
     try {
@@ -213,12 +224,9 @@ async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sa
   };
   // PGlite runners are processes of a few hundred MB: started by the first submission, stopped when idle.
   const lazy = settings.kind === "pglite" && config.SANDBOX_IDLE_MS > 0;
-  // In production a PostgreSQL sandbox is opened (and its weaknesses checked) before start-up completes,
-  // so a refused one stops the process instead of crashing the judge's branch over and over.
-  const checkFirst = config.NODE_ENV === "production" && settings.kind === "postgres" && working && workerConcurrency(config) > 0;
-  let first = checkFirst ? await openPool() : undefined;
+  let first = sandboxCheckedFirst(config) ? await openPool(early) : undefined;
   const openLazy = async () => {
-    const pool = lazyRunnerPool(settings.kind, openPool, config.SANDBOX_IDLE_MS);
+    const pool = lazyRunnerPool(settings.kind, () => openPool(), config.SANDBOX_IDLE_MS);
     // A fresh catalog has no problems to submit to until the sandbox has imported the default pack once.
     if (!(await defaultPackCatalogued(database.db))) void pool.warm().catch((err) => log.error({ err }, "the default problem pack could not be imported"));
     return pool;
@@ -262,7 +270,17 @@ export type Runtime = {
 
 /** A whole running Huddle: stores, services, actors, sockets and the app (not yet listening). */
 export async function startRuntime(config: Config, given: Given = {}): Promise<Runtime> {
-  const stores = await openStores(config, given);
+  // A sandbox checked before start-up completes is set up while the stores open: its connections and
+  // statements (setup is re-applied at every start) were a third of a production start on PostgreSQL.
+  const early = sandboxCheckedFirst(config) ? openCheckedSandbox(config) : undefined;
+  early?.catch(() => {}); // awaited by startActors; a refusal meanwhile is not an unhandled rejection
+  let stores: Stores;
+  try {
+    stores = await openStores(config, given);
+  } catch (err) {
+    await early?.then((b) => b.close()).catch(() => {});
+    throw err;
+  }
   const services = buildServices(config, stores, given);
   const { database, engine, chat } = services;
   const unwatchImports = await services.submissions.watchImports().catch(() => async () => {});
@@ -271,7 +289,7 @@ export async function startRuntime(config: Config, given: Given = {}): Promise<R
   const sandbox: { weaknesses: readonly string[] } = { weaknesses: [] };
   const fanOut = new NativeFanOut();
   const stepGc = gcStepMb(config) > 0 ? new StepCollector(gcStepMb(config)) : null;
-  const system = await startActors(config, services, fanOut, sandbox);
+  const system = await startActors(config, services, fanOut, sandbox, early);
   exposeActorMetrics({ snapshot: () => system.snapshot(), runnerRestarts: () => system.runnerRestarts() });
   exposeStoreMetrics(engine);
   const hub = new SocketHub(system.conversations, engine.broker, engine.presence, chat, services.users, {
