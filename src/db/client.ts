@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { log } from "../lib/log";
 import * as schema from "./schema";
 import { transactionPoolingOptions, withoutPipelining } from "./transaction-pooling";
+import { preparingUnsafe } from "./prepared-statements";
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -67,7 +68,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         // (503), and after it they would stay slow. Retry at most every second instead.
         backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
       });
-      return pooled ? withoutPipelining(sql) : sql;
+      // Direct: drizzle's queries prepared (one round trip each; prepared-statements.ts).
+      return pooled ? withoutPipelining(sql) : preparingUnsafe(sql);
     };
     let client = connect();
     const db = drizzlePg(client, { schema }) as unknown as Db;
