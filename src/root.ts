@@ -185,11 +185,6 @@ async function deadLetterWarnings(engine: Engine): Promise<string[]> {
   return n ? [`${n} message(s) refused by PostgreSQL are kept in chat:persist:dead; fix the cause, then run \`huddle outbox replay\``] : [];
 }
 
-/** The supervision tree for this role: every role persists; `api` runs no judge or file workers. */
-/**
- * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
- * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
- */
 /**
  * In production a PostgreSQL sandbox is opened (and its weaknesses checked) before start-up completes,
  * so a refused one stops the process instead of crashing the judge's branch over and over.
@@ -201,7 +196,12 @@ const sandboxCheckedFirst = (c: Config) =>
 const openCheckedSandbox = (c: Config) =>
   openSandboxBackend(sandboxSettings(c), { refuseWeak: c.NODE_ENV === "production" && !c.SANDBOX_ALLOW_WEAK });
 
-/** `early`: the sandbox backend startRuntime began opening, when sandboxCheckedFirst. */
+/**
+ * The supervision tree for this role: every role persists; `api` runs no judge or file workers.
+ * `sandbox.weaknesses` is filled when the judge's runner pool opens its backend (src/sandbox/weaknesses.ts);
+ * /ready shows it. One holder per runtime, so two runtimes in one process (tests) never mix theirs.
+ * `early`: the sandbox backend startRuntime began opening, when sandboxCheckedFirst.
+ */
 async function startActors(config: Config, s: Services, fanOut: NativeFanOut, sandbox: { weaknesses: readonly string[] }, early?: Promise<SandboxBackend>): Promise<ActorSystem<Connection>> {
   const { database, engine } = s;
   const working = config.ROLE !== "api";
