@@ -63,7 +63,7 @@ describe.skipIf(!ok)("postgres sandbox: a job of several queries", () => {
     expect(probe(next).path).toBe("b");
   });
 
-  test("a query over its time limit is stopped; the job's next query runs on a new connection", async () => {
+  test("a query over its time limit is stopped; the job's next query runs in a fresh transaction (on a new connection when the runner ended the backend)", async () => {
     const slow = "select count(*) from generate_series(1, 100000000000)";
     const restarts = pool.stats().restarts[0]!;
     const [before, timedOut, after] = await pool.job(async (run) => [
@@ -72,9 +72,15 @@ describe.skipIf(!ok)("postgres sandbox: a job of several queries", () => {
       probe(await run("b", PROBE, LIMITS)),
     ]);
     expect(timedOut).toMatchObject({ ok: false, verdict: "time_limit_exceeded" });
-    expect(pool.stats().restarts[0]).toBe(restarts + 1);
-    expect(after.pid).not.toBe(before.pid);
     expect(after.path).toBe("b");
+    expect(after.txStart).not.toBe(before.txStart);
+    // Two limits of the same length race: the runner's own (cancel, end the backend, a new connection) and the
+    // prologue's statement_timeout (PostgreSQL cancels; the transaction rolls back and the connection stays).
+    // On a loaded machine the runner's timer can fire late, so either may win (CI saw the second once).
+    const replaced = pool.stats().restarts[0]! - restarts;
+    expect([0, 1]).toContain(replaced);
+    if (replaced === 1) expect(after.pid).not.toBe(before.pid);
+    else expect(after.pid).toBe(before.pid);
   });
 
   test("a job whose work throws still releases the runner and ends its transaction", async () => {
