@@ -41,8 +41,6 @@ export async function initdbAssets(): Promise<PgliteAssets> {
   return { ...(await pgliteAssets()), initdbWasmModule: await WebAssembly.compile(await Bun.file(initdbWasmPath).arrayBuffer()) };
 }
 
-export { pgliteTemplate };
-
 export interface PgliteTuning {
   /**
    * shared_buffers in MB (PGLITE_SHARED_BUFFERS_MB). PGlite's default, 128 MB, is most of an

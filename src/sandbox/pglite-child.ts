@@ -18,7 +18,8 @@
  */
 import { rename } from "node:fs/promises";
 import { protocol, type PGlite } from "@electric-sql/pglite";
-import { openPglite, pgliteTemplate } from "../db/pglite";
+import { openPglite } from "../db/pglite";
+import { pgliteTemplate } from "../db/pglite-template-file";
 import { ENGINE_ABORTED, type WireError, type WorkerRequest } from "./pglite-client";
 import { assertIdent, cappedOutcome, failure, grantReadSql, hiddenRoleOf, jobPrologue, OUTPUT_BYTE_LIMIT, outputSettings, PGLITE_RUNNER_ROLE, pgliteRunnerSetupSql, rowBytes, sqlErrorOutcome, typeName, variantSql } from "./session";
 import { PackLoadError, type Cell, type Column, type PackLoad, type PackLoadResult, type RunLimits, type RunOutcome } from "./types";
