@@ -5,7 +5,7 @@
  * the same connection kind (PING, and EVALSHA of `return 1`). At
  * concurrency 1 the queue can go no faster than one round trip per job;
  * compare with `redis-benchmark -c 1 -t ping`. Uses its own queue name on
- * the given Redis and deletes its keys at the end.
+ * the given Redis and deletes that queue's keys at the end.
  *
  *   bun bench/queue-rtt-micro.ts --redis=redis://127.0.0.1:6379 [--jobs=30000] [--rounds=3]
  */
@@ -48,8 +48,10 @@ try {
     perCall("EVALSHA return 1", JOBS, await timed(JOBS, () => raw.evalsha(noop, 0)));
   }
 } finally {
-  const keys = await raw.keys(`*${name}*`);
-  if (keys.length) await raw.del(...keys);
+  // SCAN, not KEYS: the Redis given may be a shared one with many keys.
+  for await (const keys of raw.scanStream({ match: `{${name}}:*`, count: 1000 }) as AsyncIterable<string[]>) {
+    if (keys.length) await raw.del(...keys);
+  }
   raw.disconnect();
   await engine.close();
 }
