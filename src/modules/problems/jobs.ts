@@ -16,7 +16,7 @@ import type { ExpectedResult, JudgeProblem } from "../../judge/judge";
 import type { StoredTest } from "./catalog";
 import type { Sandbox } from "../../sandbox/types";
 import type { ProblemsModel } from "./model";
-import { SubmissionLedger, type SubmissionRow } from "./ledger";
+import { SubmissionLedger, type Started, type SubmissionRow } from "./ledger";
 
 export const QUEUE = "problems";
 export const RESULT_TTL_SEC = 300;
@@ -24,6 +24,8 @@ export const RESULT_TTL_SEC = 300;
 export const JUDGE_MAX_ATTEMPTS = 3;
 /** Cached expected results are dropped on an import notice, and in any case after this long (a notice missed while Redis was down). */
 const PROBLEM_CACHE_MS = 60_000;
+/** A first attempt still running this long is marked `processing`; most trivial jobs end well before, with one write. */
+export const RUNNING_MARK_MS = 100;
 
 export const judgeMetrics = {
   verdicts: new Counter({ name: "huddle_judge_jobs_total", help: "Finished SQL jobs by verdict", labelNames: ["verdict"] as const, registers: [registry] }),
@@ -32,7 +34,7 @@ export const judgeMetrics = {
   /** Where a job's time goes (#14: judge at class scale), per stage of SubmissionJobs.run. */
   stage: new Histogram({
     name: "huddle_judge_stage_seconds",
-    help: "Time per stage of judging a claimed job: start (the processing update, group-committed), judge (guard, sandbox runs incl. hidden tests, comparison), finish (the terminal update, group-committed), announce (result cache and live frame)",
+    help: "Time per stage of judging a claimed job: start (a retry's processing update, group-committed; the problem's expected result), judge (guard, sandbox runs incl. hidden tests, comparison), finish (the terminal update, group-committed), announce (result cache and live frame)",
     labelNames: ["stage"] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 5],
     registers: [registry],
@@ -82,21 +84,34 @@ export class SubmissionJobs {
     return this.engine.broker.subscribe(catalogChannel, () => this.problemCache.clear());
   }
 
-  /** Judges a claimed job; returns once the submission is terminal (by this call or an earlier one). */
+  /**
+   * Judges a claimed job; returns once the submission is terminal (by this call or an earlier one).
+   * A first attempt carries what judging needs (service.submit), so nothing is read or written before
+   * the sandbox runs; `processing` ("Running…" to the user) is written only for a job still running after
+   * RUNNING_MARK_MS. A retry marks it at once and so learns whether an earlier attempt already ended it.
+   * A late mark cannot reopen a submission: both updates only move one that is still queued or processing.
+   */
   async run(job: Job, sandbox: Pick<Sandbox, "run" | "job">): Promise<void> {
     judgeMetrics.wait.observe(Math.max(0, Date.now() - job.enqueued_at) / 1000);
     const lap = stopwatch();
-    const sub = await this.ledger.start(job.id, job.attempt);
+    const carried = job.attempt === 1 ? carriedSubmission(job) : null;
+    const sub = carried ?? (await this.ledger.start(job.id, job.attempt));
     if (!sub) return; // already terminal (an earlier run finished it) or unknown
-    const problem = await this.problem(sub.problemId);
-    lap("start");
-    const t0 = performance.now();
-    const result = problem
-      ? await judge(sandbox, problem, sub.sqlQuery, { timeoutMs: this.sqlTimeoutMs, maxRows: 10_000, maxBytes: this.outputBytes, keepRows: 100 })
-      : failure("the problem no longer exists");
-    judgeMetrics.run.observe((performance.now() - t0) / 1000);
+    const mark = carried ? setTimeout(() => void this.ledger.start(job.id, job.attempt).catch(() => {}), RUNNING_MARK_MS) : undefined;
+    let result: JudgeResult;
+    try {
+      const problem = await this.problem(sub.problemId);
+      lap("start");
+      const t0 = performance.now();
+      result = problem
+        ? await judge(sandbox, problem, sub.sqlQuery, { timeoutMs: this.sqlTimeoutMs, maxRows: 10_000, maxBytes: this.outputBytes, keepRows: 100 })
+        : failure("the problem no longer exists");
+      judgeMetrics.run.observe((performance.now() - t0) / 1000);
+    } finally {
+      clearTimeout(mark);
+    }
     lap("judge");
-    await this.finish(sub, result, lap);
+    await this.finish(sub, result, lap, job.attempt);
   }
 
   /** The reaper's end for a job that used up its attempts; throws (and the reaper retries) while PostgreSQL is down. */
@@ -105,10 +120,10 @@ export class SubmissionJobs {
     if (sub) await this.finish(sub, failure(`the job failed ${JUDGE_MAX_ATTEMPTS} times (worker crashed or timed out)`));
   }
 
-  private async finish(sub: Pick<SubmissionRow, "id" | "userId">, result: JudgeResult, lap: (stage: string) => void = () => {}) {
+  private async finish(sub: Pick<SubmissionRow, "id" | "userId">, result: JudgeResult, lap: (stage: string) => void = () => {}, attempt?: number) {
     const status = result.verdict === "internal_error" ? "failed" : "completed";
     const done = await this.ledger.finish({
-      id: sub.id, status, verdict: result.verdict, rowsReturned: result.rows_returned, durationMs: Math.round(result.duration_ms),
+      id: sub.id, status, attempts: attempt, verdict: result.verdict, rowsReturned: result.rows_returned, durationMs: Math.round(result.duration_ms),
       error: result.error, finishedAt: new Date(),
       result: { columns: result.columns, rows: result.rows, sqlstate: result.sqlstate, position: result.position, hint: result.hint },
     });
@@ -145,6 +160,13 @@ function stopwatch(): (stage: string) => void {
     judgeMetrics.stage.observe({ stage }, (now - last) / 1000);
     last = now;
   };
+}
+
+/** The submission as submit() queued it (user, problem, SQL), or null for a job without them (queued by an older version). */
+function carriedSubmission(job: Job): Started | null {
+  const { user_id: userId, problem_id: problemId, sql_query: sqlQuery } = job.data;
+  if (typeof userId !== "string" || typeof problemId !== "string" || typeof sqlQuery !== "string") return null;
+  return { id: job.id, userId, problemId, sqlQuery };
 }
 
 function failure(error: string): JudgeResult {

@@ -1,6 +1,7 @@
 /**
- * The two writes every judged job makes to `submissions` (it starts: status
- * processing and the attempt; it ends: the terminal status and result), each
+ * The two writes a judged job makes to `submissions` (it starts: status
+ * processing and the attempt, written by a retry and by a first attempt only
+ * once it runs for a while; it ends: the terminal status and result), each
  * group-committed: the workers' calls in flight together become one UPDATE
  * over a JSON batch. The conditions are the single-row ones, so exactly-once
  * holds as before: a submission leaves queued/processing once, and only the
@@ -15,7 +16,8 @@ import { GroupCommit } from "../../lib/group-commit";
 export type SubmissionRow = typeof submissions.$inferSelect;
 /** What a worker needs of a submission it is about to judge. */
 export type Started = Pick<SubmissionRow, "id" | "userId" | "problemId" | "sqlQuery">;
-export type Ending = Pick<SubmissionRow, "id" | "status" | "verdict" | "rowsReturned" | "durationMs" | "error" | "result"> & { finishedAt: Date };
+/** `attempts`: the run that ended it, for a first attempt that never wrote its start (absent: left as it is). */
+export type Ending = Pick<SubmissionRow, "id" | "status" | "verdict" | "rowsReturned" | "durationMs" | "error" | "result"> & { finishedAt: Date; attempts?: number };
 
 const OPEN = sql`s.status in ('queued', 'processing')`;
 
@@ -53,13 +55,13 @@ export class SubmissionLedger {
     for (const e of items) if (!first.has(e.id)) first.set(e.id, e);
     const batch = [...first.values()].map((e) => ({
       id: e.id, status: e.status, verdict: e.verdict, rows_returned: e.rowsReturned, duration_ms: e.durationMs,
-      error: e.error, finished_at: e.finishedAt.toISOString(), result: e.result,
+      error: e.error, finished_at: e.finishedAt.toISOString(), result: e.result, attempts: e.attempts ?? null,
     }));
     const rows = rowsOf(await this.db.execute(sql`
       update submissions s set status = v.status, verdict = v.verdict, rows_returned = v.rows_returned, duration_ms = v.duration_ms,
-        error = v.error, finished_at = v.finished_at, result = v.result
+        error = v.error, finished_at = v.finished_at, result = v.result, attempts = coalesce(v.attempts, s.attempts)
       from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb)
-        as v(id uuid, status text, verdict text, rows_returned int, duration_ms int, error text, finished_at timestamptz, result jsonb)
+        as v(id uuid, status text, verdict text, rows_returned int, duration_ms int, error text, finished_at timestamptz, result jsonb, attempts int)
       where s.id = v.id and ${OPEN}
       returning s.*`));
     const byId = new Map(rows.map((r) => [r.id as string, rowOf(r)]));

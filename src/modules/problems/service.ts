@@ -84,7 +84,8 @@ export class ProblemsService {
       throw new TooManyRequests(5000, `queued submissions (at most ${MAX_PENDING_PER_USER} at once)`);
     }
     try {
-      await this.engine.queue(QUEUE).push(id, { user_id: userId, problem_id: problemId });
+      // The job carries the SQL: a worker's first attempt needs no read of the row (SubmissionJobs.run).
+      await this.engine.queue(QUEUE).push(id, { user_id: userId, problem_id: problemId, sql_query: sqlQuery });
     } catch (err) {
       // Nothing accepted may be lost: without a queued job the row must not stay behind.
       await this.db.delete(submissions).where(eq(submissions.id, id));

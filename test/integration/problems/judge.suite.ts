@@ -9,6 +9,8 @@ import { defaultPack } from "../../../src/judge/default-pack";
 import { syncPack } from "../../../src/modules/problems/catalog";
 import type { Supervisor } from "../../../actors/kernel";
 import type { SqlRunnersActor } from "../../../actors/sql-runners.actor";
+import { eq } from "drizzle-orm";
+import { submissions } from "../../../src/db/schema";
 
 export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
   describe(`SQL judge (${name})`, () => {
@@ -74,6 +76,30 @@ export function judgeSuite(name: string, build: () => Promise<TestRuntime>) {
       const list = await call(rt.app, "GET", "/problems", { token: u.access_token });
       expect(list.json.problems.find((p: { id: string }) => p.id === easy.id).solved).toBe(true);
     }, 60_000);
+
+    test("a quick job ends with one write (attempt recorded); a slow one shows processing while it runs", async () => {
+      const u = await registerUser(rt.app);
+      const submit = (sql_query: string) => call(rt.app, "POST", "/problems/submit", { token: u.access_token, body: { problem_id: easy.id, sql_query } });
+      const quick = await submit(easy.solution);
+      expect((await waitResult(u.access_token, quick.json.job_id)).verdict).toBe("accepted");
+      // The first attempt wrote no processing mark, so its terminal write records the attempt.
+      const [row] = await rt.database.db.select({ attempts: submissions.attempts }).from(submissions).where(eq(submissions.id, quick.json.job_id));
+      expect(row!.attempts).toBe(1);
+
+      const slow = await submit("select count(*) from generate_series(1, 3000000) g");
+      expect(slow.status).toBe(202);
+      const seen = new Set<string>();
+      let last: any;
+      for (let i = 0; i < 2000; i++) {
+        last = (await call(rt.app, "GET", `/problems/result/${slow.json.job_id}`, { token: u.access_token })).json;
+        seen.add(last.status);
+        if (last.status === "completed" || last.status === "failed") break;
+        await Bun.sleep(20);
+      }
+      // Running past RUNNING_MARK_MS: the user saw it move from queued to processing, then end.
+      expect(seen.has("processing")).toBe(true);
+      expect(["completed", "failed"]).toContain(last.status);
+    }, 90_000);
 
     test("wrong answers, SQL errors and forbidden statements get their verdicts", async () => {
       const u = await registerUser(rt.app);
