@@ -105,15 +105,15 @@ export function sandboxSettings(c: Config): SandboxSettings {
 /** GC_STEP_MB, or on for the embedded default (small machines: bursts of work must not spend the RSS budget on garbage), off with PostgreSQL. */
 export const gcStepMb = (c: Config): number => c.GC_STEP_MB ?? (c.DATABASE_URL ? 0 : 32);
 
-/** RUNNER_POOL_SIZE, or by backend: one PGlite runner (a process of a few hundred MB), four PostgreSQL connections. */
-export const runnerPoolSize = (c: Config): number => c.RUNNER_POOL_SIZE ?? (sandboxSettings(c).kind === "pglite" ? 1 : 4);
+/** RUNNER_POOL_SIZE, or by backend: one PGlite runner (a process of a few hundred MB), eight PostgreSQL connections. */
+export const runnerPoolSize = (c: Config): number => c.RUNNER_POOL_SIZE ?? (sandboxSettings(c).kind === "pglite" ? 1 : 8);
 
 /**
  * WORKER_CONCURRENCY, or by backend. A worker spends most of a job waiting (on PostgreSQL's writes,
- * a runner, Redis), so twice as many workers as runners keep the runners busy: 8 on PostgreSQL
- * (bench/RESULTS.md: 2 workers on 2 runners judged 274 trivial jobs/s, 8 on 4 446/s); 2 on one PGlite runner.
+ * a runner, Redis), so twice as many workers as runners keep the runners busy: 16 on PostgreSQL
+ * (bench/RESULTS.md: 8 workers on 4 runners judged 498-505 trivial jobs/s, 16 on 8 615-617/s); 2 on one PGlite runner.
  */
-export const workerConcurrency = (c: Config): number => c.WORKER_CONCURRENCY ?? (sandboxSettings(c).kind === "pglite" ? 2 : 8);
+export const workerConcurrency = (c: Config): number => c.WORKER_CONCURRENCY ?? (sandboxSettings(c).kind === "pglite" ? 2 : 16);
 
 /** Every service, each constructed exactly once. */
 export function buildServices(config: Config, { database, engine }: Stores, given: Given = {}) {

@@ -2,8 +2,8 @@
  * Scenario 3b, real SQL jobs through the full path: POST /problems/submit ->
  * queue -> worker actor -> PostgreSQL sandbox -> verdict -> `problem.result`
  * frame on the user's socket -> GET /problems/result/{job_id}. One Huddle
- * instance with the defaults for a PostgreSQL sandbox (WORKER_CONCURRENCY=8,
- * RUNNER_POOL_SIZE=4); 20 users keep 2 submissions each in flight (the
+ * instance with the defaults for a PostgreSQL sandbox (WORKER_CONCURRENCY=16,
+ * RUNNER_POOL_SIZE=8); 20 users keep 2 submissions each in flight (the
  * per-user cap is 5). Then a class: 300 users submit once each, all at the
  * same moment (#14: "a class of 300 submitting at once"), timed from the
  * first submit to the last verdict.
@@ -132,7 +132,7 @@ export async function judgeScenario(ctx: Ctx): Promise<ScenarioResult> {
     const classUsers = await seedUsers(ctx.db.url, CLASS, "class");
     const burst = await phase(server, classUsers, "trivial", CLASS, 1);
     ctx.log(`judge: class of ${CLASS} at once -> all verdicts in ${burst.seconds.toFixed(2)} s (${burst.jobsPerSec.toFixed(1)} jobs/s), e2e p50 ${burst.e2e.p50.toFixed(1)} p99 ${burst.e2e.p99.toFixed(1)} ms, ${JSON.stringify(burst.verdicts)}`);
-    const sc = `SQL judge, full path (${extra.WORKER_CONCURRENCY ?? "8"} workers, ${extra.RUNNER_POOL_SIZE ?? "4"} runners)`;
+    const sc = `SQL judge, full path (${extra.WORKER_CONCURRENCY ?? "16"} workers, ${extra.RUNNER_POOL_SIZE ?? "8"} runners)`;
     const rows = phases.flatMap((p) => [
       row(sc, `${p.kind} SELECT: jobs/s (${p.jobs} jobs, 40 in flight)`, fmt(p.jobsPerSec), "", "", "", p.verdicts.accepted === p.jobs ? "" : "missed"),
       row(sc, `${p.kind}: end-to-end / run / wait+overhead p50 ms`, `${fmt(p.e2e.p50)} / ${fmt(p.run.p50)} / ${fmt(p.waitAndOverhead.p50)}`),

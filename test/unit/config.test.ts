@@ -79,7 +79,7 @@ describe("defaults chosen by backend", () => {
     const embedded = loadConfig(base);
     expect([gcStepMb(embedded), workerConcurrency(embedded), runnerPoolSize(embedded)]).toEqual([32, 2, 1]);
     const withPg = loadConfig({ ...base, ...pg });
-    expect([gcStepMb(withPg), workerConcurrency(withPg), runnerPoolSize(withPg)]).toEqual([0, 8, 4]);
+    expect([gcStepMb(withPg), workerConcurrency(withPg), runnerPoolSize(withPg)]).toEqual([0, 16, 8]);
     const set = loadConfig({ ...base, ...pg, GC_STEP_MB: "64", WORKER_CONCURRENCY: "0", RUNNER_POOL_SIZE: "2" });
     expect([gcStepMb(set), workerConcurrency(set), runnerPoolSize(set)]).toEqual([64, 0, 2]);
   });
