@@ -3,7 +3,9 @@
  * a time. Each job is `BEGIN READ ONLY` + LOCAL settings, the submission as
  * ONE statement over the extended protocol (a second statement is refused by
  * the server: "cannot insert multiple commands into a prepared statement"),
- * rows through a portal with a row cap, then ROLLBACK and DISCARD ALL so the
+ * sent with the prologue in one write and read within the output limits
+ * (postgres-fetch.ts: past one, the statement is cancelled and the backend
+ * replaced), then ROLLBACK and DISCARD ALL so the
  * next job starts from a fresh session (advisory locks, cursors, settings).
  * The cleanup runs after the outcome is returned; the next job waits for it.
  *
@@ -15,8 +17,9 @@
  */
 import postgres from "postgres";
 import { log } from "../lib/log";
-import { cappedOutcome, elapsedSince, OUTPUT_BYTE_LIMIT, failure, jobPrologue, sqlErrorOutcome, typeName } from "./session";
-import type { Cell, RunInJob, RunLimits, RunOutcome, Runner } from "./types";
+import { errorOutcome, fetchStreamed } from "./postgres-fetch";
+import { elapsedSince, failure, jobPrologue } from "./session";
+import type { RunInJob, RunLimits, RunOutcome, Runner } from "./types";
 
 export interface PostgresRunnerDeps {
   runnerUrl: string;
@@ -36,39 +39,6 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> => {
   const expiry = new Promise<typeof TIMEOUT>((resolve) => { timer = setTimeout(resolve, ms, TIMEOUT); });
   return Promise.race([p, expiry]).finally(() => clearTimeout(timer));
 };
-
-/** Rows read per round trip: the memory a fetch holds beyond the budget is one batch. */
-const BATCH_ROWS = 100;
-
-/**
- * Fetches at most maxRows + 1 rows of one statement as raw text (the same text PGlite returns),
- * in batches, and stops (closing the portal) once past the row cap or the byte budget. One round
- * trip for a small result: the columns come from the statement's own description, zero rows too.
- */
-export async function fetchCapped(conn: postgres.Sql | postgres.TransactionSql, sql: string, limits: RunLimits, start: number, close: unknown = (conn as { CLOSE?: unknown }).CLOSE): Promise<RunOutcome> {
-  const budget = limits.maxBytes ?? OUTPUT_BYTE_LIMIT;
-  const rows: Cell[][] = [];
-  let bytes = 0;
-  const query = conn.unsafe(sql).raw();
-  await query.cursor(Math.min(limits.maxRows + 1, BATCH_ROWS), (batch: (Uint8Array | null)[][]) => {
-    for (const row of batch) {
-      if (rows.length > limits.maxRows) break;
-      for (const v of row) bytes += v?.length ?? 0;
-      rows.push(row.map((v) => (v === null ? null : Buffer.from(v).toString("utf8"))));
-    }
-    // Enough to know a limit was passed: close the portal (postgres.js's CLOSE token; a transaction's handle lacks it, so callers pass the pool's).
-    return rows.length > limits.maxRows || bytes > budget ? close : undefined;
-  });
-  const described = (query as unknown as { statement?: { columns?: { name: string; type: number }[] } }).statement?.columns ?? [];
-  const columns = described.map((c) => ({ name: c.name, type: typeName(c.type) }));
-  return cappedOutcome(columns, rows, limits, start, bytes > budget);
-}
-
-/** Server errors become sql_error or a limit verdict (sqlErrorOutcome); client-side failures (connection lost ...) are internal. */
-export function errorOutcome(err: unknown, start: number): RunOutcome {
-  if (err instanceof postgres.PostgresError) return sqlErrorOutcome(err, start);
-  return failure("internal_error", `sandbox connection failed: ${(err as Error)?.message ?? err}`, start);
-}
 
 export class PostgresRunner implements Runner {
   #conn: postgres.Sql | null = null;
@@ -113,7 +83,10 @@ export class PostgresRunner implements Runner {
     // The prologue and the query go out together (one round trip); the time limit starts once the prologue is done.
     // postgres.js sends a query when it is first awaited: execute() sends the prologue now, before the query.
     const prologue = conn.unsafe(`${jobPrologue(schema, limits, { login: this.deps.role })};\nselect pg_backend_pid() as pid`).execute() as Promise<unknown>;
-    const job = fetchCapped(conn, sql, limits, setupStart).catch((err) => errorOutcome(err, setupStart));
+    // Past an output limit PostgreSQL would send every row: cancel the statement once the pid is known.
+    let overflow!: () => void;
+    const overflowed = new Promise<void>((resolve) => (overflow = resolve));
+    const job = fetchStreamed(conn, sql, limits, setupStart, () => overflow()).catch((err) => errorOutcome(err, setupStart));
     let pid: number;
     let start: number;
     try {
@@ -133,7 +106,15 @@ export class PostgresRunner implements Runner {
       return { outcome: failure("internal_error", `could not start the job: ${(err as Error)?.message ?? err}`, setupStart, { sqlstate }), conn: null };
     }
 
+    let cancelled: Promise<unknown> | null = null;
+    void overflowed.then(() => (cancelled = this.deps.admin`select pg_cancel_backend(${pid})`.catch(() => {})));
     const done = await within(job, limits.timeoutMs);
+    if (done !== TIMEOUT && cancelled) {
+      // The cancel may land after the statement ended, on whatever this backend runs next: end the backend.
+      await cancelled;
+      await this.#replace(conn, pid);
+      return { outcome: { ...done, duration_ms: elapsedSince(start) }, conn: null };
+    }
     if (done !== TIMEOUT) {
       const first = { ...done, duration_ms: elapsedSince(start) };
       if (first.ok) return { outcome: first, conn };

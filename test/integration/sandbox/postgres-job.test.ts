@@ -83,6 +83,25 @@ describe.skipIf(!ok)("postgres sandbox: a job of several queries", () => {
     else expect(after.pid).toBe(before.pid);
   });
 
+  test("a result far past the row cap is cut off at once: the statement is cancelled, the backend replaced, the next query unharmed", async () => {
+    const restarts = pool.stats().restarts[0]!;
+    const before = probe(await pool.run("a", PROBE, LIMITS));
+    const started = performance.now();
+    // Without the cancel PostgreSQL would stream rows until the time limit (a time_limit_exceeded after 2 s).
+    // In the select list the series streams (in FROM it would be stored first, hitting temp_file_limit).
+    const endless = await pool.run("a", "select generate_series(1, 100000000000)", LIMITS);
+    expect(endless).toMatchObject({ ok: false, verdict: "output_limit_exceeded", error: "the query returned more than 100 rows" });
+    expect(performance.now() - started).toBeLessThan(LIMITS.timeoutMs);
+    expect(pool.stats().restarts[0]! - restarts).toBe(1);
+    // A cancel that lands late must not reach what runs next: it is a new backend, and it answers.
+    const [after, again] = await pool.job(async (run) => [probe(await run("b", PROBE, LIMITS)), probe(await run("c", PROBE, LIMITS))]);
+    expect(after.pid).not.toBe(before.pid);
+    expect([after.path, again.path]).toEqual(["b", "c"]);
+    // A result just past the cap takes the same path: the verdict, never the cancel's own error.
+    expect(await pool.run("a", "select generate_series(1, 101)", LIMITS)).toMatchObject({ ok: false, verdict: "output_limit_exceeded" });
+    expect(probe(await pool.run("b", PROBE, LIMITS)).path).toBe("b");
+  });
+
   test("a job whose work throws still releases the runner and ends its transaction", async () => {
     let seen: Probe | undefined;
     const failing = pool.job(async (run) => {
