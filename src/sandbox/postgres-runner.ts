@@ -7,7 +7,8 @@
  * (postgres-fetch.ts: past one, the statement is cancelled and the backend
  * replaced), then ROLLBACK and DISCARD ALL so the
  * next job starts from a fresh session (advisory locks, cursors, settings).
- * The cleanup runs after the outcome is returned; the next job waits for it.
+ * The cleanup runs after the outcome is returned; the next job's first query
+ * is pipelined behind it, so PostgreSQL ends one session before the next.
  *
  * The wall-clock limit is ours, not statement_timeout (a query can change
  * that with set_config): on expiry the admin connection cancels the backend,
@@ -43,8 +44,8 @@ const within = <T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> => {
 export class PostgresRunner implements Runner {
   #conn: postgres.Sql | null = null;
   #restarts = 0;
-  /** The last job's cleanup (never rejects: a connection that cannot be cleaned is replaced). */
-  #settling: Promise<void> = Promise.resolve();
+  /** The last cleanup: true once the session is clean, false when its connection had to be replaced (never rejects). */
+  #settling: Promise<boolean> = Promise.resolve(true);
 
   constructor(readonly id: number, private readonly deps: PostgresRunnerDeps) {}
 
@@ -70,14 +71,20 @@ export class PostgresRunner implements Runner {
         return outcome;
       });
     } finally {
-      // The ROLLBACK + DISCARD ALL: off this job's critical path, but done before the next one starts.
+      // The ROLLBACK + DISCARD ALL: off this job's critical path; the next query goes out right behind it.
       if (open) this.#settling = this.#finish(open);
     }
   }
 
-  /** One query; `conn` is the connection whose transaction is still open (null once ended or replaced). */
-  async #query(schema: string, sql: string, limits: RunLimits): Promise<{ outcome: RunOutcome; conn: postgres.Sql | null }> {
-    await this.#settling;
+  /**
+   * One query; `conn` is the connection whose transaction is still open (null once ended or replaced).
+   * The last cleanup is not awaited: on the one connection, postgres.js pipelines this query's prologue
+   * and statement behind it, and what one event-loop turn sends goes out as one write, so a runner going
+   * from job to job pays one round trip per query. Should that cleanup fail, it replaced the connection
+   * and this query failed with it: it is sent once more, on the new connection.
+   */
+  async #query(schema: string, sql: string, limits: RunLimits, retried = false): Promise<{ outcome: RunOutcome; conn: postgres.Sql | null }> {
+    const settling = this.#settling;
     const conn = (this.#conn ??= this.#connect());
     const setupStart = performance.now();
     // The prologue and the query go out together (one round trip); the time limit starts once the prologue is done.
@@ -92,12 +99,14 @@ export class PostgresRunner implements Runner {
     try {
       const res = await within(prologue, this.deps.setupTimeoutMs);
       if (res === TIMEOUT) {
+        if (!retried && !(await settling)) return this.#query(schema, sql, limits, true);
         await this.#replace(conn);
         return { outcome: failure("internal_error", "the sandbox database did not answer in time", setupStart), conn: null };
       }
       pid = backendPid(res);
       start = performance.now();
     } catch (err) {
+      if (!retried && !(await settling)) return this.#query(schema, sql, limits, true);
       // The query fails with the prologue (aborted transaction, lost connection); should it not, it is not waited for.
       if ((await within(job, this.deps.setupTimeoutMs)) === TIMEOUT) await this.#replace(conn);
       else await this.#finish(conn);
@@ -150,14 +159,16 @@ export class PostgresRunner implements Runner {
     });
   }
 
-  /** Always ROLLBACK then DISCARD ALL; a connection that cannot do both is replaced. */
-  async #finish(conn: postgres.Sql): Promise<void> {
+  /** Always ROLLBACK then DISCARD ALL; a connection that cannot do both is replaced (false). */
+  async #finish(conn: postgres.Sql): Promise<boolean> {
     try {
       // Two simple queries sent together (one write, one round trip); DISCARD ALL must run outside the transaction block.
       const both = Promise.all([conn.unsafe("rollback"), conn.unsafe("discard all")]);
       if ((await within(both, this.deps.setupTimeoutMs)) === TIMEOUT) throw new Error("rollback and discard timed out");
+      return true;
     } catch {
       await this.#replace(conn);
+      return false;
     }
   }
 

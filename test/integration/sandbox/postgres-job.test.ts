@@ -6,6 +6,7 @@
  * see the transaction of the job before it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
 import { PostgresSandboxBackend } from "../../../src/sandbox/postgres-sandbox";
 import { dropPostgresSandbox } from "../../../src/sandbox/postgres-setup";
 import { RunnerPool } from "../../../src/sandbox/pool";
@@ -100,6 +101,26 @@ describe.skipIf(!ok)("postgres sandbox: a job of several queries", () => {
     // A result just past the cap takes the same path: the verdict, never the cancel's own error.
     expect(await pool.run("a", "select generate_series(1, 101)", LIMITS)).toMatchObject({ ok: false, verdict: "output_limit_exceeded" });
     expect(probe(await pool.run("b", PROBE, LIMITS)).path).toBe("b");
+  });
+
+  test("back-to-back jobs: each starts clean behind the last one's cleanup, also after its backend was ended in between", async () => {
+    const first = await pool.job(async (run) => {
+      const p = probe(await run("a", PROBE, LIMITS));
+      // What an operator's pg_terminate_backend or a PostgreSQL restart does to an idle runner.
+      const admin = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+      try {
+        await admin`select pg_terminate_backend(${Number(p.pid)})`;
+        for (let i = 0; i < 100 && (await admin`select 1 from pg_stat_activity where pid = ${Number(p.pid)}`).length; i++) await Bun.sleep(20);
+      } finally {
+        await admin.end();
+      }
+      return p;
+    });
+    const [second, third] = [probe(await pool.run("b", PROBE, LIMITS)), probe(await pool.run("c", PROBE, LIMITS))];
+    expect(second.pid).not.toBe(first.pid);
+    expect([second.path, third.path]).toEqual(["b", "c"]);
+    expect(third.txStart).not.toBe(second.txStart);
+    expect(third.timeout).toBe("2s");
   });
 
   test("a job whose work throws still releases the runner and ends its transaction", async () => {
